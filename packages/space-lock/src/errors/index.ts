@@ -1,0 +1,2 @@
+export { LockLostError, type LockLostReason } from './lock-lost.error';
+export { SpaceLockClosedError } from './space-lock-closed.error';

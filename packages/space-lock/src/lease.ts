@@ -1,0 +1,91 @@
+import { LockLostError, type LockLostReason } from './errors/lock-lost.error';
+import type { SpaceLockLogger } from './options';
+import type { LockStore } from './store/lock-store';
+import { leaseDeadline, refreshIntervalMs } from './timing';
+
+/** What a critical section receives. */
+export interface SpaceLockContext {
+  readonly spaceId: string;
+  /** Aborts with a `LockLostError` as its reason when this holder no longer owns the lock. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * One acquired hold on a space: its heartbeat and the signal that tells the
+ * critical section when the hold is gone.
+ */
+export class Lease {
+  readonly context: SpaceLockContext;
+  readonly #controller = new AbortController();
+  #timer: NodeJS.Timeout | undefined;
+  /** True while a refresh is on the wire; a tick that finds it set is skipped, so refreshes never overlap. */
+  #refreshing = false;
+  /** Set once the hold ends (released or lost); late refresh replies are then ignored. */
+  #stopped = false;
+  /** Until when this process may assume it still owns the key; see `leaseDeadline`. */
+  #validUntil: number;
+
+  constructor(
+    private readonly store: LockStore,
+    readonly spaceId: string,
+    readonly key: string,
+    private readonly instanceId: string,
+    private readonly ttlMs: number,
+    private readonly logger: SpaceLockLogger,
+    acquireSentAt: number,
+  ) {
+    this.context = { spaceId, signal: this.#controller.signal };
+    this.#validUntil = leaseDeadline(acquireSentAt, ttlMs);
+  }
+
+  startHeartbeat(): void {
+    this.#timer = setInterval(() => this.#tick(), refreshIntervalMs(this.ttlMs));
+    // A heartbeat must never be what keeps a process alive.
+    this.#timer.unref();
+  }
+
+  /** Ends the heartbeat. Idempotent. */
+  stop(): void {
+    this.#stopped = true;
+    if (this.#timer !== undefined) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+
+  /** Ends the heartbeat and tells the critical section, through its signal, that the lock is gone. */
+  lose(reason: LockLostReason): void {
+    this.stop();
+    if (this.#controller.signal.aborted) return;
+    this.#controller.abort(new LockLostError({ spaceId: this.spaceId, key: this.key, instanceId: this.instanceId, reason }));
+  }
+
+  #tick(): void {
+    const now = Date.now();
+    // Refreshes that keep failing (Redis down, partitioned, or hung) do not
+    // extend the lease: once it has run out another replica may hold the key.
+    if (now >= this.#validUntil) {
+      this.lose('expired');
+      return;
+    }
+    if (this.#refreshing) return;
+    this.#refreshing = true;
+    this.store.refresh(this.key, this.instanceId, this.ttlMs).then(
+      (stillOwned) => {
+        this.#refreshing = false;
+        if (this.#stopped) return;
+        if (stillOwned) this.#validUntil = leaseDeadline(now, this.ttlMs);
+        else this.lose('not-owner');
+      },
+      (err: unknown) => {
+        this.#refreshing = false;
+        if (this.#stopped) return;
+        this.logger.warn(`space-lock: heartbeat failed for space ${this.spaceId}: ${messageOf(err)}`);
+      },
+    );
+  }
+}
+
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,168 @@
+import { inspect } from 'node:util';
+import type { LockStore } from './store/lock-store';
+import type { RedisLockClient } from './store/redis-lock-client';
+import { isRedisLockClient } from './store/redis-lock-client';
+
+/** Where the lock reports failures it absorbs. Nest's `Logger` fits as is. */
+export interface SpaceLockLogger {
+  log(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export interface SpaceLockOptions {
+  /**
+   * The ioredis client (`Redis` or `Cluster`) shared by every replica. The
+   * lock never connects, quits or reconfigures it. Without one, the lock runs
+   * on an in-memory store that excludes only within this process.
+   */
+  redis?: RedisLockClient;
+  /**
+   * A custom store, used instead of `redis`. Several instances given the same
+   * `MemoryLockStore` exclude each other as replicas on one Redis would.
+   */
+  store?: LockStore;
+  /**
+   * Prepended to the space id to form the Redis key.
+   * @default 'git-sync:lock:'
+   */
+  keyPrefix?: string;
+  /**
+   * Lease length in ms. The heartbeat renews it every `max(1, floor(ttlMs / 3))` ms;
+   * if this process dies, other replicas wait at most this long.
+   * @default 30000
+   */
+  ttlMs?: number;
+  /**
+   * Receives warnings for failed releases and heartbeats.
+   * @default console
+   */
+  logger?: SpaceLockLogger;
+}
+
+export interface AcquireRetryOptions {
+  /** How long to keep retrying a busy space, in ms, before returning the skip. */
+  totalMs: number;
+  /**
+   * First backoff ceiling, doubled each attempt.
+   * @default 50
+   */
+  baseMs?: number;
+  /**
+   * Largest backoff ceiling.
+   * @default 1000
+   */
+  maxMs?: number;
+}
+
+export interface WithSpaceLockOptions {
+  /**
+   * Retry a busy space (`in-progress` or `lock-held`) with exponential backoff
+   * and full jitter. Without it, one attempt is made.
+   */
+  acquireRetry?: AcquireRetryOptions;
+  /** Cancels the retry wait; the call then rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+export const DEFAULT_KEY_PREFIX = 'git-sync:lock:';
+export const DEFAULT_TTL_MS = 30_000;
+export const MAX_SPACE_ID_LENGTH = 512;
+const DEFAULT_RETRY_BASE_MS = 50;
+const DEFAULT_RETRY_MAX_MS = 1_000;
+
+// Whitespace and control characters would make keys that are ambiguous in
+// logs and redis-cli; braces would form a Cluster hash tag and move the key.
+const FORBIDDEN_SPACE_ID_CHARS = /[\s\p{Cc}{}]/u;
+
+function describe(value: unknown): string {
+  const shown = inspect(value, { depth: 1, breakLength: Infinity, maxStringLength: 80 });
+  const type = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+  return `\`${shown}\` (${type})`;
+}
+
+function invalid(name: string, expected: string, value: unknown): TypeError {
+  return new TypeError(`Expected \`${name}\` to be ${expected}, got ${describe(value)}`);
+}
+
+export function assertSpaceId(spaceId: unknown): asserts spaceId is string {
+  const ok =
+    typeof spaceId === 'string' &&
+    spaceId.length > 0 &&
+    spaceId.length <= MAX_SPACE_ID_LENGTH &&
+    !FORBIDDEN_SPACE_ID_CHARS.test(spaceId);
+  if (!ok) {
+    throw invalid(
+      'spaceId',
+      `a non-empty string of at most ${MAX_SPACE_ID_LENGTH} characters without whitespace, control characters, \`{\` or \`}\``,
+      spaceId,
+    );
+  }
+}
+
+export function assertFunction(name: string, value: unknown): asserts value is (...args: never[]) => unknown {
+  if (typeof value !== 'function') throw invalid(name, 'a function', value);
+}
+
+function assertInteger(name: string, value: unknown, min: number): asserts value is number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw invalid(name, `an integer >= ${min}`, value);
+  }
+}
+
+export interface ResolvedOptions {
+  redis: RedisLockClient | undefined;
+  store: LockStore | undefined;
+  keyPrefix: string;
+  ttlMs: number;
+  logger: SpaceLockLogger;
+}
+
+export function resolveOptions(options: SpaceLockOptions | undefined): ResolvedOptions {
+  if (options !== undefined && (typeof options !== 'object' || options === null)) {
+    throw invalid('options', 'an object', options);
+  }
+  const { redis, store, keyPrefix = DEFAULT_KEY_PREFIX, ttlMs = DEFAULT_TTL_MS, logger = console } = options ?? {};
+  if (redis !== undefined && !isRedisLockClient(redis)) {
+    throw invalid('redis', 'an ioredis client (with set, eval and evalsha)', redis);
+  }
+  if (store !== undefined) {
+    const s = store as unknown as Record<string, unknown>;
+    if (typeof store !== 'object' || store === null || !['acquire', 'release', 'refresh'].every((m) => typeof s[m] === 'function')) {
+      throw invalid('store', 'a LockStore (with acquire, release and refresh)', store);
+    }
+    if (redis !== undefined) throw new TypeError('Expected only one of `redis` and `store`, got both');
+  }
+  if (typeof keyPrefix !== 'string') throw invalid('keyPrefix', 'a string', keyPrefix);
+  assertInteger('ttlMs', ttlMs, 3);
+  const l = logger as unknown as Record<string, unknown>;
+  if (typeof logger !== 'object' || logger === null || !['log', 'warn', 'error'].every((m) => typeof l[m] === 'function')) {
+    throw invalid('logger', 'an object with log, warn and error methods', logger);
+  }
+  return { redis, store, keyPrefix, ttlMs, logger };
+}
+
+export interface ResolvedRetry {
+  totalMs: number;
+  baseMs: number;
+  maxMs: number;
+}
+
+export function resolveCallOptions(options: WithSpaceLockOptions | undefined): {
+  retry: ResolvedRetry | undefined;
+  signal: AbortSignal | undefined;
+} {
+  if (options === undefined) return { retry: undefined, signal: undefined };
+  if (typeof options !== 'object' || options === null) throw invalid('options', 'an object', options);
+  const { acquireRetry, signal } = options;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalid('options.signal', 'an AbortSignal', signal);
+  if (acquireRetry === undefined) return { retry: undefined, signal };
+  if (typeof acquireRetry !== 'object' || acquireRetry === null) {
+    throw invalid('options.acquireRetry', 'an object', acquireRetry);
+  }
+  const { totalMs, baseMs = DEFAULT_RETRY_BASE_MS, maxMs = Math.max(DEFAULT_RETRY_MAX_MS, baseMs) } = acquireRetry;
+  assertInteger('options.acquireRetry.totalMs', totalMs, 0);
+  assertInteger('options.acquireRetry.baseMs', baseMs, 1);
+  assertInteger('options.acquireRetry.maxMs', maxMs, baseMs);
+  return { retry: { totalMs, baseMs, maxMs }, signal };
+}

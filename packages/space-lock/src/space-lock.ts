@@ -1,0 +1,249 @@
+import { randomUUID } from 'node:crypto';
+import { SpaceLockClosedError } from './errors/space-lock-closed.error';
+import { Lease, messageOf, type SpaceLockContext } from './lease';
+import {
+  assertFunction,
+  assertSpaceId,
+  resolveCallOptions,
+  resolveOptions,
+  type ResolvedRetry,
+  type SpaceLockLogger,
+  type SpaceLockOptions,
+  type WithSpaceLockOptions,
+} from './options';
+import type { LockStore } from './store/lock-store';
+import { MemoryLockStore } from './store/memory-lock-store';
+import { RedisLockStore } from './store/redis-lock-store';
+import { backoffDelayMs } from './timing';
+
+/** Returned instead of fn's result when this instance is already running fn for the space. */
+export const SKIP_IN_PROGRESS: { readonly skipped: 'in-progress' } = Object.freeze({ skipped: 'in-progress' });
+/** Returned instead of fn's result when another holder (another replica) owns the space. */
+export const SKIP_LOCK_HELD: { readonly skipped: 'lock-held' } = Object.freeze({ skipped: 'lock-held' });
+export type SpaceLockSkip = typeof SKIP_IN_PROGRESS | typeof SKIP_LOCK_HELD;
+
+/**
+ * True for the two skip sentinels. They are compared by identity, so a
+ * critical section that happens to return `{ skipped: ... }` is never
+ * mistaken for a skip.
+ */
+export function isSpaceLockSkip(value: unknown): value is SpaceLockSkip {
+  return value === SKIP_IN_PROGRESS || value === SKIP_LOCK_HELD;
+}
+
+export type SpaceLockFn<T> = (ctx: SpaceLockContext) => T | PromiseLike<T>;
+
+export interface CloseOptions {
+  /**
+   * How long to wait for running critical sections before releasing their
+   * locks under them.
+   * @default 10000
+   */
+  graceMs?: number;
+}
+
+/** The in-process side of one space: reserved before the first await, freed last. */
+interface Slot {
+  lease: Lease | undefined;
+  /** Settles when the slot is freed; `close()` waits on it. */
+  readonly done: Promise<void>;
+  readonly free: () => void;
+}
+
+// The in-memory store models "one Redis per process": every SpaceLock in the
+// process that was given no Redis shares it, so they still exclude each other.
+let processMemoryStore: MemoryLockStore | undefined;
+
+function sharedMemoryStore(logger: SpaceLockLogger): MemoryLockStore {
+  if (processMemoryStore === undefined) {
+    processMemoryStore = new MemoryLockStore();
+    logger.log('space-lock: no Redis configured; using the in-memory lock store (single-replica mode: replicas in other processes are not excluded)');
+  }
+  return processMemoryStore;
+}
+
+/**
+ * A per-space single-writer lock: an in-process mutex in front of a Redis
+ * leader lock shared by every replica, kept alive by a heartbeat while the
+ * critical section runs.
+ *
+ * @example
+ * ```ts
+ * const lock = new SpaceLock({ redis: new Redis(), ttlMs: 30_000 });
+ * const out = await lock.withSpaceLock(spaceId, async ({ signal }) => {
+ *   await syncSpace(spaceId, { signal });
+ *   return 'synced';
+ * });
+ * if (isSpaceLockSkip(out)) console.log(`skipped: ${out.skipped}`);
+ * ```
+ */
+export class SpaceLock {
+  /** This instance's identity, and the value it writes into every lock key. */
+  readonly instanceId: string = randomUUID();
+  readonly keyPrefix: string;
+  readonly ttlMs: number;
+  readonly #store: LockStore;
+  readonly #logger: SpaceLockLogger;
+  /** The in-process mutex: a space is in here from its synchronous reservation until its lock is released. */
+  readonly #slots = new Map<string, Slot>();
+  #closing: Promise<void> | undefined;
+
+  constructor(options?: SpaceLockOptions) {
+    const resolved = resolveOptions(options);
+    this.keyPrefix = resolved.keyPrefix;
+    this.ttlMs = resolved.ttlMs;
+    this.#logger = resolved.logger;
+    this.#store =
+      resolved.store ??
+      (resolved.redis !== undefined ? new RedisLockStore(resolved.redis) : sharedMemoryStore(resolved.logger));
+  }
+
+  /**
+   * Runs `fn` while holding the space's lock in this process and across
+   * replicas, and returns its result. Returns `SKIP_IN_PROGRESS` or
+   * `SKIP_LOCK_HELD` (without running fn) when the space is busy.
+   * If fn throws, the lock is released and the same error is rethrown.
+   */
+  async withSpaceLock<T>(spaceId: string, fn: SpaceLockFn<T>, options?: WithSpaceLockOptions): Promise<T | SpaceLockSkip> {
+    assertSpaceId(spaceId);
+    assertFunction('fn', fn);
+    const { retry, signal } = resolveCallOptions(options);
+    this.#assertOpen(spaceId);
+    signal?.throwIfAborted();
+
+    let lease = await this.#acquire(spaceId);
+    if (isSpaceLockSkip(lease) && retry !== undefined) lease = await this.#retryAcquire(spaceId, lease, retry, signal);
+    if (isSpaceLockSkip(lease)) return lease;
+    return this.#hold(lease, fn);
+  }
+
+  /** True while this instance is running a critical section for the space. */
+  isRunning(spaceId: string): boolean {
+    return this.#slots.has(spaceId);
+  }
+
+  /**
+   * Stops new work (later calls reject with `SpaceLockClosedError`), waits up
+   * to `graceMs` for running critical sections, then releases every lock this
+   * instance still holds and aborts their signals. Idempotent.
+   */
+  close(options: CloseOptions = {}): Promise<void> {
+    this.#closing ??= this.#close(options.graceMs ?? 10_000);
+    return this.#closing;
+  }
+
+  async #close(graceMs: number): Promise<void> {
+    const running = [...this.#slots.values()].map((slot) => slot.done);
+    if (running.length > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, graceMs);
+        timer.unref();
+      });
+      await Promise.race([Promise.all(running), grace]);
+      clearTimeout(timer);
+    }
+    await Promise.all(
+      [...this.#slots.values()].map(async ({ lease }) => {
+        if (lease === undefined) return;
+        lease.lose('closed');
+        await this.#release(lease);
+      }),
+    );
+  }
+
+  #assertOpen(spaceId: string): void {
+    if (this.#closing !== undefined) throw new SpaceLockClosedError({ instanceId: this.instanceId, spaceId });
+  }
+
+  /** One attempt: reserve the in-process slot synchronously, then SET NX in the store. */
+  async #acquire(spaceId: string): Promise<Lease | SpaceLockSkip> {
+    if (this.#slots.has(spaceId)) return SKIP_IN_PROGRESS;
+    let free!: () => void;
+    const done = new Promise<void>((resolve) => (free = resolve));
+    const slot: Slot = { lease: undefined, done, free };
+    this.#slots.set(spaceId, slot);
+
+    const key = this.keyPrefix + spaceId;
+    const sentAt = Date.now();
+    let acquired: boolean;
+    try {
+      acquired = await this.#store.acquire(key, this.instanceId, this.ttlMs);
+    } catch (err) {
+      this.#free(spaceId, slot);
+      throw err;
+    }
+    if (!acquired) {
+      this.#free(spaceId, slot);
+      return SKIP_LOCK_HELD;
+    }
+    slot.lease = new Lease(this.#store, spaceId, key, this.instanceId, this.ttlMs, this.#logger, sentAt);
+    return slot.lease;
+  }
+
+  async #retryAcquire(
+    spaceId: string,
+    first: SpaceLockSkip,
+    retry: ResolvedRetry,
+    signal: AbortSignal | undefined,
+  ): Promise<Lease | SpaceLockSkip> {
+    const deadline = Date.now() + retry.totalMs;
+    let outcome: Lease | SpaceLockSkip = first;
+    for (let attempt = 0; isSpaceLockSkip(outcome); attempt++) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) break;
+      await sleep(Math.min(remaining, backoffDelayMs(attempt, retry.baseMs, retry.maxMs)), signal);
+      this.#assertOpen(spaceId);
+      outcome = await this.#acquire(spaceId);
+    }
+    return outcome;
+  }
+
+  async #hold<T>(lease: Lease, fn: SpaceLockFn<T>): Promise<T> {
+    lease.startHeartbeat();
+    try {
+      return await fn(lease.context);
+    } finally {
+      // Heartbeat first, so no refresh is sent after the release; then the
+      // release; the slot last, so this process cannot re-acquire a key it
+      // has not given back yet.
+      lease.stop();
+      await this.#release(lease);
+      this.#free(lease.spaceId, this.#slots.get(lease.spaceId));
+    }
+  }
+
+  /** Never throws: a failed release must not mask fn's result, and the TTL will free the key anyway. */
+  async #release(lease: Lease): Promise<void> {
+    try {
+      await this.#store.release(lease.key, this.instanceId);
+    } catch (err) {
+      this.#logger.warn(`space-lock: release failed for space ${lease.spaceId}: ${messageOf(err)}`);
+    }
+  }
+
+  #free(spaceId: string, slot: Slot | undefined): void {
+    if (slot === undefined || this.#slots.get(spaceId) !== slot) return;
+    this.#slots.delete(spaceId);
+    slot.free();
+  }
+}
+
+/** A timer-backed wait that leaves no timer behind when the signal cancels it. */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,42 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RedisLockClient } from './redis-lock-client';
+
+/** A Lua script read once from `scripts/`, with its SHA1 for EVALSHA. */
+export interface LuaScript {
+  readonly name: string;
+  readonly source: string;
+  readonly sha: string;
+}
+
+// The build copies src/scripts to dist/scripts, so this resolves from both trees.
+const SCRIPTS_DIR = join(__dirname, '..', 'scripts');
+
+export function loadScript(name: string): LuaScript {
+  const source = readFileSync(join(SCRIPTS_DIR, `${name}.lua`), 'utf8');
+  return { name, source, sha: createHash('sha1').update(source).digest('hex') };
+}
+
+function isNoScript(err: unknown): boolean {
+  return err instanceof Error && err.message.startsWith('NOSCRIPT');
+}
+
+/**
+ * EVALSHA, falling back to EVAL when the server has no copy of the script
+ * (first use, a restart, failover, or SCRIPT FLUSH). EVAL also caches the
+ * script server-side, so the next call is back on the short path.
+ */
+export async function evalScript(
+  client: RedisLockClient,
+  script: LuaScript,
+  key: string,
+  args: string[],
+): Promise<unknown> {
+  try {
+    return await client.evalsha(script.sha, 1, key, ...args);
+  } catch (err) {
+    if (!isNoScript(err)) throw err;
+    return client.eval(script.source, 1, key, ...args);
+  }
+}
