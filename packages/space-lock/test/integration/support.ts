@@ -1,0 +1,46 @@
+import type { SpaceLockLogger } from '../../src';
+
+export interface RecordingLogger extends SpaceLockLogger {
+  readonly warnings: string[];
+  readonly errors: string[];
+}
+
+/** Keeps what the lock logs, so tests can assert on absorbed failures and keep the output quiet. */
+export function recordingLogger(): RecordingLogger {
+  const warnings: string[] = [];
+  const errors: string[] = [];
+  return {
+    warnings,
+    errors,
+    log: () => undefined,
+    warn: (message) => void warnings.push(message),
+    error: (message) => void errors.push(message),
+  };
+}
+
+/** A promise plus the function that settles it: lets a test decide when a critical section ends. */
+export function gate(): { promise: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const promise = new Promise<void>((resolve) => (open = resolve));
+  return { promise, open };
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Resolves with the signal's reason once it aborts; rejects after `timeoutMs` so no test can hang on it. */
+export function abortedWithin(signal: AbortSignal, timeoutMs: number): Promise<unknown> {
+  if (signal.aborted) return Promise.resolve(signal.reason);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      reject(new Error(`signal did not abort within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
