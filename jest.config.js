@@ -31,6 +31,8 @@ const common = {
 };
 
 module.exports = {
+  // Integration suites wait on real TTLs, git and HTTP; unit suites finish far sooner.
+  testTimeout: 60_000,
   projects: [
     {
       ...common,
@@ -41,7 +43,6 @@ module.exports = {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/{packages,apps}/*/test/{integration,e2e}/**/*.spec.ts'],
-      testTimeout: 60_000,
     },
   ],
 };

@@ -24,6 +24,8 @@ export class Lease {
   #stopped = false;
   /** Until when this process may assume it still owns the key; see `leaseDeadline`. */
   #validUntil: number;
+  /** Whether the last refresh that settled was rejected (Redis unreachable, timed out). */
+  #lastRefreshFailed = false;
 
   constructor(
     private readonly store: LockStore,
@@ -62,9 +64,12 @@ export class Lease {
 
   #tick(): void {
     const now = Date.now();
-    // Refreshes that keep failing (Redis down, partitioned, or hung) do not
-    // extend the lease: once it has run out another replica may hold the key.
-    if (now >= this.#validUntil) {
+    // Refreshes that keep failing or hang (Redis down, partitioned, paused)
+    // do not extend the lease: once it has run out another replica may hold
+    // the key. A lease whose refreshes are succeeding is never declared
+    // expired here, which matters for TTLs so short that the drift margin
+    // alone would outlast them.
+    if (now >= this.#validUntil && (this.#refreshing || this.#lastRefreshFailed)) {
       this.lose('expired');
       return;
     }
@@ -73,12 +78,14 @@ export class Lease {
     this.store.refresh(this.key, this.instanceId, this.ttlMs).then(
       (stillOwned) => {
         this.#refreshing = false;
+        this.#lastRefreshFailed = false;
         if (this.#stopped) return;
         if (stillOwned) this.#validUntil = leaseDeadline(now, this.ttlMs);
         else this.lose('not-owner');
       },
       (err: unknown) => {
         this.#refreshing = false;
+        this.#lastRefreshFailed = true;
         if (this.#stopped) return;
         this.logger.warn(`space-lock: heartbeat failed for space ${this.spaceId}: ${messageOf(err)}`);
       },
