@@ -1,0 +1,4 @@
+export { ConfigError, type ConfigIssue } from './config.error';
+export { CONFIG_DEFAULTS, loadConfig, type GitSyncConfig } from './git-sync-config';
+export { GIT_SYNC_CONFIG } from './git-sync-config.token';
+export { GitSyncConfigModule, type GitSyncConfigModuleOptions } from './git-sync-config.module';

@@ -1,0 +1,91 @@
+import { join } from 'node:path';
+import { CONFIG_DEFAULTS, ConfigError, loadConfig } from '../../../src/config';
+
+function errorOf(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('fills the defaults and resolves the data directory under cwd', () => {
+    const config = loadConfig({}, '/srv/app');
+    expect(config).toEqual({
+      redisUrl: undefined,
+      databaseUrl: undefined,
+      dataDir: join('/srv/app', '.data'),
+      pollIntervalMs: CONFIG_DEFAULTS.pollIntervalMs,
+      debounceMs: CONFIG_DEFAULTS.debounceMs,
+      backendTimeoutMs: CONFIG_DEFAULTS.backendTimeoutMs,
+      pushLockWaitMs: CONFIG_DEFAULTS.pushLockWaitMs,
+      lockTtlMs: CONFIG_DEFAULTS.lockTtlMs,
+      lockKeyPrefix: CONFIG_DEFAULTS.lockKeyPrefix,
+      enabled: true,
+      port: CONFIG_DEFAULTS.port,
+    });
+  });
+
+  it('reads every variable', () => {
+    const config = loadConfig(
+      {
+        REDIS_URL: 'redis://localhost:6379/0',
+        DATABASE_URL: 'postgres://u:p@db/wiki',
+        GIT_SYNC_DATA_DIR: '/var/lib/git-sync',
+        GIT_SYNC_POLL_INTERVAL_MS: '0',
+        GIT_SYNC_DEBOUNCE_MS: '250',
+        GIT_SYNC_BACKEND_TIMEOUT_MS: '5000',
+        GIT_SYNC_PUSH_LOCK_WAIT_MS: '1500',
+        GIT_SYNC_LOCK_TTL_MS: '9000',
+        GIT_SYNC_LOCK_KEY_PREFIX: 'wiki:lock:',
+        GIT_SYNC_ENABLED: 'off',
+        PORT: '8080',
+      },
+      '/ignored',
+    );
+    expect(config).toEqual({
+      redisUrl: 'redis://localhost:6379/0',
+      databaseUrl: 'postgres://u:p@db/wiki',
+      dataDir: '/var/lib/git-sync',
+      pollIntervalMs: 0,
+      debounceMs: 250,
+      backendTimeoutMs: 5000,
+      pushLockWaitMs: 1500,
+      lockTtlMs: 9000,
+      lockKeyPrefix: 'wiki:lock:',
+      enabled: false,
+      port: 8080,
+    });
+  });
+
+  it('treats blank values as unset', () => {
+    expect(loadConfig({ PORT: '', GIT_SYNC_ENABLED: '  ' }).port).toBe(CONFIG_DEFAULTS.port);
+  });
+
+  it.each([
+    ['GIT_SYNC_POLL_INTERVAL_MS', 'soon'],
+    ['GIT_SYNC_DEBOUNCE_MS', '-1'],
+    ['GIT_SYNC_BACKEND_TIMEOUT_MS', '0'],
+    ['GIT_SYNC_LOCK_TTL_MS', '2'],
+    ['PORT', '70000'],
+    ['PORT', '80.5'],
+    ['GIT_SYNC_ENABLED', 'maybe'],
+    ['REDIS_URL', 'localhost:6379'],
+    ['DATABASE_URL', 'mysql://db/wiki'],
+  ])('rejects %s=%s with a ConfigError naming it', (variable, value) => {
+    const err = errorOf(() => loadConfig({ [variable]: value }));
+    expect(err.name).toBe('ConfigError');
+    expect(err.variable).toBe(variable);
+    expect(err.message).toContain(variable);
+    expect(err.issues).toHaveLength(1);
+  });
+
+  it('reports every invalid variable at once, without echoing secrets', () => {
+    const err = errorOf(() => loadConfig({ PORT: 'x', DATABASE_URL: 'secret-password-not-a-url' }));
+    expect(err.issues.map((i) => i.variable).sort()).toEqual(['DATABASE_URL', 'PORT']);
+    expect(err.message).not.toContain('secret-password');
+  });
+});
