@@ -33,6 +33,7 @@ const common = {
 module.exports = {
   // Integration suites wait on real TTLs, git and HTTP; unit suites finish far sooner.
   testTimeout: 60_000,
+  reporters: ['default', '<rootDir>/scripts/jest-summary-reporter.js'],
   projects: [
     {
       ...common,
