@@ -1,0 +1,204 @@
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { isSpaceLockSkip } from 'space-lock';
+import { SpaceLockService } from 'space-lock/nestjs';
+import { GIT_SYNC_CONFIG, type GitSyncConfig } from '../config';
+import { CYCLE_RUNNER, type CycleRunner } from './cycle-runner.port';
+import type { CycleStatus, CycleTrigger, GitSyncStatus, RunOnceResult, SpaceSyncRecord } from './cycle-status';
+import { GitSyncLockHeldError } from './git-sync-lock-held.error';
+import { SPACE_DIRECTORY, type SpaceDirectory } from './space-directory.port';
+
+// A push waits for a busy space with short backoffs: a sync cycle usually
+// ends within a second or two, and the client is waiting on the line.
+const PUSH_RETRY_BASE_MS = 50;
+const PUSH_RETRY_MAX_MS = 500;
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}
+
+/**
+ * Decides when a space is synced and makes sure only one writer touches it:
+ * every cycle and every push runs inside `SpaceLockService.withSpaceLock`,
+ * which is this class's only contact with the lock.
+ */
+@Injectable()
+export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
+  readonly #logger = new Logger(GitSyncOrchestrator.name);
+  readonly #last = new Map<string, SpaceSyncRecord>();
+  readonly #debounces = new Map<string, NodeJS.Timeout>();
+  #pollTimer: NodeJS.Timeout | undefined;
+  #stopped = false;
+
+  constructor(
+    private readonly locks: SpaceLockService,
+    @Inject(CYCLE_RUNNER) private readonly runner: CycleRunner,
+    @Inject(SPACE_DIRECTORY) private readonly directory: SpaceDirectory,
+    @Inject(GIT_SYNC_CONFIG) private readonly config: GitSyncConfig,
+  ) {}
+
+  /**
+   * One cycle for the space if it is free right now. Never throws, and never
+   * waits for a busy space: the next poll or trigger will come round again.
+   */
+  runOnce(spaceId: string): Promise<RunOnceResult> {
+    return this.#runOnce(spaceId, 'manual');
+  }
+
+  /**
+   * Serves a push: runs `runReceivePack` under the space's lock, and then,
+   * still holding it, a cycle so the pushed commits reach the pages at once.
+   * Resolves with receive-pack's result even when that cycle fails, since the
+   * push is already durable in git and the poll loop will reconcile it.
+   *
+   * `runReceivePack` gets the lock's signal, which aborts when the lock is
+   * lost; it must then kill whatever is writing to the repository.
+   *
+   * @throws GitSyncLockHeldError when the space stays busy for
+   *   `pushLockWaitMs`; `runReceivePack` has not run.
+   */
+  async ingestExternalPush<T>(spaceId: string, runReceivePack: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    return this.runExclusive(spaceId, async (signal) => {
+      const pushed = await runReceivePack(signal);
+      await this.#cycleAfterPush(spaceId, signal);
+      return pushed;
+    });
+  }
+
+  /**
+   * Runs `fn` under the space's lock with the same bounded wait as a push,
+   * for work that must not interleave with a cycle, such as advertising the
+   * refs a push will be based on.
+   *
+   * @throws GitSyncLockHeldError when the space stays busy; `fn` has not run.
+   */
+  async runExclusive<T>(spaceId: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const startedAt = Date.now();
+    const out = await this.locks.withSpaceLock(spaceId, ({ signal }) => fn(signal), {
+      acquireRetry: { totalMs: this.config.pushLockWaitMs, baseMs: PUSH_RETRY_BASE_MS, maxMs: PUSH_RETRY_MAX_MS },
+    });
+    if (isSpaceLockSkip(out)) {
+      const error = new GitSyncLockHeldError({ spaceId, reason: out.skipped, waitedMs: Date.now() - startedAt });
+      this.#logger.warn({ msg: 'push refused: space busy', spaceId, reason: out.skipped, waitedMs: error.waitedMs });
+      throw error;
+    }
+    return out;
+  }
+
+  /**
+   * Runs `runOnce` for the space once `debounceMs` have passed without
+   * another call for it; each call restarts that space's wait.
+   */
+  schedule(spaceId: string): void {
+    if (this.#stopped) return;
+    clearTimeout(this.#debounces.get(spaceId));
+    const timer = setTimeout(() => {
+      this.#debounces.delete(spaceId);
+      void this.#runOnce(spaceId, 'debounce');
+    }, this.config.debounceMs);
+    timer.unref();
+    this.#debounces.set(spaceId, timer);
+  }
+
+  /** The configuration in effect and the last result for each space. */
+  getStatus(): GitSyncStatus {
+    const { enabled, pollIntervalMs, debounceMs, backendTimeoutMs, pushLockWaitMs } = this.config;
+    return {
+      config: { enabled, pollIntervalMs, debounceMs, backendTimeoutMs, pushLockWaitMs },
+      spaces: [...this.#last.values()],
+    };
+  }
+
+  onModuleInit(): void {
+    this.#stopped = false;
+    if (this.config.pollIntervalMs > 0) this.#schedulePoll();
+  }
+
+  /**
+   * Stops the poll loop and pending debounces. A cycle already running is
+   * left to finish: the lock's shutdown waits for it with a grace period.
+   */
+  onModuleDestroy(): void {
+    this.#stopped = true;
+    clearTimeout(this.#pollTimer);
+    this.#pollTimer = undefined;
+    for (const timer of this.#debounces.values()) clearTimeout(timer);
+    this.#debounces.clear();
+  }
+
+  // The next tick is armed only after the previous one has finished, so
+  // ticks never overlap however long a cycle takes.
+  #schedulePoll(): void {
+    if (this.#stopped) return;
+    this.#pollTimer = setTimeout(() => {
+      this.#pollTimer = undefined;
+      void this.#pollTick().finally(() => this.#schedulePoll());
+    }, this.config.pollIntervalMs);
+    this.#pollTimer.unref();
+  }
+
+  async #pollTick(): Promise<void> {
+    if (!this.config.enabled) return;
+    let spaceIds: string[];
+    try {
+      spaceIds = await this.directory.listGitSyncEnabledSpaceIds();
+    } catch (err) {
+      this.#logger.error({ msg: 'poll: listing git-sync spaces failed', error: messageOf(err) });
+      return;
+    }
+    // One space at a time keeps a replica's load flat however many spaces it serves.
+    for (const spaceId of spaceIds) {
+      if (this.#stopped) return;
+      await this.#runOnce(spaceId, 'poll');
+    }
+  }
+
+  async #runOnce(spaceId: string, trigger: CycleTrigger): Promise<RunOnceResult> {
+    let ran = false;
+    let result: RunOnceResult;
+    try {
+      if (!this.config.enabled) {
+        result = { spaceId, ran, skipped: 'disabled' };
+      } else if (!(await this.directory.isGitSyncEnabled(spaceId))) {
+        result = { spaceId, ran, skipped: 'space-not-enabled' };
+      } else {
+        const out = await this.locks.withSpaceLock(spaceId, ({ signal }) => {
+          ran = true;
+          return this.runner.runCycle(spaceId, { signal });
+        });
+        result = isSpaceLockSkip(out) ? { spaceId, ran, skipped: out.skipped } : this.#succeeded(spaceId, out);
+      }
+    } catch (err) {
+      result = { spaceId, ran, error: messageOf(err) };
+      this.#logger.error({ msg: 'cycle failed', spaceId, trigger, error: result.error });
+    }
+    if (result.skipped !== undefined) this.#logger.debug({ msg: 'cycle skipped', spaceId, trigger, skipped: result.skipped });
+    this.#record(trigger, result);
+    return result;
+  }
+
+  /** The cycle that follows a push; its failure is logged, never thrown. */
+  async #cycleAfterPush(spaceId: string, signal: AbortSignal): Promise<void> {
+    if (!this.config.enabled) return;
+    if (signal.aborted) {
+      this.#logger.warn({ msg: 'lock lost during push; leaving the cycle to the poll loop', spaceId });
+      return;
+    }
+    let result: RunOnceResult;
+    try {
+      result = this.#succeeded(spaceId, await this.runner.runCycle(spaceId, { signal }));
+    } catch (err) {
+      result = { spaceId, ran: true, error: messageOf(err) };
+      this.#logger.error({ msg: 'cycle after push failed; the poll loop will reconcile', spaceId, error: result.error });
+    }
+    this.#record('push', result);
+  }
+
+  #succeeded(spaceId: string, status: CycleStatus): RunOnceResult {
+    this.#logger.log({ msg: 'cycle done', spaceId, pull: status.pull, push: status.push, commits: status.commits });
+    return { spaceId, ran: true, pull: status.pull, push: status.push };
+  }
+
+  #record(trigger: CycleTrigger, result: RunOnceResult): void {
+    this.#last.set(result.spaceId, { trigger, at: new Date().toISOString(), result });
+  }
+}

@@ -1,0 +1,454 @@
+import 'reflect-metadata';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { Test, type TestingModule } from '@nestjs/testing';
+import { RedisService } from '@nestjs-labs/nestjs-ioredis';
+import { LockLostError } from 'space-lock';
+import { SpaceLockService, type SpaceLockModuleOptions } from 'space-lock/nestjs';
+import { GitSyncConfigModule, loadConfig, type GitSyncConfig } from '../../../src/config';
+import {
+  GitSyncLockHeldError,
+  GitSyncOrchestrator,
+  OrchestratorModule,
+  type CycleRunner,
+  type CycleStatus,
+  type SpaceDirectory,
+} from '../../../src/orchestrator';
+import { FakeRedis } from './fake-redis';
+
+const KEY_PREFIX = 'test:git-sync:lock:';
+const SPACE_A = '0b0c6a4e-5d1f-4c1e-9a52-3f1f7f0d2a01';
+const SPACE_B = '6f9d2c3a-8b7e-4a6d-b1c2-0e9f8a7b6c02';
+
+const STATUS: CycleStatus = {
+  pull: { written: 1, deleted: 0, conflicts: 0 },
+  push: { created: 2, updated: 0, deleted: 0, moved: 0, renamed: 0, failures: 0 },
+  commits: 1,
+};
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+  reject(err: unknown): void;
+}
+
+function deferred<T = void>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** A cycle runner whose behaviour each test sets, recording every call. */
+class ScriptedRunner implements CycleRunner {
+  calls: Array<{ spaceId: string; signal: AbortSignal }> = [];
+  active = 0;
+  maxActive = 0;
+  behaviour: (spaceId: string, signal: AbortSignal) => Promise<CycleStatus> = async () => STATUS;
+
+  async runCycle(spaceId: string, { signal }: { signal: AbortSignal }): Promise<CycleStatus> {
+    this.calls.push({ spaceId, signal });
+    this.active++;
+    this.maxActive = Math.max(this.maxActive, this.active);
+    try {
+      return await this.behaviour(spaceId, signal);
+    } finally {
+      this.active--;
+    }
+  }
+}
+
+class ScriptedDirectory implements SpaceDirectory {
+  enabled = new Set<string>([SPACE_A, SPACE_B]);
+  listCalls = 0;
+  failure: Error | undefined;
+
+  async isGitSyncEnabled(spaceId: string): Promise<boolean> {
+    if (this.failure) throw this.failure;
+    return this.enabled.has(spaceId);
+  }
+
+  async listGitSyncEnabledSpaceIds(): Promise<string[]> {
+    this.listCalls++;
+    if (this.failure) throw this.failure;
+    return [...this.enabled];
+  }
+}
+
+/**
+ * The real `SpaceLockService`, on the fake client handed out by a
+ * `RedisService` stand-in, as `RedisModule` would hand out a real one.
+ *
+ * The service is built by a factory rather than by `SpaceLockModule` because
+ * its constructor parameter is typed `RedisService | null`, which swc (unlike
+ * tsc) records as `Object` in the decorator metadata, so under Jest Nest
+ * cannot see that it wants `RedisService`.
+ */
+@Module({})
+class FakeRedisLockModule {
+  static with(redis: FakeRedis, options: SpaceLockModuleOptions): DynamicModule {
+    return {
+      module: FakeRedisLockModule,
+      global: true,
+      providers: [
+        { provide: RedisService, useValue: { getOrThrow: () => redis } },
+        {
+          provide: SpaceLockService,
+          inject: [RedisService],
+          useFactory: (redisService: RedisService) => new SpaceLockService(redisService, options),
+        },
+      ],
+      exports: [SpaceLockService],
+    };
+  }
+}
+
+interface Harness {
+  moduleRef: TestingModule;
+  orchestrator: GitSyncOrchestrator;
+  locks: SpaceLockService;
+  redis: FakeRedis;
+  runner: ScriptedRunner;
+  directory: ScriptedDirectory;
+}
+
+const open: TestingModule[] = [];
+
+async function harness(env: Record<string, string> = {}, lockTtlMs = 5_000): Promise<Harness> {
+  const config: GitSyncConfig = loadConfig({
+    GIT_SYNC_POLL_INTERVAL_MS: '0',
+    GIT_SYNC_DEBOUNCE_MS: '50',
+    GIT_SYNC_PUSH_LOCK_WAIT_MS: '150',
+    ...env,
+  });
+  const redis = new FakeRedis();
+  const runner = new ScriptedRunner();
+  const directory = new ScriptedDirectory();
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      FakeRedisLockModule.with(redis, { keyPrefix: KEY_PREFIX, ttlMs: lockTtlMs, shutdownGraceMs: 1_000 }),
+      GitSyncConfigModule.forRoot({ config }),
+      OrchestratorModule.forRoot({ cycleRunner: { useValue: runner }, spaceDirectory: { useValue: directory } }),
+    ],
+  }).compile();
+  moduleRef.useLogger(false);
+  open.push(moduleRef);
+  await moduleRef.init();
+  return {
+    moduleRef,
+    orchestrator: moduleRef.get(GitSyncOrchestrator),
+    locks: moduleRef.get(SpaceLockService),
+    redis,
+    runner,
+    directory,
+  };
+}
+
+afterEach(async () => {
+  jest.useRealTimers();
+  await Promise.all(open.splice(0).map((m) => m.close()));
+});
+
+describe('GitSyncOrchestrator.runOnce', () => {
+  it('runs the cycle under the lock held on the fake Redis, and releases it', async () => {
+    const h = await harness();
+    let holder: string | null = null;
+    h.runner.behaviour = async () => {
+      holder = h.redis.get(KEY_PREFIX + SPACE_A);
+      return STATUS;
+    };
+    const result = await h.orchestrator.runOnce(SPACE_A);
+    expect(result).toEqual({ spaceId: SPACE_A, ran: true, pull: STATUS.pull, push: STATUS.push });
+    expect(holder).toBe(h.locks.instanceId);
+    expect(h.redis.get(KEY_PREFIX + SPACE_A)).toBeNull();
+    expect(h.runner.calls[0]?.signal).toBeInstanceOf(AbortSignal);
+  });
+
+  it('maps a key held by another holder to skipped "lock-held" without retrying', async () => {
+    const h = await harness();
+    await h.redis.set(KEY_PREFIX + SPACE_A, 'another-replica', 'PX', 60_000, 'NX');
+    const result = await h.orchestrator.runOnce(SPACE_A);
+    expect(result).toEqual({ spaceId: SPACE_A, ran: false, skipped: 'lock-held' });
+    expect(h.runner.calls).toHaveLength(0);
+    expect(h.redis.get(KEY_PREFIX + SPACE_A)).toBe('another-replica');
+  });
+
+  it('maps a cycle already running in this process to skipped "in-progress"', async () => {
+    const h = await harness();
+    const gate = deferred();
+    h.runner.behaviour = async () => {
+      await gate.promise;
+      return STATUS;
+    };
+    const first = h.orchestrator.runOnce(SPACE_A);
+    await waitFor(() => h.runner.calls.length === 1);
+    const second = await h.orchestrator.runOnce(SPACE_A);
+    expect(second).toEqual({ spaceId: SPACE_A, ran: false, skipped: 'in-progress' });
+    gate.resolve();
+    await expect(first).resolves.toMatchObject({ ran: true });
+    expect(h.runner.calls).toHaveLength(1);
+  });
+
+  it('skips "disabled" when git-sync is switched off globally, consulting nothing', async () => {
+    const h = await harness({ GIT_SYNC_ENABLED: 'false' });
+    await expect(h.orchestrator.runOnce(SPACE_A)).resolves.toEqual({ spaceId: SPACE_A, ran: false, skipped: 'disabled' });
+    expect(h.runner.calls).toHaveLength(0);
+    expect(h.redis.get(KEY_PREFIX + SPACE_A)).toBeNull();
+  });
+
+  it('skips "space-not-enabled" for a space that has not opted in', async () => {
+    const h = await harness();
+    h.directory.enabled.delete(SPACE_A);
+    await expect(h.orchestrator.runOnce(SPACE_A)).resolves.toEqual({
+      spaceId: SPACE_A,
+      ran: false,
+      skipped: 'space-not-enabled',
+    });
+    expect(h.runner.calls).toHaveLength(0);
+  });
+
+  it('never throws: a failing cycle is returned as an error, and the lock is released', async () => {
+    const h = await harness();
+    h.runner.behaviour = async () => {
+      throw new Error('vault is corrupt');
+    };
+    const result = await h.orchestrator.runOnce(SPACE_A);
+    expect(result).toEqual({ spaceId: SPACE_A, ran: true, error: 'Error: vault is corrupt' });
+    expect(h.redis.get(KEY_PREFIX + SPACE_A)).toBeNull();
+    expect(h.orchestrator.getStatus().spaces).toEqual([
+      { trigger: 'manual', at: expect.any(String), result },
+    ]);
+  });
+
+  it('never throws: a failing directory or an unreachable Redis is returned as an error', async () => {
+    const h = await harness();
+    h.directory.failure = new Error('database is down');
+    await expect(h.orchestrator.runOnce(SPACE_A)).resolves.toEqual({
+      spaceId: SPACE_A,
+      ran: false,
+      error: 'Error: database is down',
+    });
+    h.directory.failure = undefined;
+    h.redis.failure = new Error('ECONNREFUSED');
+    await expect(h.orchestrator.runOnce(SPACE_A)).resolves.toEqual({
+      spaceId: SPACE_A,
+      ran: false,
+      error: 'Error: ECONNREFUSED',
+    });
+    expect(h.runner.calls).toHaveLength(0);
+  });
+
+  it('reports the configuration and the last result of each space', async () => {
+    const h = await harness();
+    await h.orchestrator.runOnce(SPACE_A);
+    h.directory.enabled.delete(SPACE_B);
+    await h.orchestrator.runOnce(SPACE_B);
+    await h.orchestrator.runOnce(SPACE_A);
+    const status = h.orchestrator.getStatus();
+    expect(status.config).toEqual({
+      enabled: true,
+      pollIntervalMs: 0,
+      debounceMs: 50,
+      backendTimeoutMs: 60_000,
+      pushLockWaitMs: 150,
+    });
+    expect(status.spaces.map((s) => [s.result.spaceId, s.result.ran, s.result.skipped])).toEqual([
+      [SPACE_A, true, undefined],
+      [SPACE_B, false, 'space-not-enabled'],
+    ]);
+  });
+});
+
+describe('GitSyncOrchestrator.ingestExternalPush', () => {
+  it('runs receive-pack and then the cycle, both while holding the lock, and returns the receive-pack result', async () => {
+    const h = await harness();
+    const steps: string[] = [];
+    h.runner.behaviour = async (spaceId) => {
+      steps.push(`cycle holder=${h.redis.get(KEY_PREFIX + spaceId) === h.locks.instanceId}`);
+      return STATUS;
+    };
+    const out = await h.orchestrator.ingestExternalPush(SPACE_A, async (signal) => {
+      expect(signal).toBeInstanceOf(AbortSignal);
+      steps.push(`receive-pack holder=${h.redis.get(KEY_PREFIX + SPACE_A) === h.locks.instanceId}`);
+      return 'pushed';
+    });
+    expect(out).toBe('pushed');
+    expect(steps).toEqual(['receive-pack holder=true', 'cycle holder=true']);
+    expect(h.redis.get(KEY_PREFIX + SPACE_A)).toBeNull();
+    expect(h.orchestrator.getStatus().spaces[0]).toMatchObject({ trigger: 'push', result: { ran: true } });
+  });
+
+  it('throws GitSyncLockHeldError when another holder keeps the lock, and never runs receive-pack', async () => {
+    const h = await harness();
+    await h.redis.set(KEY_PREFIX + SPACE_A, 'another-replica', 'PX', 60_000, 'NX');
+    const receivePack = jest.fn(async () => 'pushed');
+    const err = await h.orchestrator.ingestExternalPush(SPACE_A, receivePack).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GitSyncLockHeldError);
+    expect(err).toMatchObject({ name: 'GitSyncLockHeldError', spaceId: SPACE_A, reason: 'lock-held' });
+    expect(receivePack).not.toHaveBeenCalled();
+    expect(h.runner.calls).toHaveLength(0);
+  });
+
+  it('throws GitSyncLockHeldError with reason "in-progress" while this replica runs a cycle', async () => {
+    const h = await harness();
+    const gate = deferred();
+    h.runner.behaviour = async () => {
+      await gate.promise;
+      return STATUS;
+    };
+    const cycle = h.orchestrator.runOnce(SPACE_A);
+    await waitFor(() => h.runner.calls.length === 1);
+    const receivePack = jest.fn(async () => 'pushed');
+    await expect(h.orchestrator.ingestExternalPush(SPACE_A, receivePack)).rejects.toMatchObject({
+      name: 'GitSyncLockHeldError',
+      reason: 'in-progress',
+    });
+    expect(receivePack).not.toHaveBeenCalled();
+    gate.resolve();
+    await cycle;
+  });
+
+  it('waits for a busy space within its bounded retry instead of refusing at once', async () => {
+    const h = await harness({ GIT_SYNC_PUSH_LOCK_WAIT_MS: '5000' });
+    await h.redis.set(KEY_PREFIX + SPACE_A, 'another-replica', 'PX', 60_000, 'NX');
+    const receivePack = jest.fn(async () => 'pushed');
+    const push = h.orchestrator.ingestExternalPush(SPACE_A, receivePack);
+    // The other holder releases once the push has started waiting for it.
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(receivePack).not.toHaveBeenCalled();
+    h.redis.del(KEY_PREFIX + SPACE_A);
+    await expect(push).resolves.toBe('pushed');
+    expect(h.runner.calls).toHaveLength(1);
+  });
+
+  it('does not rethrow a cycle failure after a successful receive-pack', async () => {
+    const h = await harness();
+    h.runner.behaviour = async () => {
+      throw new Error('page store unavailable');
+    };
+    await expect(h.orchestrator.ingestExternalPush(SPACE_A, async () => ({ exitCode: 0 }))).resolves.toEqual({ exitCode: 0 });
+    expect(h.runner.calls).toHaveLength(1);
+    expect(h.redis.get(KEY_PREFIX + SPACE_A)).toBeNull();
+    expect(h.orchestrator.getStatus().spaces[0]).toMatchObject({
+      trigger: 'push',
+      result: { spaceId: SPACE_A, ran: true, error: 'Error: page store unavailable' },
+    });
+  });
+
+  it('rethrows a receive-pack failure, runs no cycle, and releases the lock', async () => {
+    const h = await harness();
+    await expect(
+      h.orchestrator.ingestExternalPush(SPACE_A, async () => {
+        throw new Error('spawn git ENOENT');
+      }),
+    ).rejects.toThrow('spawn git ENOENT');
+    expect(h.runner.calls).toHaveLength(0);
+    expect(h.redis.get(KEY_PREFIX + SPACE_A)).toBeNull();
+  });
+
+  it('aborts the receive-pack signal when the lock is lost, and then skips the cycle', async () => {
+    const h = await harness({}, 90);
+    const reason = await h.orchestrator.ingestExternalPush(SPACE_A, async (signal) => {
+      // Another replica takes the key over, as after our lease ran out.
+      h.redis.forceSet(KEY_PREFIX + SPACE_A, 'another-replica', 60_000);
+      await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+      return signal.reason as unknown;
+    });
+    expect(reason).toBeInstanceOf(LockLostError);
+    expect(h.runner.calls).toHaveLength(0);
+    expect(h.redis.get(KEY_PREFIX + SPACE_A)).toBe('another-replica');
+  });
+});
+
+describe('GitSyncOrchestrator poll loop', () => {
+  it('never starts a tick while the previous one is still running, however slow the cycle', async () => {
+    const h = await harness({ GIT_SYNC_POLL_INTERVAL_MS: '5' });
+    let listedDuringCycle = false;
+    const originalList = h.directory.listGitSyncEnabledSpaceIds.bind(h.directory);
+    h.directory.listGitSyncEnabledSpaceIds = async () => {
+      if (h.runner.active > 0) listedDuringCycle = true;
+      return originalList();
+    };
+    // Each cycle spans many poll intervals.
+    h.runner.behaviour = async () => {
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      return STATUS;
+    };
+    await waitFor(() => h.runner.calls.length >= 6, 10_000);
+    await h.moduleRef.close();
+    expect(listedDuringCycle).toBe(false);
+    expect(h.runner.maxActive).toBe(1);
+    const skipped = h.orchestrator.getStatus().spaces.filter((s) => s.result.skipped !== undefined);
+    expect(skipped).toEqual([]);
+    // Opted-in spaces only, taken in turn.
+    expect(new Set(h.runner.calls.map((c) => c.spaceId))).toEqual(new Set([SPACE_A, SPACE_B]));
+  });
+
+  it('keeps polling after the directory fails, and stops on module destroy', async () => {
+    const h = await harness({ GIT_SYNC_POLL_INTERVAL_MS: '5' });
+    h.directory.failure = new Error('database is down');
+    await waitFor(() => h.directory.listCalls >= 2);
+    h.directory.failure = undefined;
+    await waitFor(() => h.runner.calls.length >= 1);
+    await h.moduleRef.close();
+    const calls = h.directory.listCalls;
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(h.directory.listCalls).toBe(calls);
+  });
+
+  it('does not poll when git-sync is disabled globally', async () => {
+    const h = await harness({ GIT_SYNC_POLL_INTERVAL_MS: '5', GIT_SYNC_ENABLED: 'false' });
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    expect(h.directory.listCalls).toBe(0);
+    expect(h.runner.calls).toHaveLength(0);
+  });
+});
+
+describe('GitSyncOrchestrator.schedule (debounce)', () => {
+  it('runs once, debounceMs after the last of several calls; each call restarts the wait', async () => {
+    const h = await harness({ GIT_SYNC_DEBOUNCE_MS: '100' });
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    h.orchestrator.schedule(SPACE_A);
+    await jest.advanceTimersByTimeAsync(80);
+    h.orchestrator.schedule(SPACE_A);
+    await jest.advanceTimersByTimeAsync(80);
+    h.orchestrator.schedule(SPACE_A);
+    await jest.advanceTimersByTimeAsync(99);
+    expect(h.runner.calls).toHaveLength(0);
+    await jest.advanceTimersByTimeAsync(1);
+    jest.useRealTimers();
+    await waitFor(() => h.orchestrator.getStatus().spaces.length === 1);
+    expect(h.runner.calls.map((c) => c.spaceId)).toEqual([SPACE_A]);
+    expect(h.orchestrator.getStatus().spaces[0]).toMatchObject({ trigger: 'debounce', result: { ran: true } });
+  });
+
+  it('keeps one timer per space', async () => {
+    const h = await harness({ GIT_SYNC_DEBOUNCE_MS: '100' });
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    h.orchestrator.schedule(SPACE_A);
+    h.orchestrator.schedule(SPACE_B);
+    h.orchestrator.schedule(SPACE_A);
+    await jest.advanceTimersByTimeAsync(100);
+    jest.useRealTimers();
+    await waitFor(() => h.orchestrator.getStatus().spaces.length === 2);
+    expect(h.runner.calls.map((c) => c.spaceId).sort()).toEqual([SPACE_A, SPACE_B].sort());
+  });
+
+  it('drops pending runs on module destroy', async () => {
+    const h = await harness({ GIT_SYNC_DEBOUNCE_MS: '20' });
+    h.orchestrator.schedule(SPACE_A);
+    await h.moduleRef.close();
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(h.runner.calls).toHaveLength(0);
+  });
+});
+
+async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
