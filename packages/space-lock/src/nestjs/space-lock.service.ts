@@ -12,7 +12,7 @@ export class SpaceLockService implements BeforeApplicationShutdown {
   readonly #shutdownGraceMs: number | undefined;
 
   constructor(
-    @Optional() redisService: RedisService | null,
+    @Optional() @Inject(RedisService) redisService: RedisService | null,
     @Optional() @Inject(SPACE_LOCK_OPTIONS) options: SpaceLockModuleOptions | null,
   ) {
     const { inMemory = false, redisNamespace, shutdownGraceMs, store, ...lockOptions } = options ?? {};
