@@ -1,0 +1,11 @@
+/**
+ * Base of every error the engine throws on purpose, so a caller can tell an expected,
+ * data-carrying failure from a bug with a single `instanceof`.
+ */
+export class EngineError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    // Minifiers and swc keep class names, so the constructor is the reliable source.
+    this.name = new.target.name;
+  }
+}

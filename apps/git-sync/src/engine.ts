@@ -1,0 +1,89 @@
+import { constants } from 'node:fs';
+import { access, mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Kysely } from 'kysely';
+import { openDatabase } from './pages/database';
+import type { Database } from './pages/database.types';
+import { PageStore } from './pages/page-store';
+import type { CycleStep } from './sync/cycle-status';
+import { type EngineLogger, silentLogger } from './sync/engine-logger';
+import { SyncEngine } from './sync/sync-engine';
+import { DataDirUnusableError } from './vault/data-dir-unusable.error';
+import { GitRunner } from './vault/git-runner';
+import { vaultPath } from './vault/vault';
+
+export interface EngineOptions {
+  /** Holds one vault per space and, without `databaseUrl`, the embedded database. */
+  dataDir: string;
+  /** PostgreSQL connection string; without it PGlite under `dataDir` is used. */
+  databaseUrl?: string;
+  /** PostgreSQL schema to use (created if missing); lets several deployments or test runs share a database. */
+  databaseSchema?: string;
+  /** Most page deletes a cycle applies from git; more are deferred to later cycles. Default 500. */
+  deleteCap?: number;
+  /** Timeout of every single git invocation. Default 30 s. */
+  gitTimeoutMs?: number;
+  /** git executable to use; resolved on PATH. */
+  gitBinary?: string;
+  logger?: EngineLogger;
+  onStep?: (step: CycleStep, spaceId: string) => void | Promise<void>;
+}
+
+export interface Engine {
+  db: Kysely<Database>;
+  backend: 'postgres' | 'pglite';
+  pages: PageStore;
+  engine: SyncEngine;
+  git: GitRunner;
+  dataDir: string;
+  /** The repository directory of a space's vault (it exists once a cycle has run or `engine.vault(id).ensure()` was called). */
+  vaultPath(spaceId: string): string;
+  close(): Promise<void>;
+}
+
+/**
+ * Wires the page store, git and the sync engine. Checks the data directory and git before opening
+ * anything, so bad configuration fails with a typed error and leaves nothing behind.
+ */
+export async function createEngine(options: EngineOptions): Promise<Engine> {
+  const dataDir = resolve(options.dataDir);
+  try {
+    await mkdir(dataDir, { recursive: true });
+    await access(dataDir, constants.R_OK | constants.W_OK | constants.X_OK);
+  } catch (error) {
+    throw new DataDirUnusableError(dataDir, (error as NodeJS.ErrnoException).code ?? 'not accessible', error);
+  }
+  const git = new GitRunner({ timeoutMs: options.gitTimeoutMs, binary: options.gitBinary, home: dataDir });
+  await git.version();
+
+  const handle = await openDatabase<Database>({
+    dataDir,
+    databaseUrl: options.databaseUrl,
+    schema: options.databaseSchema,
+  });
+  const pages = new PageStore(handle.db);
+  const engine = new SyncEngine({
+    store: pages,
+    git,
+    dataDir,
+    deleteCap: options.deleteCap,
+    logger: options.logger ?? silentLogger,
+    onStep: options.onStep,
+  });
+  let closed: Promise<void> | undefined;
+  return {
+    db: handle.db,
+    backend: handle.backend,
+    pages,
+    engine,
+    git,
+    dataDir,
+    vaultPath: (spaceId: string) => vaultPath(dataDir, spaceId),
+    close: () => (closed ??= handle.close()),
+  };
+}
+
+export * from './engine.error';
+export * from './pages';
+export * from './sync';
+export * from './vault';

@@ -1,0 +1,99 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Kysely, type Migration, Migrator, PostgresDialect } from 'kysely';
+import { PGliteDialect } from 'kysely-pglite-dialect';
+import { Pool } from 'pg';
+import type { Database } from './database.types';
+import { MigrationFailedError } from './migration-failed.error';
+import { loadPglite } from './load-pglite';
+import { migrations as defaultMigrations } from './migrations';
+
+export interface DatabaseOptions {
+  /** PostgreSQL connection string; without it an embedded PGlite database is used. */
+  databaseUrl?: string;
+  /** Where the embedded database lives; required when no `databaseUrl` is given. */
+  dataDir?: string;
+  /** A PostgreSQL schema to create (if missing) and put first on the search path; lets test runs share a database. */
+  schema?: string;
+  migrations?: Record<string, Migration>;
+}
+
+export interface DatabaseHandle<DB = Database> {
+  db: Kysely<DB>;
+  backend: 'postgres' | 'pglite';
+  close(): Promise<void>;
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Directory of the embedded database inside the engine's data directory. */
+export function pgliteDirectory(dataDir: string): string {
+  return join(dataDir, 'pglite');
+}
+
+export async function openDatabase<DB = Database>(options: DatabaseOptions): Promise<DatabaseHandle<DB>> {
+  const { schema } = options;
+  if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
+    throw new RangeError(`schema name ${JSON.stringify(schema)} must match ${SCHEMA_NAME}`);
+  }
+  const handle = options.databaseUrl
+    ? await openPostgres<DB>(options.databaseUrl, schema)
+    : await openPglite<DB>(options.dataDir, schema);
+  try {
+    await migrate(handle.db, options.migrations ?? defaultMigrations);
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+  return handle;
+}
+
+async function openPostgres<DB>(url: string, schema: string | undefined): Promise<DatabaseHandle<DB>> {
+  if (schema) {
+    const setup = new Pool({ connectionString: url, max: 1 });
+    try {
+      await setup.query(`create schema if not exists "${schema}"`);
+    } finally {
+      await setup.end();
+    }
+  }
+  const pool = new Pool({
+    connectionString: url,
+    max: 10,
+    // Every pooled connection gets the schema, so migrations and queries need no qualification.
+    ...(schema ? { options: `-c search_path="${schema}"` } : {}),
+  });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  return { db, backend: 'postgres', close: () => db.destroy() };
+}
+
+async function openPglite<DB>(dataDir: string | undefined, schema: string | undefined): Promise<DatabaseHandle<DB>> {
+  if (!dataDir) throw new RangeError('dataDir is required when no databaseUrl is given');
+  const directory = pgliteDirectory(dataDir);
+  await mkdir(directory, { recursive: true });
+  const { PGlite } = loadPglite();
+  const pglite = new PGlite(directory);
+  await pglite.waitReady;
+  if (schema) {
+    await pglite.exec(`create schema if not exists "${schema}"; set search_path to "${schema}"`);
+  }
+  const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
+  return {
+    db,
+    backend: 'pglite',
+    async close() {
+      await db.destroy();
+      // The dialect does not own the PGlite instance; it must be closed to flush and release the directory.
+      if (!pglite.closed) await pglite.close();
+    },
+  };
+}
+
+async function migrate(db: Kysely<any>, migrations: Record<string, Migration>): Promise<void> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    throw new MigrationFailedError(failed, error);
+  }
+}

@@ -1,0 +1,44 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/** Who made a write: the control plane ignores its own (`git-sync`) writes when deciding to trigger a cycle. */
+export type WriteSource = 'user' | 'git-sync';
+
+export interface SpaceSettings {
+  gitSync?: { enabled?: boolean };
+  [key: string]: unknown;
+}
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+
+export interface SpacesTable {
+  id: string;
+  name: string;
+  settings: ColumnType<SpaceSettings, string, string>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  deleted_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+export interface PagesTable {
+  id: string;
+  space_id: string;
+  parent_page_id: string | null;
+  title: string;
+  content: string;
+  position: number;
+  /** Bumped on every write, so the sync engine can tell an unchanged page without reading its content. */
+  revision: Generated<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  deleted_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  last_updated_source: WriteSource;
+}
+
+/**
+ * The tables this package owns. The control plane extends this interface with its own tables
+ * (users, tokens, memberships) and appends migrations to the registry in `migrations/index.ts`.
+ */
+export interface Database {
+  spaces: SpacesTable;
+  pages: PagesTable;
+}

@@ -1,0 +1,11 @@
+export * from './database';
+export * from './database.types';
+export * from './invalid-page-parent.error';
+export * from './invalid-space-id.error';
+export * from './migration-failed.error';
+export { migrations } from './migrations';
+export * from './page-not-found.error';
+export * from './page-store';
+export * from './page-store.types';
+export * from './space-not-found.error';
+export * from './uuid';

@@ -1,0 +1,7 @@
+import { EngineError } from '../engine.error';
+
+export class InvalidSpaceIdError extends EngineError {
+  constructor(readonly spaceId: unknown) {
+    super(`space id ${JSON.stringify(spaceId)} is not a uuid`);
+  }
+}

@@ -1,0 +1,11 @@
+import type { Migration } from 'kysely';
+import { spacesAndPages } from './0001-spaces-and-pages.migration';
+
+/**
+ * Every migration, in order. Kysely sorts by key, so keys carry a zero-padded sequence number;
+ * later features append here rather than scanning a folder, which would break between the
+ * compiled `dist` and sources run by the test transpiler.
+ */
+export const migrations: Record<string, Migration> = {
+  '0001-spaces-and-pages': spacesAndPages,
+};

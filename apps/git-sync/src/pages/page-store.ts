@@ -1,0 +1,413 @@
+import { randomUUID } from 'node:crypto';
+import { type Kysely, sql, type Transaction } from 'kysely';
+import type { Database, WriteSource } from './database.types';
+import { InvalidPageParentError } from './invalid-page-parent.error';
+import { InvalidSpaceIdError } from './invalid-space-id.error';
+import { PageNotFoundError } from './page-not-found.error';
+import type {
+  CreatePageInput,
+  Page,
+  PageIdState,
+  PageNode,
+  PageWriteEvent,
+  PageWriteListener,
+  Space,
+} from './page-store.types';
+import { SpaceNotFoundError } from './space-not-found.error';
+import { isUuid } from './uuid';
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+/** Spaces and their pages. Every page write records who made it, and is announced to listeners once committed. */
+export class PageStore {
+  private readonly listeners = new Set<PageWriteListener>();
+
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /** Subscribe to committed page writes; returns the unsubscribe function. */
+  onPageWrite(listener: PageWriteListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  // ---- spaces ----
+
+  async createSpace(input: { name: string; id?: string; gitSyncEnabled?: boolean }): Promise<Space> {
+    const id = input.id ?? randomUUID();
+    assertSpaceId(id);
+    const row = await this.db
+      .insertInto('spaces')
+      .values({
+        id,
+        name: input.name,
+        settings: JSON.stringify({ gitSync: { enabled: input.gitSyncEnabled ?? false } }),
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toSpace(row);
+  }
+
+  /** A live space, or undefined. A malformed id is a typed error rather than a database error. */
+  async getSpace(spaceId: string): Promise<Space | undefined> {
+    assertSpaceId(spaceId);
+    const row = await this.db
+      .selectFrom('spaces')
+      .selectAll()
+      .where('id', '=', spaceId)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
+    return row ? toSpace(row) : undefined;
+  }
+
+  async requireSpace(spaceId: string): Promise<Space> {
+    const space = await this.getSpace(spaceId);
+    if (!space) throw new SpaceNotFoundError(spaceId);
+    return space;
+  }
+
+  async listSpaces(filter: { gitSyncEnabled?: boolean } = {}): Promise<Space[]> {
+    let query = this.db.selectFrom('spaces').selectAll().where('deleted_at', 'is', null);
+    if (filter.gitSyncEnabled !== undefined) {
+      // Only an explicit `true` opts a space in; a missing setting counts as disabled.
+      const enabled = sql<boolean>`coalesce((settings -> 'gitSync' ->> 'enabled')::boolean, false)`;
+      query = query.where(enabled, '=', filter.gitSyncEnabled);
+    }
+    const rows = await query.orderBy('created_at').orderBy('id').execute();
+    return rows.map(toSpace);
+  }
+
+  async setGitSyncEnabled(spaceId: string, enabled: boolean): Promise<Space> {
+    assertSpaceId(spaceId);
+    const row = await this.db
+      .updateTable('spaces')
+      .set({
+        settings: sql`jsonb_set(settings, '{gitSync}', coalesce(settings -> 'gitSync', '{}'::jsonb) || ${JSON.stringify({ enabled })}::jsonb)` as never,
+        updated_at: sql`now()` as never,
+      })
+      .where('id', '=', spaceId)
+      .where('deleted_at', 'is', null)
+      .returningAll()
+      .executeTakeFirst();
+    if (!row) throw new SpaceNotFoundError(spaceId);
+    return toSpace(row);
+  }
+
+  // ---- pages: reads ----
+
+  /** The live pages of a space, without content, in a stable order. */
+  async listTree(spaceId: string): Promise<PageNode[]> {
+    assertSpaceId(spaceId);
+    const rows = await this.db
+      .selectFrom('pages')
+      .select(['id', 'parent_page_id', 'title', 'position', 'revision', 'created_at'])
+      .where('space_id', '=', spaceId)
+      .where('deleted_at', 'is', null)
+      .orderBy('position')
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      parentPageId: r.parent_page_id,
+      title: r.title,
+      position: r.position,
+      revision: r.revision,
+      createdAt: r.created_at,
+    }));
+  }
+
+  /** Content of live pages by id; ids that are not live pages of the space are absent from the result. */
+  async readContents(spaceId: string, pageIds: readonly string[]): Promise<Map<string, string>> {
+    assertSpaceId(spaceId);
+    const ids = pageIds.filter(isUuid);
+    const result = new Map<string, string>();
+    // Chunked so a large first cycle never builds a query with tens of thousands of parameters.
+    for (let i = 0; i < ids.length; i += 1000) {
+      const rows = await this.db
+        .selectFrom('pages')
+        .select(['id', 'content'])
+        .where('space_id', '=', spaceId)
+        .where('deleted_at', 'is', null)
+        .where('id', 'in', ids.slice(i, i + 1000))
+        .execute();
+      for (const r of rows) result.set(r.id, r.content);
+    }
+    return result;
+  }
+
+  /** A page of the space, deleted or not. */
+  async getPage(spaceId: string, pageId: string): Promise<Page | undefined> {
+    assertSpaceId(spaceId);
+    if (!isUuid(pageId)) return undefined;
+    const row = await this.db
+      .selectFrom('pages')
+      .selectAll()
+      .where('space_id', '=', spaceId)
+      .where('id', '=', pageId)
+      .executeTakeFirst();
+    return row ? toPage(row) : undefined;
+  }
+
+  /**
+   * Which of the given ids are pages of this space (live or soft-deleted). Ids of other spaces,
+   * unknown ids and malformed ids are simply absent, so a caller can never write across spaces.
+   */
+  async findIds(spaceId: string, pageIds: readonly string[]): Promise<Map<string, PageIdState>> {
+    assertSpaceId(spaceId);
+    const ids = [...new Set(pageIds.filter(isUuid))];
+    const result = new Map<string, PageIdState>();
+    for (let i = 0; i < ids.length; i += 1000) {
+      const rows = await this.db
+        .selectFrom('pages')
+        .select(['id', 'deleted_at'])
+        .where('space_id', '=', spaceId)
+        .where('id', 'in', ids.slice(i, i + 1000))
+        .execute();
+      for (const r of rows) result.set(r.id, { deleted: r.deleted_at !== null });
+    }
+    return result;
+  }
+
+  // ---- pages: writes ----
+
+  async createPage(spaceId: string, input: CreatePageInput, source: WriteSource): Promise<Page> {
+    assertSpaceId(spaceId);
+    const id = input.id ?? randomUUID();
+    if (!isUuid(id)) throw new RangeError(`page id ${JSON.stringify(id)} is not a uuid`);
+    const parentPageId = input.parentPageId ?? null;
+    const row = await this.db.transaction().execute(async (trx) => {
+      const space = await trx.selectFrom('spaces').select('id').where('id', '=', spaceId).executeTakeFirst();
+      if (!space) throw new SpaceNotFoundError(spaceId);
+      if (parentPageId !== null) await this.assertParent(trx, spaceId, id, parentPageId);
+      const position = input.position ?? (await nextPosition(trx, spaceId, parentPageId));
+      return trx
+        .insertInto('pages')
+        .values({
+          id,
+          space_id: spaceId,
+          parent_page_id: parentPageId,
+          title: input.title,
+          content: input.content ?? '',
+          position,
+          last_updated_source: source,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    });
+    this.emit({ spaceId, pageId: id, source, kind: 'create' });
+    return toPage(row);
+  }
+
+  async updateContent(spaceId: string, pageId: string, content: string, source: WriteSource): Promise<Page> {
+    return this.write(spaceId, pageId, source, 'update-content', { content });
+  }
+
+  async rename(spaceId: string, pageId: string, title: string, source: WriteSource): Promise<Page> {
+    return this.write(spaceId, pageId, source, 'rename', { title });
+  }
+
+  /** Moves a page under another parent (or to the root with `null`), after its new siblings unless a position is given. */
+  async move(
+    spaceId: string,
+    pageId: string,
+    parentPageId: string | null,
+    source: WriteSource,
+    position?: number,
+  ): Promise<Page> {
+    assertSpaceId(spaceId);
+    const row = await this.db.transaction().execute(async (trx) => {
+      await this.requireLivePage(trx, spaceId, pageId);
+      if (parentPageId !== null) await this.assertParent(trx, spaceId, pageId, parentPageId);
+      const pos = position ?? (await nextPosition(trx, spaceId, parentPageId));
+      return this.updateRow(trx, spaceId, pageId, source, { parent_page_id: parentPageId, position: pos });
+    });
+    this.emit({ spaceId, pageId, source, kind: 'move' });
+    return toPage(row);
+  }
+
+  async softDelete(spaceId: string, pageId: string, source: WriteSource): Promise<Page> {
+    assertSpaceId(spaceId);
+    const row = await this.db.transaction().execute(async (trx) => {
+      await this.requireLivePage(trx, spaceId, pageId);
+      return this.updateRow(trx, spaceId, pageId, source, { deleted_at: sql`now()` as never });
+    });
+    this.emit({ spaceId, pageId, source, kind: 'delete' });
+    return toPage(row);
+  }
+
+  async restore(spaceId: string, pageId: string, source: WriteSource): Promise<Page> {
+    assertSpaceId(spaceId);
+    if (!isUuid(pageId)) throw new PageNotFoundError(spaceId, pageId);
+    const row = await this.db
+      .updateTable('pages')
+      .set({
+        deleted_at: null,
+        last_updated_source: source,
+        revision: sql`revision + 1` as never,
+        updated_at: sql`now()` as never,
+      })
+      .where('space_id', '=', spaceId)
+      .where('id', '=', pageId)
+      .returningAll()
+      .executeTakeFirst();
+    if (!row) throw new PageNotFoundError(spaceId, pageId);
+    this.emit({ spaceId, pageId, source, kind: 'restore' });
+    return toPage(row);
+  }
+
+  // ---- internals ----
+
+  private async write(
+    spaceId: string,
+    pageId: string,
+    source: WriteSource,
+    kind: PageWriteEvent['kind'],
+    values: { content?: string; title?: string },
+  ): Promise<Page> {
+    assertSpaceId(spaceId);
+    if (!isUuid(pageId)) throw new PageNotFoundError(spaceId, pageId);
+    const row = await this.db
+      .updateTable('pages')
+      .set({
+        ...values,
+        last_updated_source: source,
+        revision: sql`revision + 1` as never,
+        updated_at: sql`now()` as never,
+      })
+      .where('space_id', '=', spaceId)
+      .where('id', '=', pageId)
+      .where('deleted_at', 'is', null)
+      .returningAll()
+      .executeTakeFirst();
+    if (!row) throw new PageNotFoundError(spaceId, pageId);
+    this.emit({ spaceId, pageId, source, kind });
+    return toPage(row);
+  }
+
+  private async updateRow(
+    trx: Executor,
+    spaceId: string,
+    pageId: string,
+    source: WriteSource,
+    values: Record<string, unknown>,
+  ) {
+    return trx
+      .updateTable('pages')
+      .set({
+        ...values,
+        last_updated_source: source,
+        revision: sql`revision + 1` as never,
+        updated_at: sql`now()` as never,
+      })
+      .where('space_id', '=', spaceId)
+      .where('id', '=', pageId)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
+  private async requireLivePage(trx: Executor, spaceId: string, pageId: string): Promise<void> {
+    if (!isUuid(pageId)) throw new PageNotFoundError(spaceId, pageId);
+    const row = await trx
+      .selectFrom('pages')
+      .select('id')
+      .where('space_id', '=', spaceId)
+      .where('id', '=', pageId)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
+    if (!row) throw new PageNotFoundError(spaceId, pageId);
+  }
+
+  /** The parent must be a live page of the same space and must not be the page itself or one of its descendants. */
+  private async assertParent(trx: Executor, spaceId: string, pageId: string, parentPageId: string): Promise<void> {
+    if (!isUuid(parentPageId)) throw new InvalidPageParentError(spaceId, pageId, parentPageId, 'not-found');
+    let current: string | null = parentPageId;
+    const seen = new Set<string>();
+    while (current !== null) {
+      if (current === pageId) throw new InvalidPageParentError(spaceId, pageId, parentPageId, 'cycle');
+      if (seen.has(current)) break;
+      seen.add(current);
+      const row: { parent_page_id: string | null; deleted_at: Date | null } | undefined = await trx
+        .selectFrom('pages')
+        .select(['parent_page_id', 'deleted_at'])
+        .where('space_id', '=', spaceId)
+        .where('id', '=', current)
+        .executeTakeFirst();
+      if (!row || (current === parentPageId && row.deleted_at !== null)) {
+        if (current === parentPageId) throw new InvalidPageParentError(spaceId, pageId, parentPageId, 'not-found');
+        break;
+      }
+      current = row.parent_page_id;
+    }
+  }
+
+  private emit(event: PageWriteEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A faulty listener must not turn a committed write into a reported failure.
+      }
+    }
+  }
+}
+
+function assertSpaceId(spaceId: string): void {
+  if (!isUuid(spaceId)) throw new InvalidSpaceIdError(spaceId);
+}
+
+async function nextPosition(trx: Executor, spaceId: string, parentPageId: string | null): Promise<number> {
+  let query = trx
+    .selectFrom('pages')
+    .select(sql<number>`coalesce(max(position), -1) + 1`.as('next'))
+    .where('space_id', '=', spaceId)
+    .where('deleted_at', 'is', null);
+  query = parentPageId === null ? query.where('parent_page_id', 'is', null) : query.where('parent_page_id', '=', parentPageId);
+  const row = await query.executeTakeFirstOrThrow();
+  return Number(row.next);
+}
+
+function toSpace(row: {
+  id: string;
+  name: string;
+  settings: unknown;
+  created_at: Date;
+  updated_at: Date;
+}): Space {
+  const settings = (typeof row.settings === 'string' ? JSON.parse(row.settings) : row.settings) ?? {};
+  return {
+    id: row.id,
+    name: row.name,
+    settings,
+    gitSyncEnabled: settings?.gitSync?.enabled === true,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function toPage(row: {
+  id: string;
+  space_id: string;
+  parent_page_id: string | null;
+  title: string;
+  content: string;
+  position: number;
+  revision: number;
+  created_at: Date;
+  updated_at: Date;
+  deleted_at: Date | null;
+  last_updated_source: WriteSource;
+}): Page {
+  return {
+    id: row.id,
+    spaceId: row.space_id,
+    parentPageId: row.parent_page_id,
+    title: row.title,
+    content: row.content,
+    position: row.position,
+    revision: row.revision,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    deletedAt: row.deleted_at,
+    lastUpdatedSource: row.last_updated_source,
+  };
+}

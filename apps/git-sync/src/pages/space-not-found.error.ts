@@ -1,0 +1,7 @@
+import { EngineError } from '../engine.error';
+
+export class SpaceNotFoundError extends EngineError {
+  constructor(readonly spaceId: string) {
+    super(`space ${spaceId} does not exist`);
+  }
+}

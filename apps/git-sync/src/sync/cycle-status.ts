@@ -1,0 +1,48 @@
+export interface PullStatus {
+  /** Files added or rewritten on the mirror branch from the store. */
+  written: number;
+  /** Files removed from the mirror branch because their page is gone from the store. */
+  deleted: number;
+  /** Paths where the store and `main` disagreed; each resolved to the `main` side. */
+  conflicts: number;
+}
+
+export interface PushStatus {
+  /** Pages created (or restored) from files on `main`. */
+  created: number;
+  /** Pages whose content was replaced from `main`. */
+  updated: number;
+  /** Pages soft-deleted because their file left `main`. */
+  deleted: number;
+  /** Pages whose parent changed because their file moved to another directory. */
+  moved: number;
+  /** Pages whose title changed because their file was renamed. */
+  renamed: number;
+  /** Changes that could not be applied; while any remain, `last-pushed` stays put and they are retried. */
+  failures: number;
+  /** Deletes held back by the per-cycle cap; they are kept and retried next cycle. */
+  deferred: number;
+}
+
+export interface CycleStatus {
+  pull: PullStatus;
+  push: PushStatus;
+  /** Commits the cycle created (mirror, merge, id write-back). */
+  commits: number;
+}
+
+/** Points between steps where the cycle has reached a consistent state. */
+export type CycleStep = 'recovered' | 'pulled' | 'merged' | 'pushed' | 'ids-written' | 'advanced' | 'settled';
+
+export interface RunCycleOptions {
+  /** Checked between steps; an aborted signal stops the cycle with CycleAbortedError. */
+  signal?: AbortSignal;
+}
+
+export function emptyCycleStatus(): CycleStatus {
+  return {
+    pull: { written: 0, deleted: 0, conflicts: 0 },
+    push: { created: 0, updated: 0, deleted: 0, moved: 0, renamed: 0, failures: 0, deferred: 0 },
+    commits: 0,
+  };
+}

@@ -1,0 +1,11 @@
+import { EngineError } from '../engine.error';
+
+export class DataDirUnusableError extends EngineError {
+  constructor(
+    readonly dataDir: string,
+    readonly reason: string,
+    cause?: unknown,
+  ) {
+    super(`data directory ${dataDir} cannot be used: ${reason}`, { cause });
+  }
+}

@@ -1,0 +1,10 @@
+import { EngineError } from '../engine.error';
+
+export class GitNotFoundError extends EngineError {
+  constructor(
+    readonly binary: string,
+    cause?: unknown,
+  ) {
+    super(`the git executable "${binary}" was not found on PATH`, { cause });
+  }
+}

@@ -1,0 +1,72 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Pool } from 'pg';
+import { createEngine, type Engine, type EngineOptions } from '../../../src/engine';
+
+export type BackendName = 'pglite' | 'postgres';
+
+/** Every integration suite runs once per backend. */
+export const BACKENDS: BackendName[] = ['pglite', 'postgres'];
+
+export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export interface TestBackend {
+  name: BackendName;
+  /** Engine options that point at this backend (a private schema on PostgreSQL). */
+  databaseOptions: Pick<EngineOptions, 'databaseUrl' | 'databaseSchema'>;
+  /** Drops what this backend created; never touches other data. */
+  dispose(): Promise<void>;
+}
+
+export async function makeBackend(name: BackendName): Promise<TestBackend> {
+  if (name === 'pglite') return { name, databaseOptions: {}, dispose: async () => undefined };
+  const schema = `git_sync_test_${randomBytes(6).toString('hex')}`;
+  return {
+    name,
+    databaseOptions: { databaseUrl: DATABASE_URL, databaseSchema: schema },
+    async dispose() {
+      const pool = new Pool({ connectionString: DATABASE_URL, max: 1 });
+      try {
+        await pool.query(`drop schema if exists "${schema}" cascade`);
+      } finally {
+        await pool.end();
+      }
+    },
+  };
+}
+
+export interface TestEngine extends Engine {
+  backendName: BackendName;
+  tmp: string;
+  /** Re-opens the engine on the same data directory and database (for restart and crash tests). */
+  reopen(extra?: Partial<EngineOptions>): Promise<Engine>;
+  dispose(): Promise<void>;
+}
+
+/** An engine on a fresh temp data directory and a fresh database (a private schema on PostgreSQL). */
+export async function openTestEngine(name: BackendName, extra: Partial<EngineOptions> = {}): Promise<TestEngine> {
+  const tmp = await mkdtemp(join(tmpdir(), 'git-sync-test-'));
+  const backend = await makeBackend(name);
+  const dataDir = join(tmp, 'data');
+  const options: EngineOptions = { dataDir, ...backend.databaseOptions, gitTimeoutMs: 30_000, ...extra };
+  const engine = await createEngine(options);
+  const reopened: Engine[] = [];
+  return {
+    ...engine,
+    backendName: name,
+    tmp,
+    async reopen(more = {}) {
+      const e = await createEngine({ ...options, ...more });
+      reopened.push(e);
+      return e;
+    },
+    async dispose() {
+      await engine.close();
+      for (const e of reopened) await e.close();
+      await backend.dispose();
+      await rm(tmp, { recursive: true, force: true });
+    },
+  };
+}
