@@ -222,7 +222,6 @@ describe('git smart HTTP with the real git client', () => {
       expect(refused.code).not.toBe(0);
       expect(refused.stderr).toContain(BUSY);
       expect(refused.stderr).toContain('503');
-      console.log(refused.stderr);
 
       // The pack exchange itself is refused the same way, before receive-pack runs.
       const serve = jest.spyOn(server.backend, 'serve');

@@ -1,0 +1,27 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { GitRoute } from './git-route';
+
+export interface GitBackendRequest {
+  readonly route: GitRoute;
+  /** Absolute path of the space's repository (see `GitRepositoryProvider`). */
+  readonly repositoryPath: string;
+  readonly headers: IncomingHttpHeaders;
+  /** Who the access policy let in; passed to git as `REMOTE_USER`. */
+  readonly remoteUser: string;
+  readonly remoteAddress: string;
+  /** The request body, streamed into the backend's stdin; POST only. */
+  readonly body: Readable | undefined;
+  /** Kills the backend when it aborts, e.g. when the space's lock is lost. */
+  readonly signal?: AbortSignal;
+}
+
+/** Why a backend run did not complete normally. */
+export type GitBackendFailure = 'timeout' | 'aborted' | 'client-closed' | 'spawn' | 'bad-cgi' | 'exit';
+
+export interface GitBackendOutcome {
+  /** The status the client got, or 0 when the connection was cut before any. */
+  readonly status: number;
+  readonly exitCode: number | null;
+  readonly failure?: GitBackendFailure;
+}

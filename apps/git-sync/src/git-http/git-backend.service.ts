@@ -1,0 +1,278 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { GIT_SYNC_CONFIG, type GitSyncConfig } from '../config';
+import { CgiHeaderParser } from './cgi-header.parser';
+import type { CgiResponseHead } from './cgi-response';
+import type { GitBackendFailure, GitBackendOutcome, GitBackendRequest } from './git-backend-request';
+
+const STDERR_KEPT_BYTES = 4 * 1024;
+
+const FAILURE_RESPONSES: Record<Exclude<GitBackendFailure, 'client-closed'>, { status: number; message: string }> = {
+  timeout: { status: 504, message: 'The git backend timed out.' },
+  aborted: { status: 503, message: 'The space changed hands during the request; please retry.' },
+  spawn: { status: 500, message: 'The git backend could not be started.' },
+  'bad-cgi': { status: 502, message: 'The git backend sent an invalid response.' },
+  exit: { status: 500, message: 'The git backend failed.' },
+};
+
+/**
+ * Serves one smart-HTTP request by running `git http-backend` as a CGI
+ * program. Both bodies are streamed with backpressure, never buffered whole.
+ *
+ * The response head is held back until the backend's first body byte (or
+ * its clean exit), so a backend that dies or times out before answering
+ * still gets a proper 5xx instead of a 200 with an empty body.
+ */
+@Injectable()
+export class GitBackendService implements OnApplicationShutdown {
+  readonly #logger = new Logger(GitBackendService.name);
+  readonly #children = new Set<ChildProcess>();
+
+  constructor(@Inject(GIT_SYNC_CONFIG) private readonly config: GitSyncConfig) {}
+
+  /** Never rejects: every failure ends in an error response or a cut connection, and is logged. */
+  serve(request: GitBackendRequest, res: ServerResponse): Promise<GitBackendOutcome> {
+    return new Promise<GitBackendOutcome>((resolve) => new BackendRun(request, res, this.config, this.#logger, this.#children, resolve).start());
+  }
+
+  /** Backends still running at shutdown would outlive the server; end them. */
+  onApplicationShutdown(): void {
+    for (const child of this.#children) killTree(child);
+    this.#children.clear();
+  }
+}
+
+/** The state of one backend process serving one request. */
+class BackendRun {
+  #child: ChildProcess | undefined;
+  readonly #parser = new CgiHeaderParser();
+  #head: CgiResponseHead | undefined;
+  #headSent = false;
+  #failure: GitBackendFailure | undefined;
+  #stderr = '';
+  #idle: NodeJS.Timeout | undefined;
+  #finished = false;
+
+  constructor(
+    private readonly request: GitBackendRequest,
+    private readonly res: ServerResponse,
+    private readonly config: GitSyncConfig,
+    private readonly logger: Logger,
+    private readonly children: Set<ChildProcess>,
+    private readonly resolve: (outcome: GitBackendOutcome) => void,
+  ) {}
+
+  start(): void {
+    const { signal, body } = this.request;
+    if (signal?.aborted) {
+      this.#failure = 'aborted';
+      this.#finish(null);
+      return;
+    }
+    let child: ChildProcess;
+    try {
+      // Its own process group, so a kill also reaches the upload-pack or
+      // receive-pack that http-backend runs as its child.
+      child = spawn('git', ['http-backend'], { env: this.#env(), stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    } catch (err) {
+      this.#failure = 'spawn';
+      this.#logFailure(err);
+      this.#finish(null);
+      return;
+    }
+    this.#child = child;
+    this.children.add(child);
+
+    this.#idle = setTimeout(() => this.#kill('timeout'), this.config.backendTimeoutMs);
+    this.#idle.unref();
+    signal?.addEventListener('abort', this.#onAbort, { once: true });
+    this.res.on('close', this.#onResponseClose);
+
+    child.on('error', (err) => {
+      this.#failure ??= 'spawn';
+      this.#logFailure(err);
+      this.#finish(null);
+    });
+    child.on('close', (code) => this.#finish(code));
+    child.stderr!.on('data', (chunk: Buffer) => {
+      this.#stderr = (this.#stderr + chunk.toString('utf8')).slice(-STDERR_KEPT_BYTES);
+    });
+    child.stdout!.on('data', (chunk: Buffer) => this.#onStdout(chunk));
+    // EPIPE when the backend exits before reading the whole body: its exit tells the story.
+    child.stdin!.on('error', () => {});
+
+    if (body === undefined) {
+      child.stdin!.end();
+    } else {
+      body.on('data', this.#touch);
+      body.on('error', () => this.#kill('client-closed'));
+      body.pipe(child.stdin!);
+    }
+  }
+
+  #env(): NodeJS.ProcessEnv {
+    const { route, repositoryPath, headers, remoteUser, remoteAddress } = this.request;
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      // Nothing from the server's own environment or git config may leak in
+      // (a stray GIT_DIR would point the backend at another repository).
+      HOME: tmpdir(),
+      GIT_CONFIG_NOSYSTEM: '1',
+      GIT_CONFIG_GLOBAL: '/dev/null',
+      GIT_CONFIG_COUNT: '1',
+      GIT_CONFIG_KEY_0: 'http.receivepack',
+      GIT_CONFIG_VALUE_0: 'true',
+      GIT_TERMINAL_PROMPT: '0',
+      // The repository itself is the project root, so http-backend finds it
+      // whether it is a working tree (it tries `<path>/.git` first) or bare.
+      GIT_PROJECT_ROOT: repositoryPath,
+      GIT_HTTP_EXPORT_ALL: '1',
+      PATH_INFO: route.pathInfo,
+      REQUEST_METHOD: route.endpoint === 'rpc' ? 'POST' : 'GET',
+      QUERY_STRING: route.queryString,
+      REMOTE_USER: remoteUser,
+      REMOTE_ADDR: remoteAddress,
+      GATEWAY_INTERFACE: 'CGI/1.1',
+      SERVER_PROTOCOL: 'HTTP/1.1',
+    };
+    const set = (name: string, value: string | string[] | undefined) => {
+      if (typeof value === 'string' && value !== '') env[name] = value;
+    };
+    set('CONTENT_TYPE', headers['content-type']);
+    set('CONTENT_LENGTH', headers['content-length']);
+    // http-backend inflates a gzip body itself when told the encoding.
+    set('HTTP_CONTENT_ENCODING', headers['content-encoding']);
+    set('GIT_PROTOCOL', headers['git-protocol']);
+    return env;
+  }
+
+  readonly #touch = (): void => {
+    this.#idle?.refresh();
+  };
+
+  readonly #onAbort = (): void => this.#kill('aborted');
+
+  readonly #onResponseClose = (): void => {
+    if (!this.res.writableFinished) this.#kill('client-closed');
+  };
+
+  #onStdout(chunk: Buffer): void {
+    this.#touch();
+    if (this.#failure !== undefined) return;
+    if (this.#head === undefined) {
+      let parsed: ReturnType<CgiHeaderParser['push']>;
+      try {
+        parsed = this.#parser.push(chunk);
+      } catch (err) {
+        this.#logFailure(err);
+        this.#kill('bad-cgi');
+        return;
+      }
+      if (parsed === undefined) return;
+      this.#head = parsed.head;
+      if (parsed.body.length > 0) this.#write(parsed.body);
+      return;
+    }
+    this.#write(chunk);
+  }
+
+  #write(chunk: Buffer): void {
+    if (this.res.destroyed) return;
+    this.#sendHead();
+    if (!this.res.write(chunk)) {
+      const stdout = this.#child!.stdout!;
+      stdout.pause();
+      this.res.once('drain', () => {
+        this.#touch();
+        stdout.resume();
+      });
+    }
+  }
+
+  #sendHead(): void {
+    if (this.#headSent || this.#head === undefined) return;
+    this.#headSent = true;
+    const { status, statusMessage, headers } = this.#head;
+    if (statusMessage !== undefined) this.res.writeHead(status, statusMessage, headers);
+    else this.res.writeHead(status, headers);
+  }
+
+  #kill(reason: GitBackendFailure): void {
+    if (this.#finished) return;
+    this.#failure ??= reason;
+    if (this.#child !== undefined) killTree(this.#child);
+    this.request.body?.unpipe();
+  }
+
+  #finish(exitCode: number | null): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    clearTimeout(this.#idle);
+    this.request.signal?.removeEventListener('abort', this.#onAbort);
+    this.request.body?.off('data', this.#touch);
+    if (this.#child !== undefined) this.children.delete(this.#child);
+
+    let failure = this.#failure;
+    if (failure === undefined && exitCode !== 0) failure = 'exit';
+    if (failure === undefined && this.#head === undefined) failure = 'bad-cgi';
+
+    if (failure === undefined) {
+      this.#sendHead();
+      this.res.end();
+    } else {
+      this.#logFailure(undefined, failure, exitCode);
+      // A backend that answered with its own error status (a 404 for a
+      // missing repository, say) is passed on, even when it exits non-zero.
+      if (failure === 'exit' && this.#head !== undefined && this.#head.status >= 400) {
+        this.#sendHead();
+        this.res.end();
+      } else {
+        this.#fail(failure);
+      }
+    }
+    this.resolve({ status: this.res.headersSent ? this.res.statusCode : 0, exitCode, failure });
+  }
+
+  #fail(failure: GitBackendFailure): void {
+    if (failure === 'client-closed' || this.res.headersSent || this.res.destroyed) {
+      // Headers (and maybe part of a pack) are out: cutting the connection is
+      // the only way left to tell the client the body is incomplete.
+      this.res.destroy();
+      return;
+    }
+    const { status, message } = FAILURE_RESPONSES[failure];
+    const body = `${message}\n`;
+    this.res.writeHead(status, {
+      'content-type': 'text/plain; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+      'cache-control': 'no-cache',
+      // The request body may be unread (a stuck upload); do not reuse the socket.
+      connection: 'close',
+    });
+    this.res.end(body);
+  }
+
+  #logFailure(err: unknown, failure: GitBackendFailure | undefined = this.#failure, exitCode: number | null = null): void {
+    const { route } = this.request;
+    this.logger.error({
+      msg: 'git http-backend failed',
+      spaceId: route.spaceId,
+      endpoint: route.pathInfo,
+      failure,
+      exitCode,
+      error: err instanceof Error ? err.message : undefined,
+      stderr: this.#stderr.trim() || undefined,
+    });
+  }
+}
+
+function killTree(child: ChildProcess): void {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    child.kill('SIGKILL');
+  }
+}

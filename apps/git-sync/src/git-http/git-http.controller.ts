@@ -1,0 +1,110 @@
+import { Controller, Get, Inject, Logger, Post, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { GitSyncLockHeldError, GitSyncOrchestrator } from '../orchestrator';
+import { GIT_ACCESS_POLICY, type GitAccessPolicy } from './git-access-policy.port';
+import type { GitBackendOutcome } from './git-backend-request';
+import { GitBackendService } from './git-backend.service';
+import { GitPathError } from './git-path.error';
+import { validateGitPath } from './git-path.validator';
+import { GIT_REPOSITORY_PROVIDER, type GitRepositoryProvider } from './git-repository-provider.port';
+import type { GitRoute } from './git-route';
+
+const BUSY_MESSAGE = 'This space is busy: a sync is running. Please retry the push in a moment.';
+
+/**
+ * Git smart HTTP at `/git/<spaceId>.git/...`. Order per request: validate the
+ * raw path, ask the access policy, then spawn the backend. Pushes, and the
+ * ref advertisement they start from, run under the space's lock through the
+ * orchestrator; clones and fetches do not need it.
+ */
+@Controller('git')
+export class GitHttpController {
+  readonly #logger = new Logger(GitHttpController.name);
+
+  constructor(
+    private readonly orchestrator: GitSyncOrchestrator,
+    private readonly backend: GitBackendService,
+    @Inject(GIT_ACCESS_POLICY) private readonly policy: GitAccessPolicy,
+    @Inject(GIT_REPOSITORY_PROVIDER) private readonly repositories: GitRepositoryProvider,
+  ) {}
+
+  @Get('*')
+  get(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    return this.#handle(req, reply);
+  }
+
+  @Post('*')
+  post(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    return this.#handle(req, reply);
+  }
+
+  async #handle(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    let route: GitRoute;
+    try {
+      route = validateGitPath(req.method, req.raw.url ?? '');
+    } catch (err) {
+      if (!(err instanceof GitPathError)) throw err;
+      this.#logger.warn({ msg: 'git path refused', path: err.path, reason: err.reason });
+      const headers: Record<string, string> = err.allow === undefined ? {} : { allow: err.allow };
+      return this.#plain(reply, err.status, `Refused: ${err.reason}.`, headers);
+    }
+    const { spaceId } = route;
+    try {
+      const decision = await this.policy.authorize({
+        spaceId,
+        service: route.service,
+        authorization: req.headers.authorization,
+        remoteAddress: req.ip,
+      });
+      if (!decision.ok) return this.#plain(reply, decision.status, decision.message, decision.headers);
+
+      const serve = async (signal?: AbortSignal): Promise<GitBackendOutcome> => {
+        const repositoryPath = await this.repositories.ensureRepository(spaceId);
+        reply.hijack();
+        return this.backend.serve(
+          {
+            route,
+            repositoryPath,
+            headers: req.headers,
+            remoteUser: decision.user,
+            remoteAddress: req.ip,
+            body: route.endpoint === 'rpc' ? req.raw : undefined,
+            signal,
+          },
+          reply.raw,
+        );
+      };
+
+      let outcome: GitBackendOutcome;
+      if (route.service === 'upload') outcome = await serve();
+      // The advertisement a push starts from is taken under the lock too, so
+      // a busy space is refused here, where git shows the client our message.
+      else if (route.endpoint === 'info-refs') outcome = await this.orchestrator.runExclusive(spaceId, serve);
+      else outcome = await this.orchestrator.ingestExternalPush(spaceId, serve);
+      this.#logger.log({ msg: 'git request served', spaceId, endpoint: route.pathInfo, user: decision.user, status: outcome.status, failure: outcome.failure });
+    } catch (err) {
+      if (err instanceof GitSyncLockHeldError) {
+        return this.#plain(reply, 503, BUSY_MESSAGE, { 'retry-after': '1' });
+      }
+      this.#logger.error({ msg: 'git request failed', spaceId, endpoint: route.pathInfo, error: err instanceof Error ? err.message : String(err) });
+      if (reply.raw.headersSent) reply.raw.destroy();
+      else this.#plain(reply, 500, 'Internal error while serving the git request.');
+    }
+  }
+
+  /** A short text answer, through Fastify while it still owns the reply, or raw after the hijack. */
+  #plain(reply: FastifyReply, status: number, message: string, headers: Readonly<Record<string, string>> = {}): void {
+    const body = `${message}\n`;
+    const all = { ...headers, 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache' };
+    if (reply.sent || reply.raw.headersSent) {
+      if (!reply.raw.headersSent && !reply.raw.destroyed) {
+        reply.raw.writeHead(status, { ...all, 'content-length': Buffer.byteLength(body) });
+        reply.raw.end(body);
+      } else {
+        reply.raw.destroy();
+      }
+      return;
+    }
+    void reply.code(status).headers(all).send(body);
+  }
+}

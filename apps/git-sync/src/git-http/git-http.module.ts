@@ -1,0 +1,54 @@
+import { Inject, Module, type DynamicModule, type ModuleMetadata, type OnModuleInit, type Provider } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance } from 'fastify';
+import type { PortProvider } from '../common/port-provider';
+import { GIT_ACCESS_POLICY, type GitAccessPolicy } from './git-access-policy.port';
+import { GitBackendService } from './git-backend.service';
+import { GitHttpController } from './git-http.controller';
+import { GIT_REPOSITORY_PROVIDER, type GitRepositoryProvider } from './git-repository-provider.port';
+
+export interface GitHttpModuleOptions {
+  /** Modules that export what the port providers need. */
+  imports?: ModuleMetadata['imports'];
+  accessPolicy: PortProvider<GitAccessPolicy>;
+  repositoryProvider: PortProvider<GitRepositoryProvider>;
+}
+
+/** Fastify content types of git's request bodies; see `onModuleInit`. */
+export const GIT_CONTENT_TYPES = /^application\/x-git-[a-z-]+$/;
+
+/**
+ * The git smart-HTTP host, for NestJS on Fastify. Needs `GitSyncOrchestrator`
+ * (from the global `OrchestratorModule`) and `GIT_SYNC_CONFIG`.
+ */
+@Module({})
+export class GitHttpModule implements OnModuleInit {
+  constructor(@Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost) {}
+
+  static forRoot(options: GitHttpModuleOptions): DynamicModule {
+    const providers: Provider[] = [
+      { ...options.accessPolicy, provide: GIT_ACCESS_POLICY } as Provider,
+      { ...options.repositoryProvider, provide: GIT_REPOSITORY_PROVIDER } as Provider,
+      GitBackendService,
+    ];
+    return {
+      module: GitHttpModule,
+      imports: options.imports ?? [],
+      controllers: [GitHttpController],
+      providers,
+      exports: [GitBackendService],
+    };
+  }
+
+  /**
+   * Fastify answers 415 to content types it has no parser for, and its
+   * parsers buffer. This one accepts git's pack streams and leaves them
+   * unread, so the controller can pipe `req.raw` straight into the backend.
+   */
+  onModuleInit(): void {
+    const instance = this.adapterHost.httpAdapter?.getInstance?.() as FastifyInstance | undefined;
+    if (instance === undefined || typeof instance.addContentTypeParser !== 'function') return;
+    if (instance.hasContentTypeParser(GIT_CONTENT_TYPES)) return;
+    instance.addContentTypeParser(GIT_CONTENT_TYPES, (_request, _payload, done) => done(null));
+  }
+}
