@@ -47,14 +47,14 @@ export interface Engine {
  */
 export async function createEngine(options: EngineOptions): Promise<Engine> {
   const dataDir = resolve(options.dataDir);
+  const git = new GitRunner({ timeoutMs: options.gitTimeoutMs, binary: options.gitBinary, home: dataDir });
+  await git.version();
   try {
     await mkdir(dataDir, { recursive: true });
     await access(dataDir, constants.R_OK | constants.W_OK | constants.X_OK);
   } catch (error) {
     throw new DataDirUnusableError(dataDir, (error as NodeJS.ErrnoException).code ?? 'not accessible', error);
   }
-  const git = new GitRunner({ timeoutMs: options.gitTimeoutMs, binary: options.gitBinary, home: dataDir });
-  await git.version();
 
   const handle = await openDatabase<Database>({
     dataDir,
