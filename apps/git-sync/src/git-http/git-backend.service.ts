@@ -9,9 +9,9 @@ import type { GitBackendFailure, GitBackendOutcome, GitBackendRequest } from './
 
 const STDERR_KEPT_BYTES = 4 * 1024;
 
-const FAILURE_RESPONSES: Record<Exclude<GitBackendFailure, 'client-closed'>, { status: number; message: string }> = {
+const FAILURE_RESPONSES: Record<Exclude<GitBackendFailure, 'client-closed'>, { status: number; message: string; retryAfter?: string }> = {
   timeout: { status: 504, message: 'The git backend timed out.' },
-  aborted: { status: 503, message: 'The space changed hands during the request; please retry.' },
+  aborted: { status: 503, message: 'The space changed hands during the request; please retry.', retryAfter: '1' },
   spawn: { status: 500, message: 'The git backend could not be started.' },
   'bad-cgi': { status: 502, message: 'The git backend sent an invalid response.' },
   exit: { status: 500, message: 'The git backend failed.' },
@@ -242,9 +242,10 @@ class BackendRun {
       this.res.destroy();
       return;
     }
-    const { status, message } = FAILURE_RESPONSES[failure];
+    const { status, message, retryAfter } = FAILURE_RESPONSES[failure];
     const body = `${message}\n`;
     this.res.writeHead(status, {
+      ...(retryAfter === undefined ? {} : { 'retry-after': retryAfter }),
       'content-type': 'text/plain; charset=utf-8',
       'content-length': Buffer.byteLength(body),
       'cache-control': 'no-cache',
@@ -256,7 +257,9 @@ class BackendRun {
 
   #logFailure(err: unknown, failure: GitBackendFailure | undefined = this.#failure, exitCode: number | null = null): void {
     const { route } = this.request;
-    this.logger.error({
+    // A client hanging up is routine; everything else is the server's problem.
+    const level = failure === 'client-closed' ? 'warn' : 'error';
+    this.logger[level]({
       msg: 'git http-backend failed',
       spaceId: route.spaceId,
       endpoint: route.pathInfo,
