@@ -1,0 +1,325 @@
+#!/usr/bin/env node
+// withSpaceLock side by side with raw ioredis and peer lock libraries, in one
+// run, on one Redis, each contender on its own ioredis client built with the
+// same options:
+//   (a) sequential latency (p50/p99) of acquire + empty critical section + release;
+//   (b) throughput of 64 concurrent callers on distinct keys, with and without
+//       ioredis auto-pipelining.
+// Contenders are interleaved in short rounds so that drift (CPU frequency,
+// other load, Redis state) hits them all alike. Nothing is asserted: the
+// figures are printed, with each one's ratio to raw ioredis.
+//
+//   npm run bench                    # Redis at REDIS_URL, else 127.0.0.1:6379, else a redis-server from PATH
+//   BENCH_SCALE=0.25 npm run bench   # shorter run
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, connect } from 'node:net';
+import { Redis } from 'ioredis';
+import { Redlock as SesameRedlock } from '@sesamecare-oss/redlock';
+import Redlock5 from 'redlock';
+import { Mutex } from 'redis-semaphore';
+import { SpaceLock, isSpaceLockSkip } from 'space-lock';
+
+const SCALE = Math.min(4, Math.max(0.05, Number(process.env.BENCH_SCALE) || 1));
+const TTL_MS = 30_000;
+const CONCURRENCY = 64;
+const SEQ = { warmup: 500, rounds: 12, batch: 250, maxPerContender: 20_000, budgetMs: 2_500 * SCALE };
+const PAR = { warmupMs: 200 * SCALE, rounds: 4, windowMs: 500 * SCALE };
+const PREFIX = `space-lock-bench:${randomBytes(4).toString('hex')}:`;
+
+// ---------------------------------------------------------------- Redis to use
+
+function pingTcp(host, port, timeoutMs = 500) {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (ok) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (chunk) => done(chunk.toString('latin1').startsWith('+PONG')));
+    socket.once('error', () => done(false));
+  });
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** REDIS_URL, else 127.0.0.1:6379, else a throwaway redis-server (stopped by the returned function). */
+async function redisForBench() {
+  if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, stop: async () => undefined };
+  if (await pingTcp('127.0.0.1', 6379)) return { url: 'redis://127.0.0.1:6379', stop: async () => undefined };
+  if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).error) {
+    throw new Error('No Redis: set REDIS_URL, run one on 127.0.0.1:6379, or install redis-server (e.g. `apt-get install -y redis-server`)');
+  }
+  const port = await freePort();
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  for (let i = 0; i < 200 && !(await pingTcp('127.0.0.1', port, 100)); i++) await sleep(25);
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+// ---------------------------------------------------------------- contenders
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const empty = async () => undefined;
+
+const RELEASE_LUA = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) else return 0 end`;
+
+/**
+ * Each contender turns a client into `op(key)`: acquire, run an empty critical
+ * section, release. An op that fails to acquire throws: a skipped lock would
+ * otherwise be counted as a (fast) success.
+ */
+const CONTENDERS = [
+  {
+    name: 'raw ioredis (floor)',
+    make(client, keyPrefix) {
+      client.defineCommand('benchRelease', { numberOfKeys: 1, lua: RELEASE_LUA });
+      const token = randomUUID();
+      return async (key) => {
+        const fullKey = keyPrefix + key;
+        if ((await client.set(fullKey, token, 'PX', TTL_MS, 'NX')) !== 'OK') throw new Error(`raw: ${key} is held`);
+        await empty();
+        await client.benchRelease(fullKey, token);
+      };
+    },
+  },
+  {
+    name: 'space-lock withSpaceLock',
+    make(client, keyPrefix) {
+      const lock = new SpaceLock({ redis: client, keyPrefix, ttlMs: TTL_MS, logger: countingLogger });
+      return async (key) => {
+        const out = await lock.withSpaceLock(key, empty);
+        if (isSpaceLockSkip(out)) throw new Error(`space-lock: ${key} ${out.skipped}`);
+      };
+    },
+  },
+  {
+    name: 'redis-semaphore Mutex',
+    make(client, keyPrefix) {
+      return async (key) => {
+        const mutex = new Mutex(client, keyPrefix + key, { lockTimeout: TTL_MS, acquireAttemptsLimit: 1 });
+        if (!(await mutex.tryAcquire())) throw new Error(`redis-semaphore: ${key} is held`);
+        await empty();
+        await mutex.release();
+      };
+    },
+  },
+  {
+    name: '@sesamecare-oss/redlock',
+    make(client, keyPrefix) {
+      const redlock = new SesameRedlock([client], { retryCount: 0 });
+      redlock.on('error', () => undefined);
+      return async (key) => {
+        const lock = await redlock.acquire([keyPrefix + key], TTL_MS);
+        await empty();
+        await lock.release();
+      };
+    },
+  },
+  {
+    name: 'redlock 5.0.0-beta.2',
+    make(client, keyPrefix) {
+      const redlock = new Redlock5([client], { retryCount: 0 });
+      redlock.on('error', () => undefined);
+      return async (key) => {
+        const lock = await redlock.acquire([keyPrefix + key], TTL_MS);
+        await empty();
+        await lock.release();
+      };
+    },
+  },
+];
+
+const countingLogger = {
+  warnings: 0,
+  log() {},
+  warn(message) {
+    this.warnings++;
+    if (this.warnings <= 3) console.warn(`space-lock warned: ${message}`);
+  },
+  error(message) {
+    console.error(`space-lock error: ${message}`);
+  },
+};
+
+const clients = [];
+function newClient(url, autoPipelining) {
+  const client = new Redis(url, { enableAutoPipelining: autoPipelining, maxRetriesPerRequest: 1 });
+  clients.push(client);
+  return client;
+}
+
+async function setUp(url, autoPipelining) {
+  return Promise.all(
+    CONTENDERS.map(async (contender, i) => {
+      const client = newClient(url, autoPipelining);
+      await client.ping();
+      // Each contender writes under its own prefix, so none can see another's keys.
+      const keyPrefix = `${PREFIX}${autoPipelining ? 'ap' : 'np'}:${i}:`;
+      return { name: contender.name, op: contender.make(client, keyPrefix), keyPrefix };
+    }),
+  );
+}
+
+function shuffled(list) {
+  const out = [...list];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+// ---------------------------------------------------------------- (a) sequential
+
+async function sequential(url) {
+  const runners = await setUp(url, false);
+  const samples = new Map(runners.map((r) => [r.name, []]));
+  for (const r of runners) for (let i = 0; i < SEQ.warmup; i++) await r.op('seq');
+
+  // Each round gives every contender one batch, in a fresh random order.
+  const perRound = SEQ.budgetMs / SEQ.rounds;
+  for (let round = 0; round < SEQ.rounds; round++) {
+    for (const r of shuffled(runners)) {
+      const out = samples.get(r.name);
+      const until = performance.now() + perRound;
+      for (let i = 0; i < SEQ.batch * 100 && out.length < SEQ.maxPerContender && performance.now() < until; i++) {
+        const t = process.hrtime.bigint();
+        await r.op('seq');
+        out.push(Number(process.hrtime.bigint() - t) / 1_000);
+      }
+    }
+  }
+  const result = new Map();
+  for (const [name, us] of samples) {
+    us.sort((a, b) => a - b);
+    result.set(name, { n: us.length, p50: percentile(us, 50), p99: percentile(us, 99) });
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------- (b) parallel
+
+async function window(op, ms, keys) {
+  const until = performance.now() + ms;
+  let done = 0;
+  await Promise.all(
+    keys.map(async (key) => {
+      // Bounded by time; the count cap only guards against a clock that stands still.
+      for (let i = 0; i < 10_000_000 && performance.now() < until; i++) {
+        await op(key);
+        done++;
+      }
+    }),
+  );
+  return done;
+}
+
+async function parallel(url, autoPipelining) {
+  const runners = await setUp(url, autoPipelining);
+  const keys = Array.from({ length: CONCURRENCY }, (_, i) => `par-${i}`);
+  for (const r of runners) await window(r.op, PAR.warmupMs, keys);
+  const totals = new Map(runners.map((r) => [r.name, { ops: 0, ms: 0 }]));
+  for (let round = 0; round < PAR.rounds; round++) {
+    for (const r of shuffled(runners)) {
+      const t = performance.now();
+      const ops = await window(r.op, PAR.windowMs, keys);
+      const total = totals.get(r.name);
+      total.ops += ops;
+      total.ms += performance.now() - t;
+    }
+  }
+  return new Map([...totals].map(([name, { ops, ms }]) => [name, (ops / ms) * 1000]));
+}
+
+// ---------------------------------------------------------------- report
+
+async function deletePrefix(client, prefix) {
+  let cursor = '0';
+  let deleted = 0;
+  for (let i = 0; i < 100_000; i++) {
+    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    if (keys.length > 0) deleted += await client.del(...keys);
+    cursor = next;
+    if (cursor === '0') break;
+  }
+  return deleted;
+}
+
+function table(seq, parNo, parAp) {
+  const raw = CONTENDERS[0].name;
+  const rows = [['library', 'seq p50 µs', 'p99 µs', 'p50 ×raw', '64∥ ops/s', '×raw', '64∥ autopipe ops/s', '×raw']];
+  for (const { name } of CONTENDERS) {
+    const s = seq.get(name);
+    rows.push([
+      name,
+      s.p50.toFixed(1),
+      s.p99.toFixed(1),
+      (s.p50 / seq.get(raw).p50).toFixed(3),
+      Math.round(parNo.get(name)).toLocaleString('en-US'),
+      (parNo.get(name) / parNo.get(raw)).toFixed(3),
+      Math.round(parAp.get(name)).toLocaleString('en-US'),
+      (parAp.get(name) / parAp.get(raw)).toFixed(3),
+    ]);
+  }
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  const line = (r) => `| ${r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join(' | ')} |`;
+  return [line(rows[0]), `|${widths.map((w, c) => (c === 0 ? ':' : '') + '-'.repeat(w + 1) + (c === 0 ? '' : ':')).join('|')}|`, ...rows.slice(1).map(line)].join('\n');
+}
+
+async function main() {
+  const started = performance.now();
+  const redis = await redisForBench();
+  try {
+    const admin = newClient(redis.url, false);
+    const info = await admin.info('server');
+    const version = /redis_version:(\S+)/.exec(info)?.[1] ?? '?';
+    console.log(`lock bench: Redis ${version} at ${redis.url}, node ${process.version}, ttl ${TTL_MS} ms, scale ${SCALE}`);
+    console.log('sequential: acquire + empty critical section + release, one at a time ...');
+    const seq = await sequential(redis.url);
+    console.log(`parallel: ${CONCURRENCY} callers on distinct keys, without auto-pipelining ...`);
+    const parNo = await parallel(redis.url, false);
+    console.log(`parallel: ${CONCURRENCY} callers on distinct keys, with auto-pipelining ...`);
+    const parAp = await parallel(redis.url, true);
+    const leftovers = await deletePrefix(admin, PREFIX);
+
+    console.log('');
+    console.log(table(seq, parNo, parAp));
+    console.log('');
+    const samples = [...seq.values()].map((s) => s.n);
+    console.log(
+      `${Math.min(...samples)}-${Math.max(...samples)} sequential samples per library; ×raw: latency lower is better, throughput higher is better.`,
+    );
+    console.log(`${leftovers} leftover keys deleted; space-lock warnings: ${countingLogger.warnings}; took ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  } finally {
+    await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
+    await redis.stop();
+  }
+}
+
+main().catch((err) => {
+  console.error(`lock bench failed: ${err.message}`);
+  process.exitCode = 1;
+});
