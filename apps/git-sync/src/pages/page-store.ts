@@ -116,6 +116,20 @@ export class PageStore {
     }));
   }
 
+  /**
+   * Changes whenever any page of the space is written: every write bumps a revision by one, so the
+   * row count and the revision sum together never repeat. Costs one aggregate, no rows.
+   */
+  async treeFingerprint(spaceId: string): Promise<string> {
+    assertSpaceId(spaceId);
+    const row = await this.db
+      .selectFrom('pages')
+      .select([sql<string>`count(*)`.as('count'), sql<string>`coalesce(sum(revision), 0)`.as('sum')])
+      .where('space_id', '=', spaceId)
+      .executeTakeFirstOrThrow();
+    return `${row.count}:${row.sum}`;
+  }
+
   /** Content of live pages by id; ids that are not live pages of the space are absent from the result. */
   async readContents(spaceId: string, pageIds: readonly string[]): Promise<Map<string, string>> {
     assertSpaceId(spaceId);

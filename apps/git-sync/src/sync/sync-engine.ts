@@ -50,7 +50,18 @@ interface PullResult {
   commit: string;
   written: number;
   deleted: number;
-  nodes: PageNode[];
+  /** The listing, when the store had to be listed. */
+  nodes: PageNode[] | null;
+  /** Store fingerprint taken before listing: the mirror reflects at least this state. */
+  fingerprint: string;
+}
+
+/** What a process remembers between cycles of one space, so an idle cycle costs a few small calls. */
+interface SpaceMemo {
+  manifest: VaultManifest;
+  /** Store fingerprint the mirror at `manifest.commit` was built from, if nothing was written since. */
+  fingerprint: string | null;
+  deferredKey: string;
 }
 
 /**
@@ -63,6 +74,7 @@ export class SyncEngine {
   private readonly git: GitRunner;
   private readonly logger: EngineLogger;
   private gitChecked: Promise<void> | undefined;
+  private readonly memos = new Map<string, SpaceMemo>();
 
   constructor(private readonly options: SyncEngineOptions) {
     this.store = options.store;
@@ -106,12 +118,12 @@ export class SyncEngine {
     this.checkSignal(signal, spaceId, 'start');
 
     const vault = this.vault(spaceId);
-    await vault.ensure();
+    const refs = await vault.ensure();
     const recovery = await vault.recover();
     if (recovery.worktreeReset) this.logger.warn({ spaceId, ...recovery }, 'recovered vault from an interrupted cycle');
     await vault.markCycleStart();
     try {
-      const status = await this.cycle(vault, spaceId, signal);
+      const status = await this.cycle(vault, spaceId, refs, signal);
       await vault.markCycleEnd();
       this.logger.info({ spaceId, ...status }, 'git-sync cycle done');
       return status;
@@ -119,11 +131,13 @@ export class SyncEngine {
       // Aborts happen only between steps, when everything is consistent. Any other failure keeps the
       // marker so the next cycle starts with a full recovery.
       if (error instanceof CycleAbortedError) await vault.markCycleEnd();
+      // The cached manifest may describe a half-finished step; rebuild it from disk and git next time.
+      this.memos.delete(spaceId);
       throw error;
     }
   }
 
-  private async cycle(vault: Vault, spaceId: string, signal: AbortSignal | undefined): Promise<CycleStatus> {
+  private async cycle(vault: Vault, spaceId: string, refs: VaultRefs, signal: AbortSignal | undefined): Promise<CycleStatus> {
     const status = emptyCycleStatus();
     const step = async (name: CycleStep) => {
       await this.options.onStep?.(name, spaceId);
@@ -131,35 +145,48 @@ export class SyncEngine {
     };
     await step('recovered');
 
-    const refs = (await vault.readRefs()) as VaultRefs;
-    const manifest = await VaultManifest.load(vault, refs.pages);
+    const memo = this.memos.get(spaceId);
+    const manifest = await VaultManifest.load(vault, refs.pages, memo?.manifest);
     const deferred = (await vault.readState<DeferredState>(DEFERRED_FILE))?.deletes ?? [];
+    const deferredKey = deferred.join(',');
+    const remember = (fingerprint: string | null) =>
+      this.memos.set(spaceId, { manifest, fingerprint, deferredKey: fingerprint === null ? '' : deferredKey });
 
-    // PULL: the store onto the mirror branch.
-    const pulled = await this.pull(vault, spaceId, refs.pages, manifest, new Set(deferred));
+    // PULL: the store onto the mirror branch, skipped outright when no page was written since the last one.
+    const fingerprint = await this.store.treeFingerprint(spaceId);
+    const unchanged =
+      memo?.fingerprint === fingerprint && memo.manifest === manifest && manifest.commit === refs.pages && memo.deferredKey === deferredKey;
+    const pulled: PullResult = unchanged
+      ? { commit: refs.pages, written: 0, deleted: 0, nodes: null, fingerprint }
+      : await this.pull(vault, spaceId, refs.pages, manifest, new Set(deferred), fingerprint);
     status.pull.written = pulled.written;
     status.pull.deleted = pulled.deleted;
     if (pulled.commit !== refs.pages) status.commits++;
     await step('pulled');
 
     // Merge the mirror into main; main wins every conflicting path.
-    const merged = await this.merge(vault, refs.main, pulled.commit);
+    const merged = await this.merge(vault, refs.main, pulled.commit, refs.pages);
     status.pull.conflicts = merged.conflicts;
     status.commits += merged.commits;
     await step('merged');
 
     // PUSH: what main gained since last-pushed, into the store.
-    if (merged.main === refs.lastPushed && deferred.length === 0) return status;
-    await this.push(vault, spaceId, {
+    if (merged.main === refs.lastPushed && deferred.length === 0) {
+      remember(pulled.fingerprint);
+      return status;
+    }
+    const settledFingerprint = await this.push(vault, spaceId, {
       lastPushed: refs.lastPushed,
       main: merged.main,
       pages: pulled.commit,
       manifest,
-      nodes: pulled.nodes,
+      nodes: pulled.nodes ?? (await this.store.listTree(spaceId)),
       deferred,
       status,
       step,
+      fingerprint: pulled.fingerprint,
     });
+    remember(settledFingerprint);
     return status;
   }
 
@@ -171,6 +198,7 @@ export class SyncEngine {
     pagesCommit: string,
     manifest: VaultManifest,
     excluded: ReadonlySet<string>,
+    fingerprint: string,
   ): Promise<PullResult> {
     const listed = await this.store.listTree(spaceId);
     const nodes = excluded.size > 0 ? listed.filter((n) => !excluded.has(n.id)) : listed;
@@ -215,7 +243,7 @@ export class SyncEngine {
 
     if (files.length === 0) {
       if (manifestDirty) await manifest.save(vault);
-      return { commit: pagesCommit, written: 0, deleted: 0, nodes: listed };
+      return { commit: pagesCommit, written: 0, deleted: 0, nodes: listed, fingerprint };
     }
     const commit = await vault.commitFiles(
       PAGES_REF,
@@ -227,18 +255,19 @@ export class SyncEngine {
     for (const [path, entry] of entries) manifest.set(path, entry);
     manifest.commit = commit;
     await manifest.save(vault);
-    return { commit, written, deleted: removed.length, nodes: listed };
+    return { commit, written, deleted: removed.length, nodes: listed, fingerprint };
   }
 
   // ---------------------------------------------------------------- MERGE
 
-  private async merge(vault: Vault, main: string, pages: string): Promise<{ main: string; conflicts: number; commits: number }> {
+  private async merge(vault: Vault, main: string, pages: string, mirrorParent: string): Promise<{ main: string; conflicts: number; commits: number }> {
     if (main === pages) return { main, conflicts: 0, commits: 0 };
-    const base = await vault.mergeBase(main, pages);
+    // The mirror was level with main before PULL, so its new commit descends from main: no merge-base needed.
+    const base = mirrorParent === main ? main : await vault.mergeBase(main, pages);
     if (base === pages) return { main, conflicts: 0, commits: 0 };
     if (base === main) {
       await vault.updateRef(MAIN_REF, pages, main);
-      await vault.syncWorktree();
+      await vault.syncWorktree(main);
       return { main: pages, conflicts: 0, commits: 0 };
     }
 
@@ -261,7 +290,7 @@ export class SyncEngine {
       : 'Merge wiki changes';
     const commit = await vault.commitTree(resolved, [main, pages], message);
     await vault.updateRef(MAIN_REF, commit, main);
-    await vault.syncWorktree();
+    await vault.syncWorktree(main);
     return { main: commit, conflicts: paths.length, commits: 1 };
   }
 
@@ -279,8 +308,9 @@ export class SyncEngine {
       deferred: string[];
       status: CycleStatus;
       step: (name: CycleStep) => Promise<void>;
+      fingerprint: string;
     },
-  ): Promise<void> {
+  ): Promise<string | null> {
     const { manifest, status } = ctx;
     const push = status.push;
     let main = ctx.main;
@@ -432,7 +462,7 @@ export class SyncEngine {
 
     if (writeBack.length > 0) {
       const next = await vault.commitFiles(MAIN_REF, main, 'Write page ids of new pages', writeBack);
-      await vault.syncWorktree();
+      await vault.syncWorktree(main);
       status.commits++;
       main = next;
       await ctx.step('ids-written');
@@ -440,7 +470,7 @@ export class SyncEngine {
 
     if (push.failures > 0) {
       this.logger.warn({ spaceId, failures: push.failures }, 'last-pushed kept; failed changes retry next cycle');
-      return;
+      return null;
     }
     await vault.updateRef(LAST_PUSHED_REF, main, ctx.lastPushed);
     await vault.updateRef(PAGES_REF, main, ctx.pages);
@@ -451,15 +481,17 @@ export class SyncEngine {
     // What the store made of the pushed files (canonical names, collision suffixes) goes back now, so
     // the next cycle with nothing new has nothing to do.
     const wrote = push.created + push.updated + push.deleted + push.moved + push.renamed;
-    if (wrote === 0) return;
-    const settled = await this.pull(vault, spaceId, main, manifest, new Set(plan.defer));
+    if (wrote === 0) return ctx.fingerprint;
+    const settled = await this.pull(vault, spaceId, main, manifest, new Set(plan.defer), await this.store.treeFingerprint(spaceId));
     if (settled.commit !== main) {
       await vault.updateRef(MAIN_REF, settled.commit, main);
-      await vault.syncWorktree();
+      await vault.syncWorktree(main);
       await vault.updateRef(LAST_PUSHED_REF, settled.commit, main);
       status.commits++;
     }
     await ctx.step('settled');
+    // The deferred list may have changed; the memo then misses once and the next cycle lists again.
+    return plan.defer.join(',') === ctx.deferred.join(',') ? settled.fingerprint : null;
   }
 
   private async applyToPage(

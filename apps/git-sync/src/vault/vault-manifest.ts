@@ -35,7 +35,14 @@ export class VaultManifest {
     readonly entries: Map<string, ManifestEntry>,
   ) {}
 
-  static async load(vault: Vault, commit: string): Promise<VaultManifest> {
+  static async load(vault: Vault, commit: string, cached?: VaultManifest): Promise<VaultManifest> {
+    if (cached) {
+      if (cached.commit === commit) return cached;
+      if (await vault.objectExists(cached.commit)) {
+        await cached.advance(vault, commit);
+        return cached;
+      }
+    }
     const stored = await vault.readState<StoredManifest>(FILE);
     if (stored?.version === 1 && typeof stored.commit === 'string' && Array.isArray(stored.entries)) {
       const manifest = new VaultManifest(

@@ -161,7 +161,12 @@ export class Vault {
   }
 
   /** Brings index and working tree to `main` (HEAD) after the engine moved the ref, so pushes keep being accepted. */
-  async syncWorktree(): Promise<void> {
+  async syncWorktree(from?: string): Promise<void> {
+    if (from) {
+      // A two-tree read-tree touches only the files that differ, where reset would re-check every file.
+      const { exitCode } = await this.run(['read-tree', '-m', '-u', from, 'HEAD'], { okExitCodes: [0, 128] });
+      if (exitCode === 0) return;
+    }
     await this.run(['reset', '-q', '--hard']);
   }
 
