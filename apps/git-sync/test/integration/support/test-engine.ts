@@ -51,7 +51,14 @@ export async function openTestEngine(name: BackendName, extra: Partial<EngineOpt
   const backend = await makeBackend(name);
   const dataDir = join(tmp, 'data');
   const options: EngineOptions = { dataDir, ...backend.databaseOptions, gitTimeoutMs: 30_000, ...extra };
-  const engine = await createEngine(options);
+  let engine: Engine;
+  try {
+    engine = await createEngine(options);
+  } catch (error) {
+    await backend.dispose();
+    await rm(tmp, { recursive: true, force: true });
+    throw error;
+  }
   const reopened: Engine[] = [];
   return {
     ...engine,
