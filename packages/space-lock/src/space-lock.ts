@@ -45,9 +45,8 @@ export interface CloseOptions {
 /** The in-process side of one space: reserved before the first await, freed last. */
 interface Slot {
   lease: Lease | undefined;
-  /** Settles when the slot is freed; `close()` waits on it. */
-  readonly done: Promise<void>;
-  readonly free: () => void;
+  /** Called when the slot is freed; set only while `close()` waits on it, to keep the hot path allocation-free. */
+  onFree: (() => void) | undefined;
 }
 
 // The in-memory store models "one Redis per process": every SpaceLock in the
@@ -133,7 +132,16 @@ export class SpaceLock {
   }
 
   async #close(graceMs: number): Promise<void> {
-    const running = [...this.#slots.values()].map((slot) => slot.done);
+    const running = [...this.#slots.values()].map(
+      (slot) =>
+        new Promise<void>((resolve) => {
+          const previous = slot.onFree;
+          slot.onFree = () => {
+            previous?.();
+            resolve();
+          };
+        }),
+    );
     if (running.length > 0) {
       let timer: NodeJS.Timeout | undefined;
       const grace = new Promise<void>((resolve) => {
@@ -159,9 +167,7 @@ export class SpaceLock {
   /** One attempt: reserve the in-process slot synchronously, then SET NX in the store. */
   async #acquire(spaceId: string): Promise<Lease | SpaceLockSkip> {
     if (this.#slots.has(spaceId)) return SKIP_IN_PROGRESS;
-    let free!: () => void;
-    const done = new Promise<void>((resolve) => (free = resolve));
-    const slot: Slot = { lease: undefined, done, free };
+    const slot: Slot = { lease: undefined, onFree: undefined };
     this.#slots.set(spaceId, slot);
 
     const key = this.keyPrefix + spaceId;
@@ -225,7 +231,7 @@ export class SpaceLock {
   #free(spaceId: string, slot: Slot | undefined): void {
     if (slot === undefined || this.#slots.get(spaceId) !== slot) return;
     this.#slots.delete(spaceId);
-    slot.free();
+    slot.onFree?.();
   }
 }
 

@@ -27,16 +27,17 @@ function isNoScript(err: unknown): boolean {
  * (first use, a restart, failover, or SCRIPT FLUSH). EVAL also caches the
  * script server-side, so the next call is back on the short path.
  */
-export async function evalScript(
+export function evalScript<T>(
   client: RedisLockClient,
   script: LuaScript,
   key: string,
   args: string[],
-): Promise<unknown> {
-  try {
-    return await client.evalsha(script.sha, 1, key, ...args);
-  } catch (err) {
+  mapReply: (reply: unknown) => T,
+): Promise<T> {
+  // One `.then` for both outcomes: this is on every release and refresh, and
+  // a separate `.catch` + `.then` would allocate a promise more per call.
+  return client.evalsha(script.sha, 1, key, ...args).then(mapReply, (err: unknown) => {
     if (!isNoScript(err)) throw err;
-    return client.eval(script.source, 1, key, ...args);
-  }
+    return client.eval(script.source, 1, key, ...args).then(mapReply);
+  });
 }

@@ -500,3 +500,41 @@ describe('lease expiry', () => {
     await run;
   });
 });
+
+describe('ctx.signal made on first read', () => {
+  it('a signal first read after the lock was lost is already aborted with the LockLostError', async () => {
+    const gate = deferred();
+    let ctx: SpaceLockContext | undefined;
+    const run = lock.withSpaceLock('space-1', async (c) => {
+      ctx = c;
+      await gate.promise;
+    });
+    await Promise.resolve();
+    redis.put(KEY, 'usurper');
+    await jest.advanceTimersByTimeAsync(INTERVAL);
+    const signal = ctx!.signal;
+    expect(signal.aborted).toBe(true);
+    expect(signal.reason).toMatchObject({ name: 'LockLostError', reason: 'not-owner' });
+    expect(ctx!.signal).toBe(signal);
+    gate.resolve();
+    await run;
+  });
+
+  it('a signal read before the loss is the one that aborts', async () => {
+    const gate = deferred();
+    let signal: AbortSignal | undefined;
+    const onAbort = jest.fn();
+    const run = lock.withSpaceLock('space-1', async ({ signal: s }) => {
+      signal = s;
+      s.addEventListener('abort', onAbort);
+      await gate.promise;
+    });
+    await Promise.resolve();
+    redis.put(KEY, 'usurper');
+    await jest.advanceTimersByTimeAsync(INTERVAL);
+    expect(onAbort).toHaveBeenCalledTimes(1);
+    expect(signal?.reason).toBeInstanceOf(LockLostError);
+    gate.resolve();
+    await run;
+  });
+});
