@@ -1,0 +1,15 @@
+import { z } from 'zod';
+import { isUuid } from '../pages/uuid';
+
+// The stores' own uuid check, so the API accepts exactly the ids the stores do.
+export const uuid = z.string({ invalid_type_error: 'must be a UUID' }).refine(isUuid, 'must be a UUID');
+
+/** Text a person types as a name or title: something visible, bounded. */
+export const label = (max: number) =>
+  z
+    .string()
+    .refine((value) => value.trim().length > 0, 'must not be empty')
+    .refine((value) => value.length <= max, `must be at most ${max} characters`);
+
+export const spaceParams = z.object({ spaceId: uuid }).strict();
+export type SpaceParams = z.infer<typeof spaceParams>;

@@ -1,0 +1,40 @@
+import { Body, Controller, Get, HttpCode, Inject, Post, UseFilters } from '@nestjs/common';
+import { GuardedCycleRunner, type OverlapReport } from '../app/guarded-cycle-runner';
+import type { GitSyncStatus, RunOnceResult } from '../orchestrator/cycle-status';
+import { GitSyncOrchestrator } from '../orchestrator/git-sync.orchestrator';
+import { PageStore } from '../pages/page-store';
+import { ApiExceptionFilter } from './api-exception.filter';
+import { triggerBody, type TriggerBody } from './git-sync.schemas';
+import { body } from './zod-validation.pipe';
+
+export interface GitSyncStatusResponse extends GitSyncStatus {
+  /** Cycles this process found another live cycle in the same working tree: always 0 unless the lock failed. */
+  workTreeOverlaps: number;
+  workTreeOverlapReports: readonly OverlapReport[];
+}
+
+@Controller('api/git-sync')
+@UseFilters(ApiExceptionFilter)
+export class GitSyncController {
+  constructor(
+    @Inject(GitSyncOrchestrator) private readonly orchestrator: GitSyncOrchestrator,
+    @Inject(GuardedCycleRunner) private readonly runner: GuardedCycleRunner,
+    @Inject(PageStore) private readonly pages: PageStore,
+  ) {}
+
+  /** Runs one cycle now. Whatever happens to the cycle is in the 200's body; runOnce never throws. */
+  @Post('trigger')
+  @HttpCode(200)
+  async trigger(@Body(body(triggerBody)) { spaceId }: TriggerBody): Promise<RunOnceResult> {
+    // Unlike the git host, the admin API may say a space does not exist; a
+    // typo'd id answered with 'space-not-enabled' would send people looking at settings.
+    await this.pages.requireSpace(spaceId);
+    return this.orchestrator.runOnce(spaceId);
+  }
+
+  @Get('status')
+  status(): GitSyncStatusResponse {
+    const overlaps = [...this.runner.overlaps];
+    return { ...this.orchestrator.getStatus(), workTreeOverlaps: overlaps.length, workTreeOverlapReports: overlaps };
+  }
+}

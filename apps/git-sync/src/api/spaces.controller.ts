@@ -1,0 +1,37 @@
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Put, UseFilters } from '@nestjs/common';
+import { PageStore } from '../pages/page-store';
+import type { Space } from '../pages/page-store.types';
+import { ApiExceptionFilter } from './api-exception.filter';
+import { spaceParams, type SpaceParams } from './common.schemas';
+import { createSpaceBody, setGitSyncBody, type CreateSpaceBody, type SetGitSyncBody } from './spaces.schemas';
+import { body, params } from './zod-validation.pipe';
+
+@Controller('api/spaces')
+@UseFilters(ApiExceptionFilter)
+export class SpacesController {
+  constructor(@Inject(PageStore) private readonly pages: PageStore) {}
+
+  @Post()
+  @HttpCode(201)
+  create(@Body(body(createSpaceBody)) input: CreateSpaceBody): Promise<Space> {
+    return this.pages.createSpace({ name: input.name, gitSyncEnabled: input.gitSyncEnabled });
+  }
+
+  @Get()
+  list(): Promise<Space[]> {
+    return this.pages.listSpaces();
+  }
+
+  @Get(':spaceId')
+  get(@Param(params(spaceParams)) { spaceId }: SpaceParams): Promise<Space> {
+    return this.pages.requireSpace(spaceId);
+  }
+
+  @Put(':spaceId/git-sync')
+  setGitSync(
+    @Param(params(spaceParams)) { spaceId }: SpaceParams,
+    @Body(body(setGitSyncBody)) input: SetGitSyncBody,
+  ): Promise<Space> {
+    return this.pages.setGitSyncEnabled(spaceId, input.enabled);
+  }
+}

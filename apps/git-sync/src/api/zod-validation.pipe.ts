@@ -1,0 +1,39 @@
+import { Injectable, type PipeTransform } from '@nestjs/common';
+import { z, type ZodIssue, type ZodTypeAny } from 'zod';
+import { RequestValidationError, type ValidationIssue } from './request-validation.error';
+
+function toIssues(issue: ZodIssue, root: string): ValidationIssue[] {
+  const field = issue.path.length > 0 ? issue.path.join('.') : root;
+  // An unknown key is reported on the key itself, so the caller sees which field to drop.
+  if (issue.code === z.ZodIssueCode.unrecognized_keys) {
+    const prefix = issue.path.length > 0 ? `${field}.` : '';
+    return issue.keys.map((key) => ({ field: `${prefix}${key}`, message: 'is not an allowed field' }));
+  }
+  return [{ field, message: issue.message }];
+}
+
+/**
+ * Parses a request part (body or path params) with a zod schema and hands
+ * the parsed value to the handler, or rejects the request with a 400 that
+ * names every offending field. Runs before the handler, so a rejected
+ * request never reaches the stores.
+ */
+@Injectable()
+export class ZodValidationPipe<S extends ZodTypeAny> implements PipeTransform<unknown, z.output<S>> {
+  /** `root` names the value itself when the whole of it is wrong (a missing body, say). */
+  constructor(
+    private readonly schema: S,
+    private readonly root = 'body',
+  ) {}
+
+  transform(value: unknown): z.output<S> {
+    const parsed = this.schema.safeParse(value);
+    if (parsed.success) return parsed.data;
+    throw new RequestValidationError(parsed.error.issues.flatMap((issue) => toIssues(issue, this.root)));
+  }
+}
+
+/** Validates a request body. */
+export const body = <S extends ZodTypeAny>(schema: S) => new ZodValidationPipe(schema, 'body');
+/** Validates the path parameters as one object, so each failure is named after its parameter. */
+export const params = <S extends ZodTypeAny>(schema: S) => new ZodValidationPipe(schema, 'params');

@@ -1,0 +1,96 @@
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
+import { Pool } from 'pg';
+import pino from 'pino';
+import { AppModule } from '../../../src/app.module';
+import { loadConfig } from '../../../src/config';
+import { DATABASE_URL, type BackendName } from '../support/test-engine';
+
+export interface ApiResponse<T = any> {
+  status: number;
+  headers: Record<string, unknown>;
+  body: T;
+}
+
+export interface ApiApp {
+  app: NestFastifyApplication;
+  tmp: string;
+  dataDir: string;
+  request<T = any>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, payload?: unknown): Promise<ApiResponse<T>>;
+  close(): Promise<void>;
+}
+
+/**
+ * The AppModule's config has no schema setting, so on PostgreSQL the test
+ * gets a private schema through the connection string's search_path.
+ */
+async function privateSchema(): Promise<{ url: string; drop(): Promise<void> }> {
+  const schema = `git_sync_api_${randomBytes(6).toString('hex')}`;
+  const admin = new Pool({ connectionString: DATABASE_URL, max: 1 });
+  try {
+    await admin.query(`create schema "${schema}"`);
+  } finally {
+    await admin.end();
+  }
+  const sep = DATABASE_URL.includes('?') ? '&' : '?';
+  return {
+    url: `${DATABASE_URL}${sep}options=${encodeURIComponent(`-c search_path=${schema}`)}`,
+    async drop() {
+      const pool = new Pool({ connectionString: DATABASE_URL, max: 1 });
+      try {
+        await pool.query(`drop schema if exists "${schema}" cascade`);
+      } finally {
+        await pool.end();
+      }
+    },
+  };
+}
+
+/** The real server (AppModule) on a temp data directory and a fresh database, without the poll loop or the demo seed. */
+export async function openApiApp(backend: BackendName, env: Record<string, string> = {}): Promise<ApiApp> {
+  const tmp = await mkdtemp(join(tmpdir(), 'git-sync-api-'));
+  const dataDir = join(tmp, 'data');
+  const database = backend === 'postgres' ? await privateSchema() : undefined;
+  let app: NestFastifyApplication | undefined;
+  try {
+    const config = loadConfig({
+      GIT_SYNC_DATA_DIR: dataDir,
+      GIT_SYNC_POLL_INTERVAL_MS: '0',
+      GIT_SYNC_DEMO: 'false',
+      GIT_SYNC_DEBOUNCE_MS: '60000',
+      ...(database ? { DATABASE_URL: database.url } : {}),
+      ...env,
+    });
+    const moduleRef = await Test.createTestingModule({
+      imports: [AppModule.forRoot({ config, logger: pino({ level: 'silent' }) })],
+    }).compile();
+    app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
+    await app.init();
+    await app.getHttpAdapter().getInstance().ready();
+  } catch (err) {
+    await app?.close();
+    await database?.drop();
+    await rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+  const started = app;
+  return {
+    app: started,
+    tmp,
+    dataDir,
+    async request(method, url, payload) {
+      const res = await started.inject({ method, url, ...(payload === undefined ? {} : { payload: payload as object }) });
+      return { status: res.statusCode, headers: res.headers, body: res.body === '' ? undefined : res.json() };
+    },
+    async close() {
+      await started.close();
+      await database?.drop();
+      await rm(tmp, { recursive: true, force: true });
+    },
+  };
+}
