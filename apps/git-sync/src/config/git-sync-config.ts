@@ -23,7 +23,15 @@ export interface GitSyncConfig {
   /** Global switch: when false, every cycle is skipped as `disabled`. */
   readonly enabled: boolean;
   readonly port: number;
+  /** Interface to listen on; loopback unless the deployment opens it up. */
+  readonly host: string;
+  readonly logLevel: LogLevel;
+  /** On a first run (no space, no user yet), create a demo space, user and token. */
+  readonly seedDemo: boolean;
 }
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export const CONFIG_DEFAULTS = {
   dataDir: '.data',
@@ -35,6 +43,9 @@ export const CONFIG_DEFAULTS = {
   lockKeyPrefix: 'git-sync:lock:',
   enabled: true,
   port: 3000,
+  host: '127.0.0.1',
+  logLevel: 'info',
+  seedDemo: true,
 } as const;
 
 const TRUE = new Set(['1', 'true', 'yes', 'on']);
@@ -85,6 +96,13 @@ const schema = z.object({
   GIT_SYNC_LOCK_KEY_PREFIX: z.string().optional(),
   GIT_SYNC_ENABLED: boolean.optional(),
   PORT: integer(0, 65_535).optional(),
+  HOST: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9.:-]+$/, 'expected a host name or an IP address')
+    .optional(),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { errorMap: () => ({ message: `expected one of ${LOG_LEVELS.join(', ')}` }) }).optional(),
+  GIT_SYNC_DEMO: boolean.optional(),
 });
 
 type Variable = keyof z.input<typeof schema>;
@@ -123,5 +141,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, cw
     lockKeyPrefix: v.GIT_SYNC_LOCK_KEY_PREFIX ?? CONFIG_DEFAULTS.lockKeyPrefix,
     enabled: v.GIT_SYNC_ENABLED ?? CONFIG_DEFAULTS.enabled,
     port: v.PORT ?? CONFIG_DEFAULTS.port,
+    host: v.HOST ?? CONFIG_DEFAULTS.host,
+    logLevel: v.LOG_LEVEL ?? CONFIG_DEFAULTS.logLevel,
+    seedDemo: v.GIT_SYNC_DEMO ?? CONFIG_DEFAULTS.seedDemo,
   };
 }

@@ -26,6 +26,9 @@ describe('loadConfig', () => {
       lockKeyPrefix: CONFIG_DEFAULTS.lockKeyPrefix,
       enabled: true,
       port: CONFIG_DEFAULTS.port,
+      host: '127.0.0.1',
+      logLevel: 'info',
+      seedDemo: true,
     });
   });
 
@@ -43,6 +46,9 @@ describe('loadConfig', () => {
         GIT_SYNC_LOCK_KEY_PREFIX: 'wiki:lock:',
         GIT_SYNC_ENABLED: 'off',
         PORT: '8080',
+        HOST: '::1',
+        LOG_LEVEL: 'debug',
+        GIT_SYNC_DEMO: 'false',
       },
       '/ignored',
     );
@@ -58,6 +64,9 @@ describe('loadConfig', () => {
       lockKeyPrefix: 'wiki:lock:',
       enabled: false,
       port: 8080,
+      host: '::1',
+      logLevel: 'debug',
+      seedDemo: false,
     });
   });
 
@@ -75,6 +84,9 @@ describe('loadConfig', () => {
     ['GIT_SYNC_ENABLED', 'maybe'],
     ['REDIS_URL', 'localhost:6379'],
     ['DATABASE_URL', 'mysql://db/wiki'],
+    ['HOST', 'a host'],
+    ['LOG_LEVEL', 'loud'],
+    ['GIT_SYNC_DEMO', 'perhaps'],
   ])('rejects %s=%s with a ConfigError naming it', (variable, value) => {
     const err = errorOf(() => loadConfig({ [variable]: value }));
     expect(err.name).toBe('ConfigError');
