@@ -59,7 +59,7 @@ export class GitHttpController {
       if (!decision.ok) return this.#plain(reply, decision.status, decision.message, decision.headers);
 
       const serve = async (signal?: AbortSignal): Promise<GitBackendOutcome> => {
-        const repositoryPath = await this.repositories.ensureRepository(spaceId);
+        const repositoryPath = await this.repositories.ensureRepository(spaceId, { underLock: signal !== undefined });
         reply.hijack();
         return this.backend.serve(
           {

@@ -1,5 +1,5 @@
 export { GIT_ACCESS_POLICY, type GitAccessDecision, type GitAccessPolicy, type GitAccessRequest } from './git-access-policy.port';
-export { GIT_REPOSITORY_PROVIDER, type GitRepositoryProvider } from './git-repository-provider.port';
+export { GIT_REPOSITORY_PROVIDER, type GitRepositoryProvider, type RepositoryAccess } from './git-repository-provider.port';
 export type { GitRoute, GitService } from './git-route';
 export { GitPathError } from './git-path.error';
 export { validateGitPath } from './git-path.validator';

@@ -1,4 +1,4 @@
-import type { Migration } from 'kysely';
+import { type Kysely, type Migration, Migrator } from 'kysely';
 import { accounts } from './0100-accounts.migration';
 
 /**
@@ -8,3 +8,34 @@ import { accounts } from './0100-accounts.migration';
 export const accountMigrations: Record<string, Migration> = {
   '0100-accounts': accounts,
 };
+
+/**
+ * Runs the accounts migrations with a history table of their own, so this
+ * feature's schema evolves independently of the page store's; it must run
+ * after the page store's migrations, whose `spaces` table it references.
+ */
+// `any`: the migrator needs only a connection, and Kysely is invariant in its schema type.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function migrateAccounts(db: Kysely<any>): Promise<void> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => accountMigrations },
+    migrationTableName: 'accounts_migration',
+    migrationLockTableName: 'accounts_migration_lock',
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new AccountsMigrationError(failed, error);
+  }
+}
+
+export class AccountsMigrationError extends Error {
+  readonly migrationName: string;
+
+  constructor(migrationName: string, cause: unknown) {
+    super(`Accounts migration "${migrationName}" failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = new.target.name;
+    this.migrationName = migrationName;
+  }
+}

@@ -1,0 +1,70 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { RedisModule } from '@nestjs-labs/nestjs-ioredis';
+import { LoggerModule } from 'nestjs-pino';
+import type { Logger as PinoLogger } from 'pino';
+import { SpaceLockModule } from 'space-lock/nestjs';
+import { ApiModule } from './api/api.module';
+import { EngineModule } from './app/engine.module';
+import { ENGINE, ROOT_LOGGER } from './app/engine.tokens';
+import { GuardedCycleRunner } from './app/guarded-cycle-runner';
+import { PageEditTrigger } from './app/page-edit-trigger';
+import { PageStoreSpaceDirectory } from './app/page-store-space-directory';
+import { VaultRepositoryProvider } from './app/vault-repository-provider';
+import { AccountGitAccessPolicy } from './accounts';
+import { GitSyncConfigModule, type GitSyncConfig } from './config';
+import { GitHttpModule } from './git-http/git-http.module';
+import { OrchestratorModule } from './orchestrator/orchestrator.module';
+import { GitSyncOrchestrator } from './orchestrator/git-sync.orchestrator';
+import type { Engine } from './engine';
+
+export interface AppModuleOptions {
+  config: GitSyncConfig;
+  logger: PinoLogger;
+}
+
+@Module({})
+class RootLoggerModule {}
+
+/** The git-sync server: page store and vaults, the lock, the orchestrator, the git host and the REST API. */
+@Module({})
+export class AppModule {
+  static forRoot({ config, logger }: AppModuleOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        LoggerModule.forRoot({
+          pinoHttp: {
+            logger,
+            // Git clients poll info/refs constantly; one line per request at info is noise.
+            customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'debug'),
+          },
+        }),
+        { module: RootLoggerModule, global: true, providers: [{ provide: ROOT_LOGGER, useValue: logger }], exports: [ROOT_LOGGER] },
+        GitSyncConfigModule.forRoot({ config }),
+        ...(config.redisUrl ? [RedisModule.forRoot({ config: { url: config.redisUrl } })] : []),
+        SpaceLockModule.forRoot({
+          isGlobal: true,
+          inMemory: !config.redisUrl,
+          ttlMs: config.lockTtlMs,
+          keyPrefix: config.lockKeyPrefix,
+        }),
+        EngineModule.forRoot(),
+        OrchestratorModule.forRoot({
+          cycleRunner: { useExisting: GuardedCycleRunner },
+          spaceDirectory: { useExisting: PageStoreSpaceDirectory },
+        }),
+        GitHttpModule.forRoot({
+          accessPolicy: { useExisting: AccountGitAccessPolicy },
+          repositoryProvider: {
+            // Provided here, not in EngineModule: it needs the orchestrator, which itself needs the engine.
+            inject: [ENGINE, GitSyncOrchestrator, GuardedCycleRunner],
+            useFactory: (engine: Engine, orchestrator: GitSyncOrchestrator, cycles: GuardedCycleRunner) =>
+              new VaultRepositoryProvider(engine, orchestrator, cycles),
+          },
+        }),
+        ApiModule,
+      ],
+      providers: [PageEditTrigger],
+    };
+  }
+}

@@ -1,0 +1,48 @@
+import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { AccountStore } from '../accounts';
+import type { PageStore } from '../pages/page-store';
+
+export interface DemoCredentials {
+  spaceId: string;
+  username: string;
+  token: string;
+}
+
+const DEMO_USER = 'demo';
+const CREDENTIALS_FILE = 'demo-credentials.json';
+
+/**
+ * On a first run (no space and no user yet), creates a demo space with a few
+ * pages, a user with write access and an access token, and keeps the
+ * credentials in the data directory (mode 0600) so later runs can print the
+ * clone command again; the token itself is stored only hashed in the database.
+ */
+export async function ensureDemo(pages: PageStore, accounts: AccountStore, dataDir: string): Promise<DemoCredentials | undefined> {
+  const file = join(dataDir, CREDENTIALS_FILE);
+  const saved = await readFile(file, 'utf8').then(
+    (text) => JSON.parse(text) as DemoCredentials,
+    () => undefined,
+  );
+  if (saved) return saved;
+  if ((await pages.listSpaces()).length > 0 || (await accounts.listUsers()).length > 0) return undefined;
+
+  const space = await pages.createSpace({ name: 'Demo', gitSyncEnabled: true });
+  const welcome = await pages.createPage(
+    space.id,
+    { title: 'Welcome', content: '# Welcome\n\nEdit this page in the wiki, or clone the space and push markdown.\n' },
+    'user',
+  );
+  await pages.createPage(
+    space.id,
+    { title: 'Getting started', parentPageId: welcome.id, content: 'Pages nest: children live in a folder named after their parent.\n' },
+    'user',
+  );
+  const user = await accounts.createUser(DEMO_USER);
+  await accounts.setMembership(space.id, user.id, 'write');
+  const { token } = await accounts.issueToken(user.id, 'demo');
+  const credentials: DemoCredentials = { spaceId: space.id, username: user.username, token };
+  await writeFile(file, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
+  await chmod(file, 0o600);
+  return credentials;
+}

@@ -1,0 +1,86 @@
+import { hostname } from 'node:os';
+import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { RedisService } from '@nestjs-labs/nestjs-ioredis';
+import type { Logger as PinoLogger } from 'pino';
+import { SpaceLockService } from 'space-lock/nestjs';
+import { AccountGitAccessPolicy, AccountStore, AuthFailureLimiter, migrateAccounts } from '../accounts';
+import { GIT_SYNC_CONFIG, type GitSyncConfig } from '../config';
+import { createEngine, type Engine } from '../engine';
+import { PageStore } from '../pages/page-store';
+import { SyncEngine } from '../sync/sync-engine';
+import { ENGINE, ROOT_LOGGER } from './engine.tokens';
+import { GuardedCycleRunner } from './guarded-cycle-runner';
+import { PageStoreSpaceDirectory } from './page-store-space-directory';
+
+async function openEngine(config: GitSyncConfig, logger: PinoLogger): Promise<Engine> {
+  const engine = await createEngine({
+    dataDir: config.dataDir,
+    databaseUrl: config.databaseUrl,
+    logger: logger.child({ component: 'engine' }),
+  });
+  try {
+    await migrateAccounts(engine.db);
+  } catch (err) {
+    await engine.close();
+    throw err;
+  }
+  logger.info({ backend: engine.backend, dataDir: engine.dataDir }, 'page store ready');
+  return engine;
+}
+
+/**
+ * The engine and everything built on its database, as Nest providers: the
+ * page store, accounts, the space directory and cycle runner the
+ * orchestrator needs, and the access policy the git host needs. Global, because the API, the orchestrator and the git host all use it.
+ */
+@Module({})
+export class EngineModule implements OnApplicationShutdown {
+  constructor(@Inject(ENGINE) private readonly engine: Engine) {}
+
+  static forRoot(): DynamicModule {
+    return {
+      module: EngineModule,
+      global: true,
+      providers: [
+        { provide: ENGINE, inject: [GIT_SYNC_CONFIG, ROOT_LOGGER], useFactory: openEngine },
+        { provide: PageStore, inject: [ENGINE], useFactory: (e: Engine) => e.pages },
+        { provide: SyncEngine, inject: [ENGINE], useFactory: (e: Engine) => e.engine },
+        { provide: AccountStore, inject: [ENGINE], useFactory: (e: Engine) => new AccountStore(e.db) },
+        { provide: PageStoreSpaceDirectory, inject: [PageStore], useFactory: (p: PageStore) => new PageStoreSpaceDirectory(p) },
+        {
+          provide: GuardedCycleRunner,
+          inject: [ENGINE, SpaceLockService, GIT_SYNC_CONFIG],
+          useFactory: (e: Engine, lock: SpaceLockService, c: GitSyncConfig) =>
+            new GuardedCycleRunner(e.engine, e.dataDir, `${hostname()}:${process.pid}:${lock.instanceId}`, c.lockTtlMs),
+        },
+        {
+          provide: AuthFailureLimiter,
+          inject: [GIT_SYNC_CONFIG, { token: RedisService, optional: true }],
+          // With Redis, failures are counted across replicas; without it, per process.
+          useFactory: (c: GitSyncConfig, redis?: RedisService) =>
+            c.redisUrl && redis ? AuthFailureLimiter.onRedis(redis.getOrThrow()) : AuthFailureLimiter.inMemory(),
+        },
+        {
+          provide: AccountGitAccessPolicy,
+          inject: [AccountStore, PageStoreSpaceDirectory, AuthFailureLimiter],
+          useFactory: (a: AccountStore, d: PageStoreSpaceDirectory, l: AuthFailureLimiter) =>
+            new AccountGitAccessPolicy(a, (id) => d.isGitSyncEnabled(id), l),
+        },
+      ],
+      exports: [
+        ENGINE,
+        PageStore,
+        SyncEngine,
+        AccountStore,
+        PageStoreSpaceDirectory,
+        GuardedCycleRunner,
+        AccountGitAccessPolicy,
+      ],
+    };
+  }
+
+  /** After the lock has released its spaces (beforeApplicationShutdown), so no cycle is still using the database. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.engine.close();
+  }
+}

@@ -1,0 +1,63 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
+import pino from 'pino';
+import { AccountStore } from './accounts';
+import { AppModule } from './app.module';
+import { ensureDemo } from './app/demo-seed';
+import { ConfigError, loadConfig, type GitSyncConfig } from './config';
+import { PageStore } from './pages/page-store';
+
+function configOrExit(): GitSyncConfig {
+  try {
+    return loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`git-sync: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+async function main(): Promise<void> {
+  const config = configOrExit();
+  const logger = pino({ level: config.logLevel, base: { pid: process.pid } });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot({ config, logger }),
+    new FastifyAdapter(),
+    { bufferLogs: true },
+  );
+  app.useLogger(app.get(Logger));
+  app.enableShutdownHooks();
+  await app.listen(config.port, config.host);
+  const address = app.getHttpServer().address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const base = `http://${host}:${port}`;
+  logger.info({ url: base, lock: config.redisUrl ? 'redis' : 'in-memory', store: config.databaseUrl ? 'postgres' : 'pglite' }, 'git-sync listening');
+
+  if (config.seedDemo) {
+    const demo = await ensureDemo(app.get(PageStore), app.get(AccountStore), config.dataDir);
+    if (demo) {
+      const url = `http://${demo.username}:${demo.token}@${host}:${port}/git/${demo.spaceId}.git`;
+      process.stdout.write(
+        [
+          '',
+          'git-sync is running on the embedded defaults.',
+          `  API:    ${base}/api/git-sync/status`,
+          `  Clone:  git clone ${url} demo-space`,
+          `  User:   ${demo.username}   Token: ${demo.token}`,
+          '',
+          '',
+        ].join('\n'),
+      );
+    }
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`git-sync: failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
