@@ -1,0 +1,141 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SpaceLock } from '../../../../packages/space-lock/src';
+import { closeClient, createClient } from '../../../../packages/space-lock/test/helpers/redis-server';
+import type { DemoCredentials } from '../../src/app/demo-seed';
+import { demoCredentials, makeE2eEnv, STORES, type E2eEnv } from './support/e2e-env';
+import { cloneUrl, GitCli, writeFileIn } from './support/git-cli';
+import { eventually, startServer, type ServerProcess } from './support/server-process';
+
+interface PageNode {
+  id: string;
+  title: string;
+  parentPageId: string | null;
+}
+
+/**
+ * The running server (`node dist/main.js`, as `npm start` runs it) driven by
+ * the real git client over HTTP, with a real Redis lock, on each page store.
+ */
+describe.each(STORES)('git-sync server end to end on %s', (store) => {
+  let env: E2eEnv;
+  let server: ServerProcess;
+  let demo: DemoCredentials;
+  let git: GitCli;
+  let url: string;
+
+  beforeAll(async () => {
+    env = await makeE2eEnv(`e2e-${store}`, store, {
+      GIT_SYNC_POLL_INTERVAL_MS: '0',
+      GIT_SYNC_DEBOUNCE_MS: '150',
+      GIT_SYNC_PUSH_LOCK_WAIT_MS: '300',
+      GIT_SYNC_LOCK_TTL_MS: '5000',
+    });
+    server = await startServer(env.serverEnv);
+    demo = await demoCredentials(server, env.dataDir);
+    git = new GitCli(env.tmp);
+    url = cloneUrl(server.baseUrl, demo.spaceId, demo.username, demo.token);
+    await mkdir(join(env.tmp, 'clones'), { recursive: true });
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    await env?.dispose();
+  });
+
+  const titles = async () => (await server.api<PageNode[]>('GET', `/api/spaces/${demo.spaceId}/pages`)).body.map((p) => p.title).sort();
+
+  const clone = async (name: string) => {
+    const dir = join(env.tmp, 'clones', name);
+    const result = await git.run(['clone', '-q', url, dir]);
+    if (result.code !== 0) {
+      const problems = server.logs.filter((l) => Number(l.level) >= 40).map((l) => JSON.stringify(l));
+      throw new Error(`git clone failed:\n${result.stderr}\nserver warnings and errors:\n${problems.join('\n')}`);
+    }
+    return dir;
+  };
+
+  it('prints the clone command with its credentials on the first run', () => {
+    const banner = server.stdout.join('\n');
+    expect(banner).toContain(`git clone http://demo:${encodeURIComponent(demo.token)}@127.0.0.1:${server.port}/git/${demo.spaceId}.git`);
+  });
+
+  it('clone, commit and push: the pages are updated', async () => {
+    const dir = await clone('push');
+    expect(await readFile(join(dir, 'Welcome.md'), 'utf8')).toContain('# Welcome');
+    await writeFileIn(dir, 'Release notes.md', '# Release notes\n\nPushed from a clone.\n');
+    await writeFileIn(dir, 'Welcome.md', (await readFile(join(dir, 'Welcome.md'), 'utf8')) + '\nEdited in git.\n');
+    await git.ok(['add', '-A'], dir);
+    await git.ok(['commit', '-q', '-m', 'notes and an edit'], dir);
+    const pushed = await git.run(['push', 'origin', 'HEAD:main'], dir);
+    expect(pushed.code).toBe(0);
+
+    await eventually(async () => ((await titles()).includes('Release notes') ? true : undefined), 'the pushed page in the store');
+    const pages = (await server.api<PageNode[]>('GET', `/api/spaces/${demo.spaceId}/pages`)).body;
+    const welcome = pages.find((p) => p.title === 'Welcome')!;
+    const page = await server.api<{ content: string }>('GET', `/api/spaces/${demo.spaceId}/pages/${welcome.id}`);
+    expect(page.body.content).toContain('Edited in git.');
+  });
+
+  it('a page edited through the API reaches git after the debounce', async () => {
+    const dir = await clone('pull');
+    const pages = (await server.api<PageNode[]>('GET', `/api/spaces/${demo.spaceId}/pages`)).body;
+    const started = pages.find((p) => p.title === 'Getting started')!;
+    const edited = await server.api('PATCH', `/api/spaces/${demo.spaceId}/pages/${started.id}`, {
+      content: 'Written in the wiki, synced by the debounce.\n',
+    });
+    expect(edited.status).toBe(200);
+    // No poll loop runs in this suite: only the debounced trigger can carry the edit to git.
+    const file = join(dir, 'Welcome', 'Getting started.md');
+    await eventually(async () => {
+      await git.ok(['pull', '-q', '--ff-only', 'origin', 'main'], dir);
+      const text = await readFile(file, 'utf8');
+      return text.includes('synced by the debounce') ? text : undefined;
+    }, 'the API edit in a git pull');
+  });
+
+  it('a push while a cycle holds the space gets 503 and the busy message; the retried push succeeds', async () => {
+    const dir = await clone('busy');
+    await writeFileIn(dir, 'Busy.md', 'pushed while busy\n');
+    await git.ok(['add', '-A'], dir);
+    await git.ok(['commit', '-q', '-m', 'while busy'], dir);
+    const commit = await git.ok(['rev-parse', 'HEAD'], dir);
+
+    // Another replica's cycle: a SpaceLock on the same Redis and key prefix holds the space.
+    const redis = createClient(env.redisUrl);
+    const replica = new SpaceLock({ redis, keyPrefix: env.lockPrefix, ttlMs: 5_000, logger: { log() {}, warn() {}, error() {} } });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let holding!: () => void;
+    const isHolding = new Promise<void>((resolve) => (holding = resolve));
+    const hold = replica.withSpaceLock(demo.spaceId, async () => {
+      holding();
+      await held;
+    });
+    try {
+      await isHolding;
+      const refused = await git.run(['push', 'origin', 'HEAD:main'], dir);
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toMatch(/503/);
+      expect(refused.stderr).toMatch(/busy/i);
+      const vault = env.dataDir + '/' + demo.spaceId;
+      expect((await git.run(['merge-base', '--is-ancestor', commit, 'main'], vault)).code).not.toBe(0);
+    } finally {
+      release();
+      await hold;
+      await replica.close();
+      await closeClient(redis);
+    }
+
+    const retried = await git.run(['push', 'origin', 'HEAD:main'], dir);
+    expect(retried.stderr).not.toMatch(/503/);
+    expect(retried.code).toBe(0);
+    await eventually(async () => ((await titles()).includes('Busy') ? true : undefined), 'the retried push in the store');
+  });
+
+  it('the status endpoint reports the last cycles and no overlap', async () => {
+    const status = await server.api<{ workTreeOverlaps: number }>('GET', '/api/git-sync/status');
+    expect(status.status).toBe(200);
+    expect(status.body.workTreeOverlaps).toBe(0);
+  });
+});

@@ -1,0 +1,87 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Pool } from 'pg';
+import { closeClient, createClient, deleteKeys, getRedisUrl, uniquePrefix } from '../../../../../packages/space-lock/test/helpers/redis-server';
+import type { DemoCredentials } from '../../../src/app/demo-seed';
+import { eventually, type ServerProcess } from './server-process';
+
+export type StoreName = 'pglite' | 'postgres';
+export const STORES: StoreName[] = ['pglite', 'postgres'];
+const POSTGRES_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/**
+ * What one end-to-end suite owns: a temp directory (data dir and clones), a
+ * Redis key prefix, and on PostgreSQL a private schema. `dispose` removes
+ * exactly those, and nothing else.
+ */
+export interface E2eEnv {
+  tmp: string;
+  dataDir: string;
+  redisUrl: string;
+  lockPrefix: string;
+  /** Environment for a server process of this suite. */
+  serverEnv: Record<string, string>;
+  dispose(): Promise<void>;
+}
+
+export async function makeE2eEnv(name: string, store: StoreName, extra: Record<string, string> = {}): Promise<E2eEnv> {
+  const tmp = await mkdtemp(join(tmpdir(), `git-sync-${name}-`));
+  const dataDir = join(tmp, 'data');
+  const redisUrl = await getRedisUrl();
+  const lockPrefix = uniquePrefix(name);
+  let schema: string | undefined;
+  let databaseUrl: string | undefined;
+  if (store === 'postgres') {
+    schema = `git_sync_e2e_${randomBytes(6).toString('hex')}`;
+    const pool = new Pool({ connectionString: POSTGRES_URL, max: 1 });
+    try {
+      await pool.query(`create schema "${schema}"`);
+    } finally {
+      await pool.end();
+    }
+    const url = new URL(POSTGRES_URL);
+    url.searchParams.set('options', `-c search_path=${schema}`);
+    databaseUrl = url.href;
+  }
+  return {
+    tmp,
+    dataDir,
+    redisUrl,
+    lockPrefix,
+    serverEnv: {
+      REDIS_URL: redisUrl,
+      GIT_SYNC_DATA_DIR: dataDir,
+      GIT_SYNC_LOCK_KEY_PREFIX: lockPrefix,
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+      ...extra,
+    },
+    async dispose() {
+      const redis = createClient(redisUrl);
+      try {
+        await deleteKeys(redis, lockPrefix);
+        await deleteKeys(redis, 'git-sync:auth-failures');
+      } finally {
+        await closeClient(redis);
+      }
+      if (schema) {
+        const pool = new Pool({ connectionString: POSTGRES_URL, max: 1 });
+        try {
+          await pool.query(`drop schema if exists "${schema}" cascade`);
+        } finally {
+          await pool.end();
+        }
+      }
+      await rm(tmp, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The demo space, user and token a first run creates. */
+export function demoCredentials(server: ServerProcess, dataDir: string): Promise<DemoCredentials> {
+  return eventually(
+    () => readFile(join(dataDir, 'demo-credentials.json'), 'utf8').then((t) => JSON.parse(t) as DemoCredentials, () => undefined),
+    `the demo credentials of ${server.baseUrl}`,
+  );
+}

@@ -1,0 +1,107 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+const MAIN = join(__dirname, '../../../dist/main.js');
+
+export interface ServerProcess {
+  readonly baseUrl: string;
+  readonly port: number;
+  readonly proc: ChildProcess;
+  /** Every log line so far, parsed when it is pino JSON. */
+  readonly logs: Record<string, unknown>[];
+  /** Plain (non-JSON) stdout lines, such as the first-run banner. */
+  readonly stdout: string[];
+  api<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
+  stop(): Promise<void>;
+}
+
+/** Only what the server needs: no coding-tool or CI variables leak into it. */
+function baseEnv(): NodeJS.ProcessEnv {
+  const keep = ['PATH', 'LANG', 'TZ', 'TMPDIR'];
+  return Object.fromEntries(keep.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]]));
+}
+
+/**
+ * Starts `node apps/git-sync/dist/main.js` (the same entry as `npm start`)
+ * on an ephemeral loopback port, and resolves once it logs that it listens.
+ */
+export async function startServer(env: Record<string, string>, startTimeoutMs = 60_000): Promise<ServerProcess> {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first (npm test does)`);
+  const proc = spawn(process.execPath, [MAIN], {
+    env: { ...baseEnv(), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: Record<string, unknown>[] = [];
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  createInterface({ input: proc.stderr! }).on('line', (line) => stderr.push(line));
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+
+  const listening = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('server did not start in time')), startTimeoutMs);
+    createInterface({ input: proc.stdout! }).on('line', (line) => {
+      let entry: Record<string, unknown> | undefined;
+      try {
+        entry = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        stdout.push(line);
+        return;
+      }
+      logs.push(entry);
+      if (entry.msg === 'git-sync listening' && typeof entry.url === 'string') {
+        clearTimeout(timer);
+        resolve(entry.url);
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code} before listening:\n${stderr.join('\n')}\n${stdout.join('\n')}`));
+    });
+  });
+
+  let baseUrl: string;
+  try {
+    baseUrl = await listening;
+  } catch (err) {
+    proc.kill('SIGKILL');
+    throw err;
+  }
+
+  const server: ServerProcess = {
+    baseUrl,
+    port: Number(new URL(baseUrl).port),
+    proc,
+    logs,
+    stdout,
+    async api<T>(method: string, path: string, body?: unknown) {
+      const res = await fetch(baseUrl + path, {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+    },
+    async stop() {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+  return server;
+}
+
+/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 30_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
