@@ -1,0 +1,146 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DemoCredentials } from '../../src/app/demo-seed';
+import { demoCredentials, makeE2eEnv, type E2eEnv } from './support/e2e-env';
+import { cloneUrl, GitCli } from './support/git-cli';
+import { eventually, startServer, type ServerProcess } from './support/server-process';
+
+const CLIENTS = 5;
+const PUSHES_PER_CLIENT = 4;
+const MAX_ATTEMPTS_PER_PUSH = 60;
+const API_EDITS_MAX = 300;
+
+type Outcome = { client: number; push: number; commit: string; result: 'accepted' | 'refused-503' };
+
+interface StatusBody {
+  workTreeOverlaps: number;
+  spaces?: Record<string, unknown>;
+}
+
+/**
+ * Two server processes (replicas) on one Redis, one PostgreSQL page store and
+ * one data directory, as a multi-replica deployment runs them. PostgreSQL
+ * only: an embedded PGlite database belongs to a single process.
+ */
+describe('two replicas under concurrent pushes, polls and API edits', () => {
+  let env: E2eEnv;
+  let replicas: ServerProcess[] = [];
+  let demo: DemoCredentials;
+  let git: GitCli;
+
+  beforeAll(async () => {
+    env = await makeE2eEnv('replicas', 'postgres', {
+      GIT_SYNC_POLL_INTERVAL_MS: '200',
+      GIT_SYNC_DEBOUNCE_MS: '100',
+      GIT_SYNC_PUSH_LOCK_WAIT_MS: '1500',
+      GIT_SYNC_LOCK_TTL_MS: '10000',
+    });
+    const first = await startServer(env.serverEnv);
+    replicas = [first];
+    demo = await demoCredentials(first, env.dataDir);
+    replicas.push(await startServer({ ...env.serverEnv, GIT_SYNC_DEMO: 'false' }));
+    git = new GitCli(env.tmp);
+  });
+
+  afterAll(async () => {
+    await Promise.all(replicas.map((r) => r.stop()));
+    await env?.dispose();
+  });
+
+  it('every push is accepted (on main, in the store) or refused with 503 (absent), and no two cycles overlap', async () => {
+    const urls = replicas.map((r) => cloneUrl(r.baseUrl, demo.spaceId, demo.username, demo.token));
+    const welcome = (await replicas[0].api<{ id: string; title: string }[]>('GET', `/api/spaces/${demo.spaceId}/pages`)).body.find(
+      (p) => p.title === 'Welcome',
+    )!;
+
+    let pushing = true;
+    let apiEdits = 0;
+    const editor = (async () => {
+      // Wiki edits through both replicas while the pushes run; each one schedules a debounced cycle.
+      while (pushing && apiEdits < API_EDITS_MAX) {
+        const replica = replicas[apiEdits % replicas.length];
+        const res = await replica.api('PATCH', `/api/spaces/${demo.spaceId}/pages/${welcome.id}`, {
+          content: `# Welcome\n\nAPI edit ${apiEdits}\n`,
+        });
+        expect(res.status).toBe(200);
+        apiEdits++;
+        await new Promise((r) => setTimeout(r, 120));
+      }
+    })();
+
+    const outcomes: Outcome[] = [];
+    const unexpected: string[] = [];
+    const client = async (i: number) => {
+      const dir = join(env.tmp, `client-${i}`);
+      await git.ok(['clone', '-q', urls[i % urls.length], dir]);
+      for (let n = 0; n < PUSHES_PER_CLIENT; n++) {
+        await writeFile(join(dir, `Client ${i} push ${n}.md`), `pushed by client ${i}, push ${n}\n`);
+        await git.ok(['add', '-A'], dir);
+        await git.ok(['commit', '-q', '-m', `client ${i} push ${n}`], dir);
+        const remote = urls[(i + n) % urls.length];
+        let settled = false;
+        for (let attempt = 0; attempt < MAX_ATTEMPTS_PER_PUSH && !settled; attempt++) {
+          const commit = await git.ok(['rev-parse', 'HEAD'], dir);
+          const pushed = await git.run(['push', remote, 'HEAD:main'], dir);
+          if (pushed.code === 0) {
+            outcomes.push({ client: i, push: n, commit, result: 'accepted' });
+            settled = true;
+          } else if (/\b503\b/.test(pushed.stderr)) {
+            outcomes.push({ client: i, push: n, commit, result: 'refused-503' });
+            // The client gives this commit up, so its absence from main can be checked.
+            await git.ok(['fetch', '-q', remote, 'main'], dir);
+            await git.ok(['reset', '-q', '--hard', 'FETCH_HEAD'], dir);
+            settled = true;
+          } else if (/non-fast-forward|fetch first|rejected/.test(pushed.stderr)) {
+            // Someone else pushed (or a cycle committed) first: an ordinary git outcome; rebase and try again.
+            // Jittered backoff, as a retrying client does, so five clients do not keep colliding in step.
+            await new Promise((r) => setTimeout(r, Math.random() * 150 * Math.min(attempt + 1, 4)));
+            const pulled = await git.run(['pull', '-q', '--rebase', remote, 'main'], dir);
+            if (pulled.code !== 0 && !/\b503\b/.test(pulled.stderr)) unexpected.push(`pull by client ${i}: ${pulled.stderr}`);
+          } else {
+            unexpected.push(`push by client ${i}: ${pushed.stderr}`);
+            settled = true;
+          }
+        }
+        if (!settled) unexpected.push(`client ${i} push ${n} never settled`);
+      }
+    };
+
+    try {
+      await Promise.all(Array.from({ length: CLIENTS }, (_, i) => client(i)));
+    } finally {
+      pushing = false;
+      await editor;
+    }
+
+    expect(unexpected).toEqual([]);
+    expect(outcomes).toHaveLength(CLIENTS * PUSHES_PER_CLIENT);
+    const accepted = outcomes.filter((o) => o.result === 'accepted');
+    // Enough pushes must land for the check below to mean anything.
+    expect(accepted.length).toBeGreaterThanOrEqual(CLIENTS * PUSHES_PER_CLIENT / 2);
+    expect(apiEdits).toBeGreaterThan(0);
+
+    const vault = join(env.dataDir, demo.spaceId);
+    for (const o of outcomes) {
+      const onMain = (await git.run(['merge-base', '--is-ancestor', o.commit, 'main'], vault)).code === 0;
+      expect({ ...o, onMain }).toEqual({ ...o, onMain: o.result === 'accepted' });
+    }
+
+    const titles = await eventually(async () => {
+      const pages = (await replicas[1].api<{ title: string }[]>('GET', `/api/spaces/${demo.spaceId}/pages`)).body;
+      const have = new Set(pages.map((p) => p.title));
+      return accepted.every((o) => have.has(`Client ${o.client} push ${o.push}`)) ? have : undefined;
+    }, 'every accepted push in the page store');
+    for (const o of outcomes.filter((x) => x.result === 'refused-503')) {
+      expect(titles.has(`Client ${o.client} push ${o.push}`)).toBe(false);
+    }
+
+    for (const replica of replicas) {
+      const status = await replica.api<StatusBody>('GET', '/api/git-sync/status');
+      expect(status.body.workTreeOverlaps).toBe(0);
+    }
+    // Both replicas really ran cycles on the space: the contention was real.
+    const ranOn = replicas.map((r) => r.logs.some((l) => l.msg === 'cycle done' && l.spaceId === demo.spaceId));
+    expect(ranOn).toEqual([true, true]);
+  }, 180_000);
+});
