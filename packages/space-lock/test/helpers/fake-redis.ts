@@ -38,6 +38,8 @@ export class FakeRedis implements RedisLockClient {
   readonly #values = new Map<string, { value: string; expiresAt: number }>();
   readonly #scriptCache = new Set<string>();
   readonly #overrides = new Map<'set' | ScriptName, Override>();
+  /** When set, every command rejects with it, as a client does when Redis is down. */
+  failure: Error | undefined;
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -52,6 +54,10 @@ export class FakeRedis implements RedisLockClient {
   /** Writes the key directly, as another holder would. */
   put(key: string, value: string, ttlMs = 60_000): void {
     this.#values.set(key, { value, expiresAt: this.now() + ttlMs });
+  }
+
+  del(key: string): void {
+    this.#values.delete(key);
   }
 
   get(key: string): string | undefined {
@@ -77,6 +83,7 @@ export class FakeRedis implements RedisLockClient {
   async set(key: string, value: string, px: 'PX', ttlMs: number, nx: 'NX'): Promise<string | null> {
     const args = [key, value, px, ttlMs, nx];
     this.calls.push({ command: 'set', args });
+    if (this.failure) throw this.failure;
     const overridden = this.#overrides.get('set')?.(args);
     if (overridden !== undefined) return (await overridden) as string | null;
     if (px !== 'PX' || nx !== 'NX') throw new Error(`ERR fake only supports SET PX NX, got ${px} ${nx}`);
@@ -89,6 +96,7 @@ export class FakeRedis implements RedisLockClient {
     const script = SCRIPT_BY_SHA.get(sha);
     const call: RecordedCall = { command: 'evalsha', args: [sha, numKeys, ...keysAndArgs], script };
     this.calls.push(call);
+    if (this.failure) throw this.failure;
     if (!this.#scriptCache.has(sha)) {
       call.noscript = true;
       throw new Error('NOSCRIPT No matching script. Please use EVAL.');
@@ -99,6 +107,7 @@ export class FakeRedis implements RedisLockClient {
   async eval(source: string, numKeys: number, ...keysAndArgs: string[]): Promise<unknown> {
     const script = SCRIPT_BY_SOURCE.get(source);
     this.calls.push({ command: 'eval', args: [source, numKeys, ...keysAndArgs], script });
+    if (this.failure) throw this.failure;
     if (script === undefined) throw new Error('ERR fake does not know this script');
     this.#scriptCache.add(sha1(source));
     return this.#run(script, numKeys, keysAndArgs);

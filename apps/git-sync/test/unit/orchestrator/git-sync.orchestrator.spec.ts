@@ -13,7 +13,7 @@ import {
   type CycleStatus,
   type SpaceDirectory,
 } from '../../../src/orchestrator';
-import { FakeRedis } from './fake-redis';
+import { FakeRedis } from '../../../../../packages/space-lock/test/helpers/fake-redis';
 
 const KEY_PREFIX = 'test:git-sync:lock:';
 const SPACE_A = '0b0c6a4e-5d1f-4c1e-9a52-3f1f7f0d2a01';
@@ -154,7 +154,7 @@ afterEach(async () => {
 describe('GitSyncOrchestrator.runOnce', () => {
   it('runs the cycle under the lock held on the fake Redis, and releases it', async () => {
     const h = await harness();
-    let holder: string | null = null;
+    let holder: string | undefined;
     h.runner.behaviour = async () => {
       holder = h.redis.get(KEY_PREFIX + SPACE_A);
       return STATUS;
@@ -162,7 +162,7 @@ describe('GitSyncOrchestrator.runOnce', () => {
     const result = await h.orchestrator.runOnce(SPACE_A);
     expect(result).toEqual({ spaceId: SPACE_A, ran: true, pull: STATUS.pull, push: STATUS.push });
     expect(holder).toBe(h.locks.instanceId);
-    expect(h.redis.get(KEY_PREFIX + SPACE_A)).toBeNull();
+    expect(h.redis.get(KEY_PREFIX + SPACE_A)).toBeUndefined();
     expect(h.runner.calls[0]?.signal).toBeInstanceOf(AbortSignal);
   });
 
@@ -195,7 +195,7 @@ describe('GitSyncOrchestrator.runOnce', () => {
     const h = await harness({ GIT_SYNC_ENABLED: 'false' });
     await expect(h.orchestrator.runOnce(SPACE_A)).resolves.toEqual({ spaceId: SPACE_A, ran: false, skipped: 'disabled' });
     expect(h.runner.calls).toHaveLength(0);
-    expect(h.redis.get(KEY_PREFIX + SPACE_A)).toBeNull();
+    expect(h.redis.get(KEY_PREFIX + SPACE_A)).toBeUndefined();
   });
 
   it('skips "space-not-enabled" for a space that has not opted in', async () => {
@@ -216,7 +216,7 @@ describe('GitSyncOrchestrator.runOnce', () => {
     };
     const result = await h.orchestrator.runOnce(SPACE_A);
     expect(result).toEqual({ spaceId: SPACE_A, ran: true, error: 'Error: vault is corrupt' });
-    expect(h.redis.get(KEY_PREFIX + SPACE_A)).toBeNull();
+    expect(h.redis.get(KEY_PREFIX + SPACE_A)).toBeUndefined();
     expect(h.orchestrator.getStatus().spaces).toEqual([
       { trigger: 'manual', at: expect.any(String), result },
     ]);
@@ -276,7 +276,7 @@ describe('GitSyncOrchestrator.ingestExternalPush', () => {
     });
     expect(out).toBe('pushed');
     expect(steps).toEqual(['receive-pack holder=true', 'cycle holder=true']);
-    expect(h.redis.get(KEY_PREFIX + SPACE_A)).toBeNull();
+    expect(h.redis.get(KEY_PREFIX + SPACE_A)).toBeUndefined();
     expect(h.orchestrator.getStatus().spaces[0]).toMatchObject({ trigger: 'push', result: { ran: true } });
   });
 
@@ -330,7 +330,7 @@ describe('GitSyncOrchestrator.ingestExternalPush', () => {
     };
     await expect(h.orchestrator.ingestExternalPush(SPACE_A, async () => ({ exitCode: 0 }))).resolves.toEqual({ exitCode: 0 });
     expect(h.runner.calls).toHaveLength(1);
-    expect(h.redis.get(KEY_PREFIX + SPACE_A)).toBeNull();
+    expect(h.redis.get(KEY_PREFIX + SPACE_A)).toBeUndefined();
     expect(h.orchestrator.getStatus().spaces[0]).toMatchObject({
       trigger: 'push',
       result: { spaceId: SPACE_A, ran: true, error: 'Error: page store unavailable' },
@@ -345,14 +345,14 @@ describe('GitSyncOrchestrator.ingestExternalPush', () => {
       }),
     ).rejects.toThrow('spawn git ENOENT');
     expect(h.runner.calls).toHaveLength(0);
-    expect(h.redis.get(KEY_PREFIX + SPACE_A)).toBeNull();
+    expect(h.redis.get(KEY_PREFIX + SPACE_A)).toBeUndefined();
   });
 
   it('aborts the receive-pack signal when the lock is lost, and then skips the cycle', async () => {
     const h = await harness({}, 90);
     const reason = await h.orchestrator.ingestExternalPush(SPACE_A, async (signal) => {
       // Another replica takes the key over, as after our lease ran out.
-      h.redis.forceSet(KEY_PREFIX + SPACE_A, 'another-replica', 60_000);
+      h.redis.put(KEY_PREFIX + SPACE_A, 'another-replica', 60_000);
       await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
       return signal.reason as unknown;
     });
