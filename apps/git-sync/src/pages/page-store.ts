@@ -18,6 +18,19 @@ import { isUuid } from './uuid';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
+/**
+ * What every page update sets besides its own columns: who wrote it (so the
+ * control plane can ignore git-sync's own writes) and a new revision (so the
+ * sync engine can tell a changed page without reading its content).
+ */
+function writeStamp(source: WriteSource) {
+  return {
+    last_updated_source: source,
+    revision: sql`revision + 1` as never,
+    updated_at: sql`now()` as never,
+  };
+}
+
 /** Spaces and their pages. Every page write records who made it, and is announced to listeners once committed. */
 export class PageStore {
   private readonly listeners = new Set<PageWriteListener>();
@@ -254,12 +267,7 @@ export class PageStore {
     if (!isUuid(pageId)) throw new PageNotFoundError(spaceId, pageId);
     const row = await this.db
       .updateTable('pages')
-      .set({
-        deleted_at: null,
-        last_updated_source: source,
-        revision: sql`revision + 1` as never,
-        updated_at: sql`now()` as never,
-      })
+      .set({ deleted_at: null, ...writeStamp(source) })
       .where('space_id', '=', spaceId)
       .where('id', '=', pageId)
       .returningAll()
@@ -282,12 +290,7 @@ export class PageStore {
     if (!isUuid(pageId)) throw new PageNotFoundError(spaceId, pageId);
     const row = await this.db
       .updateTable('pages')
-      .set({
-        ...values,
-        last_updated_source: source,
-        revision: sql`revision + 1` as never,
-        updated_at: sql`now()` as never,
-      })
+      .set({ ...values, ...writeStamp(source) })
       .where('space_id', '=', spaceId)
       .where('id', '=', pageId)
       .where('deleted_at', 'is', null)
@@ -307,12 +310,7 @@ export class PageStore {
   ) {
     return trx
       .updateTable('pages')
-      .set({
-        ...values,
-        last_updated_source: source,
-        revision: sql`revision + 1` as never,
-        updated_at: sql`now()` as never,
-      })
+      .set({ ...values, ...writeStamp(source) })
       .where('space_id', '=', spaceId)
       .where('id', '=', pageId)
       .returningAll()
