@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Kysely, type Migration, Migrator, PostgresDialect } from 'kysely';
+import { Kysely, type Migration, Migrator, PostgresDialect, sql } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import { Pool } from 'pg';
 import type { Database } from './database.types';
@@ -89,8 +89,24 @@ async function openPglite<DB>(dataDir: string | undefined, schema: string | unde
   };
 }
 
+/**
+ * The schema unqualified names resolve to on this connection. Migrators must
+ * be told it: left to itself, Kysely's migrator looks for its history tables
+ * in every schema, so another schema's tables (a second deployment or test
+ * run sharing the database) make it skip creating its own, then fail.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function currentSchema(db: Kysely<any>): Promise<string> {
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+  return rows[0].schema;
+}
+
 async function migrate(db: Kysely<any>, migrations: Record<string, Migration>): Promise<void> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+    migrationTableSchema: await currentSchema(db),
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;

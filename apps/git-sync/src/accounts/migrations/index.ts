@@ -1,4 +1,5 @@
 import { type Kysely, type Migration, Migrator } from 'kysely';
+import { currentSchema } from '../../pages/database';
 import { accounts } from './0100-accounts.migration';
 
 /**
@@ -22,6 +23,7 @@ export async function migrateAccounts(db: Kysely<any>): Promise<void> {
     provider: { getMigrations: async () => accountMigrations },
     migrationTableName: 'accounts_migration',
     migrationLockTableName: 'accounts_migration_lock',
+    migrationTableSchema: await currentSchema(db),
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
