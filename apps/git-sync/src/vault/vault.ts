@@ -118,10 +118,23 @@ export class Vault {
       mergeAborted = true;
     }
     const crashed = existsSync(this.markerPath());
-    if (crashed || mergeAborted || locks > 0) {
-      await this.syncWorktree();
-    }
-    return { locks, mergeAborted, worktreeReset: crashed || mergeAborted || locks > 0 };
+    // A receive-pack killed inside its push-to-checkout (lock lost, backend
+    // timeout, a crashed server) leaves no cycle marker, yet can leave the
+    // index or working tree ahead of or behind main. Then every later push
+    // is refused ("Working directory has staged changes") and every
+    // two-tree read-tree carries the mismatch along, so it is checked here.
+    const diverged = !(crashed || mergeAborted || locks > 0) && !(await this.worktreeMatchesHead());
+    const reset = crashed || mergeAborted || locks > 0 || diverged;
+    if (reset) await this.syncWorktree();
+    return { locks, mergeAborted, worktreeReset: reset };
+  }
+
+  /** Whether index and working tree both equal HEAD (untracked files aside). */
+  private async worktreeMatchesHead(): Promise<boolean> {
+    // Refresh first, or files whose stat data merely changed would count as modified.
+    await this.run(['update-index', '-q', '--refresh'], { okExitCodes: [0, 1] });
+    const { exitCode } = await this.run(['diff-index', '--quiet', 'HEAD', '--'], { okExitCodes: [0, 1] });
+    return exitCode === 0;
   }
 
   private async removeStaleLocks(): Promise<number> {

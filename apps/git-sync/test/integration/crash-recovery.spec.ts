@@ -121,4 +121,30 @@ describe.each(BACKENDS)('crash recovery on %s', (backendName) => {
     expect(merge.exitCode).toBe(1);
     expect((await vault.run(['grep', '-c', '<<<<<<<', 'main'], { okExitCodes: [0, 1] })).exitCode).toBe(1);
   });
+
+  it('brings an index or working tree left out of step with main (a push-to-checkout cut short) back to main', async () => {
+    const e = await open();
+    const space = await e.pages.createSpace({ name: 'Cut short' });
+    await e.pages.createPage(space.id, { title: 'Page', content: 'one\n' }, 'user');
+    await e.engine.runCycle(space.id);
+    const vault = e.engine.vault(space.id);
+    const client = await GitClient.clone(vault.path, join(tmp, `clone-cut-short-${backendName}`));
+
+    // As if receive-pack died after updating the index but before moving main: the index holds the
+    // empty root tree (so every file is a staged deletion) and no cycle marker was left behind.
+    const root = (await vault.run(['rev-list', '--max-parents=0', 'main'])).stdout.toString().trim();
+    await vault.run(['read-tree', root]);
+    await writeFile(join(client.dir, 'Pushed.md'), 'from the client\n');
+    await client.commitAll('pushed while the index was out of step');
+    // The server refuses pushes in this state: the reason the state must not outlive a cycle.
+    await expect(client.push()).rejects.toThrow(/staged changes/);
+
+    const status = await e.engine.runCycle(space.id);
+    expect(status.push.failures).toBe(0);
+    expect((await vault.run(['status', '--porcelain'])).stdout.toString()).toBe('');
+    await client.push();
+    await e.engine.runCycle(space.id);
+    const titles = (await e.pages.listTree(space.id)).map((p) => p.title);
+    expect(titles).toEqual(expect.arrayContaining(['Page', 'Pushed']));
+  });
 });
