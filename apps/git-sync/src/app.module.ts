@@ -36,7 +36,9 @@ export class AppModule {
           pinoHttp: {
             logger,
             // Git clients poll info/refs constantly; one line per request at info is noise.
-            customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'debug'),
+            // A 503 is the busy answer a client is told to retry, not a server fault.
+            customLogLevel: (_req, res, err) =>
+              err || (res.statusCode >= 500 && res.statusCode !== 503) ? 'error' : res.statusCode >= 400 ? 'warn' : 'debug',
           },
         }),
         { module: RootLoggerModule, global: true, providers: [{ provide: ROOT_LOGGER, useValue: logger }], exports: [ROOT_LOGGER] },

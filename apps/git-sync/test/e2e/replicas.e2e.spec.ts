@@ -9,8 +9,11 @@ const CLIENTS = 5;
 const PUSHES_PER_CLIENT = 4;
 // Git's own contention (non-fast-forward: someone else's push or a cycle's
 // commit landed first) is retried for up to this long per push, as a client would.
-const PUSH_BUDGET_MS = 90_000;
-const API_EDIT_EVERY_MS = 400;
+const PUSH_BUDGET_MS = 45_000;
+// Each API edit becomes a commit on main a debounce later; much more often
+// than this and, on a loaded 2-core machine, a client's pull-then-push
+// rarely fits between two moves of main.
+const API_EDIT_EVERY_MS = 1_500;
 const API_EDITS_MAX = 300;
 
 type Outcome = { client: number; push: number; commit: string; result: 'accepted' | 'refused-503' };
@@ -82,10 +85,12 @@ describe('two replicas under concurrent pushes, polls and API edits', () => {
         await git.ok(['commit', '-q', '-m', `client ${i} push ${n}`], dir);
         const remote = urls[(i + n) % urls.length];
         let settled = false;
+        let lastError = '';
         const deadline = Date.now() + PUSH_BUDGET_MS;
         for (let attempt = 0; Date.now() < deadline && !settled; attempt++) {
           const commit = await git.ok(['rev-parse', 'HEAD'], dir);
           const pushed = await git.run(['push', remote, 'HEAD:main'], dir);
+          lastError = pushed.stderr;
           if (pushed.code === 0) {
             outcomes.push({ client: i, push: n, commit, result: 'accepted' });
             settled = true;
@@ -101,12 +106,13 @@ describe('two replicas under concurrent pushes, polls and API edits', () => {
             await new Promise((r) => setTimeout(r, Math.random() * 150 * Math.min(attempt + 1, 4)));
             const pulled = await git.run(['pull', '-q', '--rebase', remote, 'main'], dir);
             if (pulled.code !== 0 && !/\b503\b/.test(pulled.stderr)) unexpected.push(`pull by client ${i}: ${pulled.stderr}`);
+            if (pulled.code !== 0) lastError += `\n(pull) ${pulled.stderr}`;
           } else {
             unexpected.push(`push by client ${i}: ${pushed.stderr}`);
             settled = true;
           }
         }
-        if (!settled) unexpected.push(`client ${i} push ${n} never settled`);
+        if (!settled) unexpected.push(`client ${i} push ${n} never settled; last error:\n${lastError}`);
       }
     };
 
@@ -117,6 +123,13 @@ describe('two replicas under concurrent pushes, polls and API edits', () => {
       await editor;
     }
 
+    if (unexpected.length > 0) {
+      // What the servers saw is the first thing to read when a push misbehaves.
+      for (const [n, r] of replicas.entries()) {
+        const problems = r.logs.filter((l) => Number(l.level) >= 40).slice(-20);
+        unexpected.push(`replica ${n} warnings and errors:\n${problems.map((l) => JSON.stringify(l)).join('\n')}`);
+      }
+    }
     expect(unexpected).toEqual([]);
     expect(outcomes).toHaveLength(CLIENTS * PUSHES_PER_CLIENT);
     const accepted = outcomes.filter((o) => o.result === 'accepted');

@@ -78,6 +78,8 @@ export async function startServer(env: Record<string, string>, startTimeoutMs = 
     async api<T>(method: string, path: string, body?: unknown) {
       const res = await fetch(baseUrl + path, {
         method,
+        // A stuck request must fail its test, never hang the suite.
+        signal: AbortSignal.timeout(30_000),
         headers: body === undefined ? {} : { 'content-type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
