@@ -57,8 +57,10 @@ export class EngineModule implements OnApplicationShutdown {
           provide: AuthFailureLimiter,
           inject: [GIT_SYNC_CONFIG, { token: RedisService, optional: true }],
           // With Redis, failures are counted across replicas; without it, per process.
-          useFactory: (c: GitSyncConfig, redis?: RedisService) =>
-            c.redisUrl && redis ? AuthFailureLimiter.onRedis(redis.getOrThrow()) : AuthFailureLimiter.inMemory(),
+          useFactory: (c: GitSyncConfig, redis?: RedisService) => {
+            const options = { maxFailures: c.authMaxFailures, windowSeconds: c.authWindowSeconds, keyPrefix: c.authFailureKeyPrefix };
+            return c.redisUrl && redis ? AuthFailureLimiter.onRedis(redis.getOrThrow(), options) : AuthFailureLimiter.inMemory(options);
+          },
         },
         {
           provide: AccountGitAccessPolicy,

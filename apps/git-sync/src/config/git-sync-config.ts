@@ -28,6 +28,11 @@ export interface GitSyncConfig {
   readonly logLevel: LogLevel;
   /** On a first run (no space, no user yet), create a demo space, user and token. */
   readonly seedDemo: boolean;
+  /** Failed git authentications allowed per address and per username within the window, before 429. */
+  readonly authMaxFailures: number;
+  readonly authWindowSeconds: number;
+  /** Redis key prefix of the failure counts (shared by replicas). */
+  readonly authFailureKeyPrefix: string;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -46,6 +51,9 @@ export const CONFIG_DEFAULTS = {
   host: '127.0.0.1',
   logLevel: 'info',
   seedDemo: true,
+  authMaxFailures: 10,
+  authWindowSeconds: 60,
+  authFailureKeyPrefix: 'git-sync:auth-failures',
 } as const;
 
 const TRUE = new Set(['1', 'true', 'yes', 'on']);
@@ -103,6 +111,9 @@ const schema = z.object({
     .optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS, { errorMap: () => ({ message: `expected one of ${LOG_LEVELS.join(', ')}` }) }).optional(),
   GIT_SYNC_DEMO: boolean.optional(),
+  GIT_SYNC_AUTH_MAX_FAILURES: integer(1).optional(),
+  GIT_SYNC_AUTH_WINDOW_S: integer(1).optional(),
+  GIT_SYNC_AUTH_FAILURE_KEY_PREFIX: z.string().trim().min(1, 'must not be empty').optional(),
 });
 
 type Variable = keyof z.input<typeof schema>;
@@ -144,5 +155,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, cw
     host: v.HOST ?? CONFIG_DEFAULTS.host,
     logLevel: v.LOG_LEVEL ?? CONFIG_DEFAULTS.logLevel,
     seedDemo: v.GIT_SYNC_DEMO ?? CONFIG_DEFAULTS.seedDemo,
+    authMaxFailures: v.GIT_SYNC_AUTH_MAX_FAILURES ?? CONFIG_DEFAULTS.authMaxFailures,
+    authWindowSeconds: v.GIT_SYNC_AUTH_WINDOW_S ?? CONFIG_DEFAULTS.authWindowSeconds,
+    authFailureKeyPrefix: v.GIT_SYNC_AUTH_FAILURE_KEY_PREFIX ?? CONFIG_DEFAULTS.authFailureKeyPrefix,
   };
 }

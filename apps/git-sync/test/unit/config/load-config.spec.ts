@@ -29,6 +29,9 @@ describe('loadConfig', () => {
       host: '127.0.0.1',
       logLevel: 'info',
       seedDemo: true,
+      authMaxFailures: 10,
+      authWindowSeconds: 60,
+      authFailureKeyPrefix: 'git-sync:auth-failures',
     });
   });
 
@@ -49,6 +52,9 @@ describe('loadConfig', () => {
         HOST: '::1',
         LOG_LEVEL: 'debug',
         GIT_SYNC_DEMO: 'false',
+        GIT_SYNC_AUTH_MAX_FAILURES: '3',
+        GIT_SYNC_AUTH_WINDOW_S: '30',
+        GIT_SYNC_AUTH_FAILURE_KEY_PREFIX: 'wiki:auth',
       },
       '/ignored',
     );
@@ -67,6 +73,9 @@ describe('loadConfig', () => {
       host: '::1',
       logLevel: 'debug',
       seedDemo: false,
+      authMaxFailures: 3,
+      authWindowSeconds: 30,
+      authFailureKeyPrefix: 'wiki:auth',
     });
   });
 
@@ -87,6 +96,8 @@ describe('loadConfig', () => {
     ['HOST', 'a host'],
     ['LOG_LEVEL', 'loud'],
     ['GIT_SYNC_DEMO', 'perhaps'],
+    ['GIT_SYNC_AUTH_MAX_FAILURES', '0'],
+    ['GIT_SYNC_AUTH_WINDOW_S', 'a minute'],
   ])('rejects %s=%s with a ConfigError naming it', (variable, value) => {
     const err = errorOf(() => loadConfig({ [variable]: value }));
     expect(err.name).toBe('ConfigError');
