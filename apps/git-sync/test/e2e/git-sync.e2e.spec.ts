@@ -133,6 +133,55 @@ describe.each(STORES)('git-sync server end to end on %s', (store) => {
     await eventually(async () => ((await titles()).includes('Busy') ? true : undefined), 'the retried push in the store');
   });
 
+  it('answers the auth matrix over HTTP: 401, 404, 403 and 429 (failures counted in Redis)', async () => {
+    const infoRefs = (spaceId: string, service: string, auth?: [string, string], from = '127.0.0.1') =>
+      fetch(`${server.baseUrl}/git/${spaceId}.git/info/refs?service=${service}`, {
+        headers: {
+          ...(auth ? { authorization: `Basic ${Buffer.from(`${auth[0]}:${auth[1]}`).toString('base64')}` } : {}),
+          // Fastify takes the client address from the socket; the header only labels the attempt in logs.
+          'x-test-from': from,
+        },
+        signal: AbortSignal.timeout(30_000),
+      });
+
+    const anonymous = await infoRefs(demo.spaceId, 'git-upload-pack');
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toMatch(/^Basic realm=/);
+    expect((await infoRefs(demo.spaceId, 'git-upload-pack', ['demo', 'gst_not-the-token'])).status).toBe(401);
+
+    const unknownSpace = await infoRefs('00000000-0000-4000-8000-000000000000', 'git-upload-pack', ['demo', demo.token]);
+    expect(unknownSpace.status).toBe(404);
+
+    const reader = await server.api<{ id: string }>('POST', '/api/users', { username: `reader-${store}` });
+    const readerToken = await server.api<{ token: string }>('POST', `/api/users/${reader.body.id}/tokens`, { name: 'laptop' });
+    const stranger = await infoRefs(demo.spaceId, 'git-upload-pack', [`reader-${store}`, readerToken.body.token]);
+    expect(stranger.status).toBe(404);
+    await server.api('PUT', `/api/spaces/${demo.spaceId}/members/${reader.body.id}`, { role: 'read' });
+    expect((await infoRefs(demo.spaceId, 'git-upload-pack', [`reader-${store}`, readerToken.body.token])).status).toBe(200);
+    const readOnlyPush = await infoRefs(demo.spaceId, 'git-receive-pack', [`reader-${store}`, readerToken.body.token]);
+    expect(readOnlyPush.status).toBe(403);
+
+    // Guessing one user's token: after the allowed failures, even the right token is refused for a while.
+    let throttled: Response | undefined;
+    for (let i = 0; i < 15 && !throttled; i++) {
+      const res = await infoRefs(demo.spaceId, 'git-upload-pack', [`reader-${store}`, `gst_guess-${i}`]);
+      if (res.status === 429) throttled = res;
+      else expect(res.status).toBe(401);
+    }
+    expect(throttled?.status).toBe(429);
+    expect(Number(throttled?.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect((await infoRefs(demo.spaceId, 'git-upload-pack', [`reader-${store}`, readerToken.body.token])).status).toBe(429);
+
+    // The counts live in Redis, where every replica sees them.
+    const redis = createClient(env.redisUrl);
+    try {
+      const keys = await redis.keys(`${env.lockPrefix}auth-failures*`);
+      expect(keys.some((k) => k.includes(`user:reader-${store}`))).toBe(true);
+    } finally {
+      await closeClient(redis);
+    }
+  });
+
   it('the status endpoint reports the last cycles and no overlap', async () => {
     const status = await server.api<{ workTreeOverlaps: number }>('GET', '/api/git-sync/status');
     expect(status.status).toBe(200);

@@ -54,6 +54,8 @@ export async function makeE2eEnv(name: string, store: StoreName, extra: Record<s
       REDIS_URL: redisUrl,
       GIT_SYNC_DATA_DIR: dataDir,
       GIT_SYNC_LOCK_KEY_PREFIX: lockPrefix,
+      // Under the suite's own prefix too: one suite's deliberate failures must not throttle another's clients.
+      GIT_SYNC_AUTH_FAILURE_KEY_PREFIX: `${lockPrefix}auth-failures`,
       ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
       ...extra,
     },
@@ -61,7 +63,6 @@ export async function makeE2eEnv(name: string, store: StoreName, extra: Record<s
       const redis = createClient(redisUrl);
       try {
         await deleteKeys(redis, lockPrefix);
-        await deleteKeys(redis, 'git-sync:auth-failures');
       } finally {
         await closeClient(redis);
       }
