@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { type Kysely, sql, type Transaction } from 'kysely';
-import type { Database, WriteSource } from './database.types';
+import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
+import type { Database, PagesTable, WriteSource } from './database.types';
 import { InvalidPageParentError } from './invalid-page-parent.error';
 import { InvalidSpaceIdError } from './invalid-space-id.error';
 import { PageNotFoundError } from './page-not-found.error';
@@ -396,19 +396,7 @@ function toSpace(row: {
   };
 }
 
-function toPage(row: {
-  id: string;
-  space_id: string;
-  parent_page_id: string | null;
-  title: string;
-  content: string;
-  position: number;
-  revision: number;
-  created_at: Date;
-  updated_at: Date;
-  deleted_at: Date | null;
-  last_updated_source: WriteSource;
-}): Page {
+function toPage(row: Selectable<PagesTable>): Page {
   return {
     id: row.id,
     spaceId: row.space_id,

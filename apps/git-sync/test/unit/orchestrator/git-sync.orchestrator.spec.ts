@@ -13,7 +13,7 @@ import {
   type CycleStatus,
   type SpaceDirectory,
 } from '../../../src/orchestrator';
-import { FakeRedis } from '../../../../../packages/space-lock/test/helpers/fake-redis';
+import { FakeRedis, deferred } from '../../../../../packages/space-lock/test/helpers/fake-redis';
 
 const KEY_PREFIX = 'test:git-sync:lock:';
 const SPACE_A = '0b0c6a4e-5d1f-4c1e-9a52-3f1f7f0d2a01';
@@ -24,22 +24,6 @@ const STATUS: CycleStatus = {
   push: { created: 2, updated: 0, deleted: 0, moved: 0, renamed: 0, failures: 0 },
   commits: 1,
 };
-
-interface Deferred<T> {
-  promise: Promise<T>;
-  resolve(value: T): void;
-  reject(err: unknown): void;
-}
-
-function deferred<T = void>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (err: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
 
 /** A cycle runner whose behaviour each test sets, recording every call. */
 class ScriptedRunner implements CycleRunner {
