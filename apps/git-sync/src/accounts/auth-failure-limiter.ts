@@ -15,6 +15,9 @@ export interface AuthFailureLimiterOptions {
   keyPrefix?: string;
 }
 
+/** The limits used when an option is not given; the server's configuration defaults to these too. */
+export const AUTH_FAILURE_DEFAULTS = { maxFailures: 10, windowSeconds: 60, keyPrefix: 'git-sync:auth-failures' } as const;
+
 /**
  * Throttles credential guessing: counts failed authentications per client
  * address and per username, and refuses a key that has failed too often
@@ -32,13 +35,13 @@ export class AuthFailureLimiter {
   }
 
   static inMemory(options: AuthFailureLimiterOptions = {}): AuthFailureLimiter {
-    const { maxFailures = 10, windowSeconds = 60 } = options;
+    const { maxFailures = AUTH_FAILURE_DEFAULTS.maxFailures, windowSeconds = AUTH_FAILURE_DEFAULTS.windowSeconds } = options;
     return new AuthFailureLimiter(new RateLimiterMemory({ points: maxFailures, duration: windowSeconds }), maxFailures);
   }
 
   /** `redis` is an ioredis client; the limiter never closes it. */
   static onRedis(redis: unknown, options: AuthFailureLimiterOptions = {}): AuthFailureLimiter {
-    const { maxFailures = 10, windowSeconds = 60, keyPrefix = 'git-sync:auth-failures' } = options;
+    const { maxFailures, windowSeconds, keyPrefix } = { ...AUTH_FAILURE_DEFAULTS, ...options };
     const limiter = new RateLimiterRedis({ storeClient: redis, points: maxFailures, duration: windowSeconds, keyPrefix });
     return new AuthFailureLimiter(limiter, maxFailures);
   }

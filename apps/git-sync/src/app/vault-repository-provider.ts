@@ -1,4 +1,6 @@
 import type { Engine } from '../engine';
+import type { Vault } from '../vault/vault';
+import type { VaultRefs } from '../vault/vault.types';
 import type { GitRepositoryProvider, RepositoryAccess } from '../git-http/git-repository-provider.port';
 import type { CycleRunner } from '../orchestrator/cycle-runner.port';
 import type { GitSyncOrchestrator } from '../orchestrator/git-sync.orchestrator';
@@ -22,21 +24,18 @@ export class VaultRepositoryProvider implements GitRepositoryProvider {
     const vault = this.engine.engine.vault(spaceId);
     if (access.underLock) {
       await vault.ensure();
-    } else if (!(await this.isReady(spaceId))) {
+    } else if (!(await isReady(vault))) {
       await this.orchestrator.runExclusive(spaceId, async (signal) => {
         // Another replica may have created it while this one waited for the lock.
-        if (!(await this.isReady(spaceId))) await this.cycles.runCycle(spaceId, { signal });
+        if (!(await isReady(vault))) await this.cycles.runCycle(spaceId, { signal });
       });
     }
-    return this.engine.vaultPath(spaceId);
+    return vault.path;
   }
+}
 
-  /** Read-only: the vault exists with all of its refs. */
-  private async isReady(spaceId: string): Promise<boolean> {
-    const refs = await this.engine.engine
-      .vault(spaceId)
-      .readRefs()
-      .catch(() => ({}) as Record<string, string | undefined>);
-    return Boolean(refs.main && refs.pages && refs.lastPushed);
-  }
+/** Read-only: the vault exists with all of its refs. */
+async function isReady(vault: Vault): Promise<boolean> {
+  const refs = await vault.readRefs().catch(() => ({}) as Partial<VaultRefs>);
+  return Boolean(refs.main && refs.pages && refs.lastPushed);
 }

@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
+import { AUTH_FAILURE_DEFAULTS } from '../accounts/auth-failure-limiter';
 import { ConfigError, type ConfigIssue } from './config.error';
 
 /** The validated configuration of the git-sync server. */
@@ -51,9 +52,9 @@ export const CONFIG_DEFAULTS = {
   host: '127.0.0.1',
   logLevel: 'info',
   seedDemo: true,
-  authMaxFailures: 10,
-  authWindowSeconds: 60,
-  authFailureKeyPrefix: 'git-sync:auth-failures',
+  authMaxFailures: AUTH_FAILURE_DEFAULTS.maxFailures,
+  authWindowSeconds: AUTH_FAILURE_DEFAULTS.windowSeconds,
+  authFailureKeyPrefix: AUTH_FAILURE_DEFAULTS.keyPrefix,
 } as const;
 
 const TRUE = new Set(['1', 'true', 'yes', 'on']);

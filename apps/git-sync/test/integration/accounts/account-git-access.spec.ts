@@ -15,6 +15,7 @@ import { openDatabase, type DatabaseHandle } from '../../../src/pages/database';
 import type { Database } from '../../../src/pages/database.types';
 import { migrations } from '../../../src/pages/migrations';
 import { PageStore } from '../../../src/pages/page-store';
+import { PageStoreSpaceDirectory } from '../../../src/app/page-store-space-directory';
 import { BACKENDS, makeBackend, type TestBackend } from '../support/test-engine';
 
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
@@ -60,8 +61,8 @@ describe.each(BACKENDS)('accounts and git access on %s', (backendName) => {
   });
 
   beforeEach(() => {
-    const lookup = async (id: string) => (await pages.getSpace(id))?.settings.gitSync?.enabled === true;
-    policy = new AccountGitAccessPolicy(accounts, lookup, AuthFailureLimiter.inMemory({ maxFailures: 3, windowSeconds: 60 }));
+    const directory = new PageStoreSpaceDirectory(pages);
+    policy = new AccountGitAccessPolicy(accounts, (id) => directory.isGitSyncEnabled(id), AuthFailureLimiter.inMemory({ maxFailures: 3, windowSeconds: 60 }));
   });
 
   const ask = (over: Partial<Parameters<AccountGitAccessPolicy['authorize']>[0]> = {}) =>
