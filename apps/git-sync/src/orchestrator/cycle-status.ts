@@ -17,9 +17,10 @@ export interface CycleStatus {
 
 /**
  * Why `runOnce` did not run a cycle. `in-progress` and `lock-held` are the
- * lock's own sentinels, passed through unchanged.
+ * lock's own sentinels, passed through unchanged; `yielded` means a push was
+ * waiting for the space, and its own cycle does this one's work.
  */
-export type RunOnceSkip = 'disabled' | 'space-not-enabled' | 'in-progress' | 'lock-held';
+export type RunOnceSkip = 'disabled' | 'space-not-enabled' | 'in-progress' | 'lock-held' | 'yielded';
 
 /** The outcome of `runOnce`; never an exception. */
 export interface RunOnceResult {
@@ -34,7 +35,7 @@ export interface RunOnceResult {
 }
 
 /** What started a cycle; shown by the status endpoint. */
-export type CycleTrigger = 'manual' | 'poll' | 'debounce' | 'push';
+export type CycleTrigger = 'manual' | 'poll' | 'debounce' | 'push' | 'create';
 
 export interface SpaceSyncRecord {
   readonly trigger: CycleTrigger;

@@ -1,16 +1,32 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { isSpaceLockSkip } from 'space-lock';
 import { SpaceLockService } from 'space-lock/nestjs';
 import { GIT_SYNC_CONFIG, type GitSyncConfig } from '../config';
 import { CYCLE_RUNNER, type CycleRunner } from './cycle-runner.port';
-import type { CycleStatus, CycleTrigger, GitSyncStatus, RunOnceResult, SpaceSyncRecord } from './cycle-status';
+import type { CycleStatus, CycleTrigger, GitSyncStatus, RunOnceResult, RunOnceSkip, SpaceSyncRecord } from './cycle-status';
 import { GitSyncLockHeldError } from './git-sync-lock-held.error';
+import { PUSH_WAITERS, type PushWaiters } from './push-waiters.port';
 import { SPACE_DIRECTORY, type SpaceDirectory } from './space-directory.port';
 
 // A push waits for a busy space with short backoffs: a sync cycle usually
-// ends within a second or two, and the client is waiting on the line.
-const PUSH_RETRY_BASE_MS = 50;
-const PUSH_RETRY_MAX_MS = 500;
+// ends within a second or two, and the client is waiting on the line. Once
+// its marker is up, cycles step aside, so only other pushes compete with it
+// and a short cap keeps a freed space from sitting idle.
+const PUSH_RETRY_BASE_MS = 25;
+const PUSH_RETRY_MAX_MS = 250;
+// The marker outlives the wait by this much, so it cannot lapse between the
+// last attempt's announce and its SET NX on a loaded machine.
+const WAITER_MARKER_SLACK_MS = 1_000;
+
+export interface ExclusiveOptions {
+  /** How long to wait for a busy space. @default the configured `pushLockWaitMs` */
+  readonly waitMs?: number;
+}
+
+/** Skips after which a debounced edit is tried again: the space was busy, not off. */
+const BUSY_SKIPS: ReadonlySet<RunOnceSkip> = new Set<RunOnceSkip>(['yielded', 'lock-held', 'in-progress']);
 
 function messageOf(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
@@ -34,6 +50,7 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
     @Inject(CYCLE_RUNNER) private readonly runner: CycleRunner,
     @Inject(SPACE_DIRECTORY) private readonly directory: SpaceDirectory,
     @Inject(GIT_SYNC_CONFIG) private readonly config: GitSyncConfig,
+    @Inject(PUSH_WAITERS) private readonly waiters: PushWaiters,
   ) {}
 
   /**
@@ -67,21 +84,69 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
   /**
    * Runs `fn` under the space's lock with the same bounded wait as a push,
    * for work that must not interleave with a cycle, such as advertising the
-   * refs a push will be based on.
+   * refs a push will be based on. While it waits, a marker tells cycles on
+   * every replica to step aside (`yielded`), so polling cannot starve it.
    *
    * @throws GitSyncLockHeldError when the space stays busy; `fn` has not run.
    */
-  async runExclusive<T>(spaceId: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const startedAt = Date.now();
-    const out = await this.locks.withSpaceLock(spaceId, ({ signal }) => fn(signal), {
-      acquireRetry: { totalMs: this.config.pushLockWaitMs, baseMs: PUSH_RETRY_BASE_MS, maxMs: PUSH_RETRY_MAX_MS },
-    });
-    if (isSpaceLockSkip(out)) {
-      const error = new GitSyncLockHeldError({ spaceId, reason: out.skipped, waitedMs: Date.now() - startedAt });
-      this.#logger.warn({ msg: 'push refused: space busy', spaceId, reason: out.skipped, waitedMs: error.waitedMs });
-      throw error;
+  async runExclusive<T>(spaceId: string, fn: (signal: AbortSignal) => Promise<T>, options: ExclusiveOptions = {}): Promise<T> {
+    const waitMs = options.waitMs ?? this.config.pushLockWaitMs;
+    const startedAt = performance.now();
+    const deadline = startedAt + waitMs;
+    const waiterId = randomUUID();
+    let announced = false;
+    try {
+      for (let attempt = 0; ; attempt++) {
+        const out = await this.locks.withSpaceLock(spaceId, ({ signal }) => fn(signal));
+        if (!isSpaceLockSkip(out)) return out;
+        const remaining = deadline - performance.now();
+        if (remaining <= 0) {
+          const error = new GitSyncLockHeldError({ spaceId, reason: out.skipped, waitedMs: Math.round(performance.now() - startedAt) });
+          this.#logger.warn({ msg: 'exclusive access refused: space busy', spaceId, reason: out.skipped, waitedMs: error.waitedMs });
+          throw error;
+        }
+        // Re-announced on every attempt: another waiter's withdrawal may have taken the marker down.
+        announced = (await this.#announce(spaceId, waiterId, remaining + WAITER_MARKER_SLACK_MS)) || announced;
+        const backoff = Math.min(PUSH_RETRY_MAX_MS, PUSH_RETRY_BASE_MS * 2 ** Math.min(attempt, 10));
+        await delay(Math.min(remaining, Math.random() * backoff));
+      }
+    } finally {
+      if (announced) await this.waiters.withdraw(spaceId, waiterId).catch((err: unknown) => this.#waiterFailure('withdraw', spaceId, err));
     }
-    return out;
+  }
+
+  /**
+   * Runs the first cycle of a space that was just created, under its lock,
+   * so that its repository exists before anyone reads it: clones and fetches
+   * then never need the lock. A failure is logged and left to the first read,
+   * which creates the repository itself.
+   */
+  async provision(spaceId: string): Promise<RunOnceResult> {
+    if (!this.config.enabled) return { spaceId, ran: false, skipped: 'disabled' };
+    let result: RunOnceResult;
+    try {
+      result = await this.runExclusive(spaceId, async (signal) => this.#succeeded(spaceId, 'create', await this.runner.runCycle(spaceId, { signal })));
+    } catch (err) {
+      result = { spaceId, ran: !(err instanceof GitSyncLockHeldError), error: messageOf(err) };
+      this.#logger.warn({ msg: 'first cycle of a new space failed; its first read will create the repository', spaceId, error: result.error });
+    }
+    this.#record('create', result);
+    return result;
+  }
+
+  async #announce(spaceId: string, waiterId: string, ttlMs: number): Promise<boolean> {
+    try {
+      await this.waiters.announce(spaceId, waiterId, ttlMs);
+      return true;
+    } catch (err) {
+      // Priority is best effort: without the marker the push still waits, it just may lose to a poll.
+      this.#waiterFailure('announce', spaceId, err);
+      return false;
+    }
+  }
+
+  #waiterFailure(op: 'announce' | 'withdraw' | 'check', spaceId: string, err: unknown): void {
+    this.#logger.warn({ msg: `push waiter marker: ${op} failed`, spaceId, error: messageOf(err) });
   }
 
   /**
@@ -93,7 +158,11 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
     clearTimeout(this.#debounces.get(spaceId));
     const timer = setTimeout(() => {
       this.#debounces.delete(spaceId);
-      void this.#runOnce(spaceId, 'debounce');
+      void this.#runOnce(spaceId, 'debounce').then((result) => {
+        // The edit that scheduled this is not in git yet, and a cycle that
+        // started before it, or a push that gave up, may never carry it there.
+        if (result.skipped !== undefined && BUSY_SKIPS.has(result.skipped) && !this.#debounces.has(spaceId)) this.schedule(spaceId);
+      });
     }, this.config.debounceMs);
     timer.unref();
     this.#debounces.set(spaceId, timer);
@@ -160,12 +229,15 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
         result = { spaceId, ran, skipped: 'disabled' };
       } else if (!(await this.directory.isGitSyncEnabled(spaceId))) {
         result = { spaceId, ran, skipped: 'space-not-enabled' };
+      } else if (await this.#pushIsWaiting(spaceId)) {
+        // The push's own cycle, run right after it, carries whatever this one would have.
+        result = { spaceId, ran, skipped: 'yielded' };
       } else {
         const out = await this.locks.withSpaceLock(spaceId, ({ signal }) => {
           ran = true;
           return this.runner.runCycle(spaceId, { signal });
         });
-        result = isSpaceLockSkip(out) ? { spaceId, ran, skipped: out.skipped } : this.#succeeded(spaceId, out);
+        result = isSpaceLockSkip(out) ? { spaceId, ran, skipped: out.skipped } : this.#succeeded(spaceId, trigger, out);
       }
     } catch (err) {
       result = { spaceId, ran, error: messageOf(err) };
@@ -174,6 +246,15 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
     if (result.skipped !== undefined) this.#logger.debug({ msg: 'cycle skipped', spaceId, trigger, skipped: result.skipped });
     this.#record(trigger, result);
     return result;
+  }
+
+  async #pushIsWaiting(spaceId: string): Promise<boolean> {
+    try {
+      return await this.waiters.isWaiting(spaceId);
+    } catch (err) {
+      this.#waiterFailure('check', spaceId, err);
+      return false;
+    }
   }
 
   /** The cycle that follows a push; its failure is logged, never thrown. */
@@ -185,7 +266,7 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
     }
     let result: RunOnceResult;
     try {
-      result = this.#succeeded(spaceId, await this.runner.runCycle(spaceId, { signal }));
+      result = this.#succeeded(spaceId, 'push', await this.runner.runCycle(spaceId, { signal }));
     } catch (err) {
       result = { spaceId, ran: true, error: messageOf(err) };
       this.#logger.error({ msg: 'cycle after push failed; the poll loop will reconcile', spaceId, error: result.error });
@@ -193,8 +274,8 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
     this.#record('push', result);
   }
 
-  #succeeded(spaceId: string, status: CycleStatus): RunOnceResult {
-    this.#logger.log({ msg: 'cycle done', spaceId, pull: status.pull, push: status.push, commits: status.commits });
+  #succeeded(spaceId: string, trigger: CycleTrigger, status: CycleStatus): RunOnceResult {
+    this.#logger.log({ msg: 'cycle done', spaceId, trigger, pull: status.pull, push: status.push, commits: status.commits });
     return { spaceId, ran: true, pull: status.pull, push: status.push };
   }
 

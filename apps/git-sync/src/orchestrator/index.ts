@@ -1,7 +1,10 @@
 export type { CycleStatus, CycleTrigger, GitSyncStatus, RunOnceResult, RunOnceSkip, SpaceSyncRecord } from './cycle-status';
 export { CYCLE_RUNNER, type CycleRunner } from './cycle-runner.port';
 export { SPACE_DIRECTORY, type SpaceDirectory } from './space-directory.port';
+export { PUSH_WAITERS, type PushWaiters } from './push-waiters.port';
+export { InMemoryPushWaiters } from './in-memory-push-waiters';
+export { RedisPushWaiters } from './redis-push-waiters';
 export { GitSyncLockHeldError } from './git-sync-lock-held.error';
-export { GitSyncOrchestrator } from './git-sync.orchestrator';
+export { GitSyncOrchestrator, type ExclusiveOptions } from './git-sync.orchestrator';
 export { OrchestratorModule, type OrchestratorModuleOptions } from './orchestrator.module';
 

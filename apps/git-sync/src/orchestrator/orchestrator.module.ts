@@ -1,6 +1,8 @@
 import { Module, type DynamicModule, type ModuleMetadata, type Provider } from '@nestjs/common';
 import { CYCLE_RUNNER, type CycleRunner } from './cycle-runner.port';
 import { GitSyncOrchestrator } from './git-sync.orchestrator';
+import { InMemoryPushWaiters } from './in-memory-push-waiters';
+import { PUSH_WAITERS, type PushWaiters } from './push-waiters.port';
 import { SPACE_DIRECTORY, type SpaceDirectory } from './space-directory.port';
 import type { PortProvider } from '../common/port-provider';
 
@@ -9,6 +11,8 @@ export interface OrchestratorModuleOptions {
   imports?: ModuleMetadata['imports'];
   cycleRunner: PortProvider<CycleRunner>;
   spaceDirectory: PortProvider<SpaceDirectory>;
+  /** Where pushes announce that they wait; one replica's memory unless given (Redis, for several). */
+  pushWaiters?: PortProvider<PushWaiters>;
 }
 
 /**
@@ -22,6 +26,7 @@ export class OrchestratorModule {
     const providers: Provider[] = [
       { ...options.cycleRunner, provide: CYCLE_RUNNER } as Provider,
       { ...options.spaceDirectory, provide: SPACE_DIRECTORY } as Provider,
+      { ...(options.pushWaiters ?? { useFactory: () => new InMemoryPushWaiters() }), provide: PUSH_WAITERS } as Provider,
       GitSyncOrchestrator,
     ];
     return {

@@ -8,9 +8,12 @@ import { GitSyncConfigModule, loadConfig, type GitSyncConfig } from '../../../sr
 import {
   GitSyncLockHeldError,
   GitSyncOrchestrator,
+  InMemoryPushWaiters,
   OrchestratorModule,
+  PUSH_WAITERS,
   type CycleRunner,
   type CycleStatus,
+  type RunOnceResult,
   type SpaceDirectory,
 } from '../../../src/orchestrator';
 import { FakeRedis, deferred } from '../../../../../packages/space-lock/test/helpers/fake-redis';
@@ -96,6 +99,7 @@ interface Harness {
   redis: FakeRedis;
   runner: ScriptedRunner;
   directory: ScriptedDirectory;
+  waiters: InMemoryPushWaiters;
 }
 
 const open: TestingModule[] = [];
@@ -127,7 +131,22 @@ async function harness(env: Record<string, string> = {}, lockTtlMs = 5_000): Pro
     redis,
     runner,
     directory,
+    waiters: moduleRef.get(PUSH_WAITERS),
   };
+}
+
+/** Starts a `runOnce` of space A whose cycle runs until `gate` resolves; later cycles finish at once. */
+async function cycleRunning(h: Harness): Promise<{ gate: ReturnType<typeof deferred<void>>; cycle: Promise<RunOnceResult> }> {
+  const gate = deferred<void>();
+  const calls = h.runner.calls.length;
+  h.runner.behaviour = async () => {
+    h.runner.behaviour = async () => STATUS;
+    await gate.promise;
+    return STATUS;
+  };
+  const cycle = h.orchestrator.runOnce(SPACE_A);
+  await waitFor(() => h.runner.calls.length === calls + 1);
+  return { gate, cycle };
 }
 
 afterEach(async () => {
@@ -161,13 +180,7 @@ describe('GitSyncOrchestrator.runOnce', () => {
 
   it('maps a cycle already running in this process to skipped "in-progress"', async () => {
     const h = await harness();
-    const gate = deferred();
-    h.runner.behaviour = async () => {
-      await gate.promise;
-      return STATUS;
-    };
-    const first = h.orchestrator.runOnce(SPACE_A);
-    await waitFor(() => h.runner.calls.length === 1);
+    const { gate, cycle: first } = await cycleRunning(h);
     const second = await h.orchestrator.runOnce(SPACE_A);
     expect(second).toEqual({ spaceId: SPACE_A, ran: false, skipped: 'in-progress' });
     gate.resolve();
@@ -245,6 +258,107 @@ describe('GitSyncOrchestrator.runOnce', () => {
   });
 });
 
+describe('a waiting push goes first', () => {
+  it('a cycle yields while a push waits for the space: skipped "yielded", recorded, and the lock never tried', async () => {
+    const h = await harness();
+    await h.waiters.announce(SPACE_A, 'a-push-elsewhere', 60_000);
+    const result = await h.orchestrator.runOnce(SPACE_A);
+    expect(result).toEqual({ spaceId: SPACE_A, ran: false, skipped: 'yielded' });
+    expect(h.runner.calls).toHaveLength(0);
+    expect(h.redis.callsOf('set')).toHaveLength(0);
+    expect(h.orchestrator.getStatus().spaces[0]).toMatchObject({ trigger: 'manual', result: { skipped: 'yielded' } });
+    // Other spaces are not held back.
+    await expect(h.orchestrator.runOnce(SPACE_B)).resolves.toMatchObject({ ran: true });
+    await h.waiters.withdraw(SPACE_A, 'a-push-elsewhere');
+    await expect(h.orchestrator.runOnce(SPACE_A)).resolves.toMatchObject({ ran: true });
+  });
+
+  it('a push that finds the space busy marks itself waiting until it gets the lock, then withdraws the marker', async () => {
+    const h = await harness({ GIT_SYNC_PUSH_LOCK_WAIT_MS: '30000' });
+    const { gate, cycle } = await cycleRunning(h);
+    const receivePack = jest.fn(async () => 'pushed');
+    const push = h.orchestrator.ingestExternalPush(SPACE_A, receivePack);
+    let waiting = false;
+    await waitFor(() => {
+      void h.waiters.isWaiting(SPACE_A).then((w) => (waiting = w));
+      return waiting;
+    });
+    // A poll or debounce arriving now steps aside instead of competing with the push.
+    await expect(h.orchestrator.runOnce(SPACE_A)).resolves.toMatchObject({ ran: false, skipped: 'yielded' });
+    expect(receivePack).not.toHaveBeenCalled();
+    gate.resolve();
+    await cycle;
+    await expect(push).resolves.toBe('pushed');
+    await expect(h.waiters.isWaiting(SPACE_A)).resolves.toBe(false);
+    expect(h.orchestrator.getStatus().spaces[0]).toMatchObject({ trigger: 'push', result: { ran: true } });
+  });
+
+  it('a push that gives up withdraws its marker too', async () => {
+    const h = await harness({ GIT_SYNC_PUSH_LOCK_WAIT_MS: '100' });
+    await h.redis.set(KEY_PREFIX + SPACE_A, 'another-replica', 'PX', 60_000, 'NX');
+    await expect(h.orchestrator.ingestExternalPush(SPACE_A, async () => 'pushed')).rejects.toBeInstanceOf(GitSyncLockHeldError);
+    await expect(h.waiters.isWaiting(SPACE_A)).resolves.toBe(false);
+  });
+
+  it('an earlier waiter finishing leaves a later waiter\'s marker in place', async () => {
+    const waiters = new InMemoryPushWaiters();
+    await waiters.announce(SPACE_A, 'first', 60_000);
+    await waiters.announce(SPACE_A, 'second', 60_000);
+    await waiters.withdraw(SPACE_A, 'first');
+    await expect(waiters.isWaiting(SPACE_A)).resolves.toBe(true);
+    await waiters.withdraw(SPACE_A, 'second');
+    await expect(waiters.isWaiting(SPACE_A)).resolves.toBe(false);
+  });
+
+  it('a marker lapses on its own, so a waiter that died holds nothing back for long', async () => {
+    let now = 1_000;
+    const waiters = new InMemoryPushWaiters(() => now);
+    await waiters.announce(SPACE_A, 'gone', 500);
+    now += 499;
+    await expect(waiters.isWaiting(SPACE_A)).resolves.toBe(true);
+    now += 1;
+    await expect(waiters.isWaiting(SPACE_A)).resolves.toBe(false);
+  });
+
+  it('a debounced cycle that yielded is scheduled again, and runs once the push is done', async () => {
+    const h = await harness();
+    await h.waiters.announce(SPACE_A, 'a-push-elsewhere', 60_000);
+    h.orchestrator.schedule(SPACE_A);
+    await waitFor(() => h.orchestrator.getStatus().spaces.some((s) => s.trigger === 'debounce' && s.result.skipped === 'yielded'));
+    expect(h.runner.calls).toHaveLength(0);
+    await h.waiters.withdraw(SPACE_A, 'a-push-elsewhere');
+    await waitFor(() => h.runner.calls.length === 1);
+    expect(h.orchestrator.getStatus().spaces[0]).toMatchObject({ trigger: 'debounce', result: { ran: true } });
+  });
+});
+
+describe('GitSyncOrchestrator.provision', () => {
+  it('runs the first cycle of a new space under its lock and records it as "create"', async () => {
+    const h = await harness();
+    let holder: string | undefined;
+    h.runner.behaviour = async (spaceId) => {
+      holder = h.redis.get(KEY_PREFIX + spaceId);
+      return STATUS;
+    };
+    await expect(h.orchestrator.provision(SPACE_A)).resolves.toEqual({ spaceId: SPACE_A, ran: true, pull: STATUS.pull, push: STATUS.push });
+    expect(holder).toBe(h.locks.instanceId);
+    expect(h.orchestrator.getStatus().spaces[0]).toMatchObject({ trigger: 'create', result: { ran: true } });
+  });
+
+  it('never throws: a space that stays busy is left to its first read', async () => {
+    const h = await harness();
+    await h.redis.set(KEY_PREFIX + SPACE_A, 'another-replica', 'PX', 60_000, 'NX');
+    await expect(h.orchestrator.provision(SPACE_A)).resolves.toMatchObject({ spaceId: SPACE_A, ran: false, error: expect.stringContaining('busy') });
+    expect(h.runner.calls).toHaveLength(0);
+  });
+
+  it('runs nothing while git-sync is switched off globally', async () => {
+    const h = await harness({ GIT_SYNC_ENABLED: 'false' });
+    await expect(h.orchestrator.provision(SPACE_A)).resolves.toEqual({ spaceId: SPACE_A, ran: false, skipped: 'disabled' });
+    expect(h.runner.calls).toHaveLength(0);
+  });
+});
+
 describe('GitSyncOrchestrator.ingestExternalPush', () => {
   it('runs receive-pack and then the cycle, both while holding the lock, and returns the receive-pack result', async () => {
     const h = await harness();
@@ -277,13 +391,7 @@ describe('GitSyncOrchestrator.ingestExternalPush', () => {
 
   it('throws GitSyncLockHeldError with reason "in-progress" while this replica runs a cycle', async () => {
     const h = await harness();
-    const gate = deferred();
-    h.runner.behaviour = async () => {
-      await gate.promise;
-      return STATUS;
-    };
-    const cycle = h.orchestrator.runOnce(SPACE_A);
-    await waitFor(() => h.runner.calls.length === 1);
+    const { gate, cycle } = await cycleRunning(h);
     const receivePack = jest.fn(async () => 'pushed');
     await expect(h.orchestrator.ingestExternalPush(SPACE_A, receivePack)).rejects.toMatchObject({
       name: 'GitSyncLockHeldError',
