@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { RedisModule } from '@nestjs-labs/nestjs-ioredis';
+import { RedisModule, RedisService } from '@nestjs-labs/nestjs-ioredis';
 import { LoggerModule } from 'nestjs-pino';
 import type { Logger as PinoLogger } from 'pino';
 import { SpaceLockModule } from 'space-lock/nestjs';
@@ -15,6 +15,7 @@ import { GitSyncConfigModule, type GitSyncConfig } from './config';
 import { GitHttpModule } from './git-http/git-http.module';
 import { OrchestratorModule } from './orchestrator/orchestrator.module';
 import { GitSyncOrchestrator } from './orchestrator/git-sync.orchestrator';
+import { RedisPushWaiters } from './orchestrator/redis-push-waiters';
 import type { Engine } from './engine';
 
 export interface AppModuleOptions {
@@ -54,6 +55,10 @@ export class AppModule {
         OrchestratorModule.forRoot({
           cycleRunner: { useExisting: GuardedCycleRunner },
           spaceDirectory: { useExisting: PageStoreSpaceDirectory },
+          // Replicas share the waiter markers through the lock's Redis; alone, memory is enough.
+          ...(config.redisUrl
+            ? { pushWaiters: { inject: [RedisService], useFactory: (redis: RedisService) => new RedisPushWaiters(redis.getOrThrow(), config.lockKeyPrefix) } }
+            : {}),
         }),
         GitHttpModule.forRoot({
           accessPolicy: { useExisting: AccountGitAccessPolicy },
@@ -61,7 +66,7 @@ export class AppModule {
             // Provided here, not in EngineModule: it needs the orchestrator, which itself needs the engine.
             inject: [ENGINE, GitSyncOrchestrator, GuardedCycleRunner],
             useFactory: (engine: Engine, orchestrator: GitSyncOrchestrator, cycles: GuardedCycleRunner) =>
-              new VaultRepositoryProvider(engine, orchestrator, cycles),
+              new VaultRepositoryProvider(engine, orchestrator, cycles, config.pushLockWaitMs),
           },
         }),
         ApiModule,

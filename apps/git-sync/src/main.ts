@@ -7,6 +7,7 @@ import { AccountStore } from './accounts';
 import { AppModule } from './app.module';
 import { ensureDemo } from './app/demo-seed';
 import { ConfigError, loadConfig, type GitSyncConfig } from './config';
+import { GitSyncOrchestrator } from './orchestrator/git-sync.orchestrator';
 import { PageStore } from './pages/page-store';
 
 function configOrExit(): GitSyncConfig {
@@ -39,7 +40,8 @@ async function main(): Promise<void> {
   logger.info({ url: base, lock: config.redisUrl ? 'redis' : 'in-memory', store: config.databaseUrl ? 'postgres' : 'pglite' }, 'git-sync listening');
 
   if (config.seedDemo) {
-    const demo = await ensureDemo(app.get(PageStore), app.get(AccountStore), config.dataDir);
+    const orchestrator = app.get(GitSyncOrchestrator);
+    const demo = await ensureDemo(app.get(PageStore), app.get(AccountStore), config.dataDir, (id) => orchestrator.provision(id));
     if (demo) {
       const url = `http://${demo.username}:${demo.token}@${host}:${port}/git/${demo.spaceId}.git`;
       process.stdout.write(

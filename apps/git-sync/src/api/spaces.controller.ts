@@ -1,4 +1,5 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Put, UseFilters } from '@nestjs/common';
+import { GitSyncOrchestrator } from '../orchestrator/git-sync.orchestrator';
 import { PageStore } from '../pages/page-store';
 import type { Space } from '../pages/page-store.types';
 import { ApiExceptionFilter } from './api-exception.filter';
@@ -9,12 +10,18 @@ import { body, params } from './zod-validation.pipe';
 @Controller('api/spaces')
 @UseFilters(ApiExceptionFilter)
 export class SpacesController {
-  constructor(@Inject(PageStore) private readonly pages: PageStore) {}
+  constructor(
+    @Inject(PageStore) private readonly pages: PageStore,
+    @Inject(GitSyncOrchestrator) private readonly orchestrator: GitSyncOrchestrator,
+  ) {}
 
+  /** Creates the space and, when it syncs, its repository, so that clones never wait for a lock. */
   @Post()
   @HttpCode(201)
-  create(@Body(body(createSpaceBody)) input: CreateSpaceBody): Promise<Space> {
-    return this.pages.createSpace({ name: input.name, gitSyncEnabled: input.gitSyncEnabled });
+  async create(@Body(body(createSpaceBody)) input: CreateSpaceBody): Promise<Space> {
+    const space = await this.pages.createSpace({ name: input.name, gitSyncEnabled: input.gitSyncEnabled });
+    if (space.gitSyncEnabled) await this.orchestrator.provision(space.id);
+    return space;
   }
 
   @Get()
@@ -28,10 +35,12 @@ export class SpacesController {
   }
 
   @Put(':spaceId/git-sync')
-  setGitSync(
+  async setGitSync(
     @Param(params(spaceParams)) { spaceId }: SpaceParams,
     @Body(body(setGitSyncBody)) input: SetGitSyncBody,
   ): Promise<Space> {
-    return this.pages.setGitSyncEnabled(spaceId, input.enabled);
+    const space = await this.pages.setGitSyncEnabled(spaceId, input.enabled);
+    if (space.gitSyncEnabled) await this.orchestrator.provision(space.id);
+    return space;
   }
 }

@@ -14,11 +14,16 @@ const CREDENTIALS_FILE = 'demo-credentials.json';
 
 /**
  * On a first run (no space and no user yet), creates a demo space with a few
- * pages, a user with write access and an access token, and keeps the
+ * pages and its repository, a user with write access and an access token, and keeps the
  * credentials in the data directory (mode 0600) so later runs can print the
  * clone command again; the token itself is stored only hashed in the database.
  */
-export async function ensureDemo(pages: PageStore, accounts: AccountStore, dataDir: string): Promise<DemoCredentials | undefined> {
+export async function ensureDemo(
+  pages: PageStore,
+  accounts: AccountStore,
+  dataDir: string,
+  provision: (spaceId: string) => Promise<unknown>,
+): Promise<DemoCredentials | undefined> {
   const file = join(dataDir, CREDENTIALS_FILE);
   const saved = await readFile(file, 'utf8').then(
     (text) => JSON.parse(text) as DemoCredentials,
@@ -41,6 +46,8 @@ export async function ensureDemo(pages: PageStore, accounts: AccountStore, dataD
   const user = await accounts.createUser(DEMO_USER);
   await accounts.setMembership(space.id, user.id, 'write');
   const { token } = await accounts.issueToken(user.id, 'demo');
+  // Before the credentials exist, so the first clone finds a repository to read.
+  await provision(space.id);
   const credentials: DemoCredentials = { spaceId: space.id, username: user.username, token };
   await writeFile(file, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
   await chmod(file, 0o600);

@@ -8,14 +8,17 @@ import { GitPathError } from './git-path.error';
 import { validateGitPath } from './git-path.validator';
 import { GIT_REPOSITORY_PROVIDER, type GitRepositoryProvider } from './git-repository-provider.port';
 import type { GitRoute } from './git-route';
+import { RepositoryNotReadyError } from './repository-not-ready.error';
 
 const BUSY_MESSAGE = 'This space is busy: a sync is running. Please retry the push in a moment.';
+const NOT_READY_MESSAGE = "This space's repository is still being prepared. Please retry the clone or fetch in a moment.";
 
 /**
  * Git smart HTTP at `/git/<spaceId>.git/...`. Order per request: validate the
  * raw path, ask the access policy, then spawn the backend. Pushes, and the
  * ref advertisement they start from, run under the space's lock through the
- * orchestrator; clones and fetches do not need it.
+ * orchestrator; clones and fetches never take it (the repository exists from
+ * the space's creation on).
  */
 @Controller('git')
 export class GitHttpController {
@@ -83,8 +86,10 @@ export class GitHttpController {
       else outcome = await this.orchestrator.ingestExternalPush(spaceId, serve);
       this.#logger.log({ msg: 'git request served', spaceId, endpoint: route.pathInfo, user: decision.user, status: outcome.status, failure: outcome.failure });
     } catch (err) {
-      if (err instanceof GitSyncLockHeldError) {
-        return this.#plain(reply, 503, BUSY_MESSAGE, { 'retry-after': '1' });
+      if (err instanceof GitSyncLockHeldError || err instanceof RepositoryNotReadyError) {
+        // A read is never told about pushes: it only waited for the repository to exist.
+        const message = route.service === 'upload' ? NOT_READY_MESSAGE : BUSY_MESSAGE;
+        return this.#plain(reply, 503, message, { 'retry-after': '1' });
       }
       this.#logger.error({ msg: 'git request failed', spaceId, endpoint: route.pathInfo, error: err instanceof Error ? err.message : String(err) });
       if (reply.raw.headersSent) reply.raw.destroy();

@@ -2,6 +2,7 @@ export { GIT_ACCESS_POLICY, type GitAccessDecision, type GitAccessPolicy, type G
 export { GIT_REPOSITORY_PROVIDER, type GitRepositoryProvider, type RepositoryAccess } from './git-repository-provider.port';
 export type { GitRoute, GitService } from './git-route';
 export { GitPathError } from './git-path.error';
+export { RepositoryNotReadyError } from './repository-not-ready.error';
 export { validateGitPath } from './git-path.validator';
 export type { GitBackendFailure, GitBackendOutcome, GitBackendRequest } from './git-backend-request';
 export { GitBackendService } from './git-backend.service';
