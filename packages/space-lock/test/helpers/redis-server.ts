@@ -2,7 +2,8 @@
  * The real-Redis harness for integration tests.
  *
  * - `getRedisUrl()`: `REDIS_URL` if set, else 127.0.0.1:6379 if it answers,
- *   else a `redis-server` from PATH started on a free loopback port.
+ *   else a `redis-server` from PATH started on a free loopback port. Clients
+ *   of that shared server refuse every `DESTRUCTIVE_COMMANDS` entry.
  * - `startRedisServer()`: a disposable server of the test's own, for fault
  *   injection (kill/restart, CLIENT PAUSE, DEBUG SLEEP, SCRIPT FLUSH) that
  *   must not disturb anyone else sharing the default Redis.
@@ -37,6 +38,75 @@ export interface DisposableRedis {
 const servers = new Set<ChildProcess>();
 const clients = new Set<Redis>();
 let sharedUrl: Promise<string> | undefined;
+let sharedUrlResolved: string | undefined;
+
+/**
+ * Commands that change a whole server, and so everyone else's tests on it.
+ * Each is `[command, subcommand?]`; a test that needs one starts a server of
+ * its own with `startRedisServer()`.
+ */
+export const DESTRUCTIVE_COMMANDS: ReadonlyArray<readonly [string, string?]> = [
+  ['flushall'],
+  ['flushdb'],
+  ['shutdown'],
+  ['debug'],
+  ['failover'],
+  ['replicaof'],
+  ['slaveof'],
+  ['script', 'flush'],
+  ['script', 'kill'],
+  ['function', 'flush'],
+  ['client', 'pause'],
+  ['client', 'kill'],
+  ['config', 'set'],
+  ['config', 'resetstat'],
+  ['cluster', 'failover'],
+  ['cluster', 'reset'],
+];
+
+/** The destructive command `name args…` amounts to, if any, as `NAME SUB`. */
+export function destructiveCommand(name: string, args: readonly unknown[]): string | undefined {
+  const command = name.toLowerCase();
+  const sub = typeof args[0] === 'string' || Buffer.isBuffer(args[0]) ? String(args[0]).toLowerCase() : undefined;
+  const hit = DESTRUCTIVE_COMMANDS.find(([c, s]) => c === command && (s === undefined || s === sub));
+  return hit === undefined ? undefined : hit.join(' ').toUpperCase();
+}
+
+// The shared server is whatever getRedisUrl() resolved to, and the
+// well-known default and REDIS_URL even before that resolved.
+function isSharedUrl(url: string): boolean {
+  const sameServer = (a: string, b: string) => {
+    try {
+      const x = new URL(a);
+      const y = new URL(b);
+      const host = (h: string) => (h === 'localhost' ? '127.0.0.1' : h);
+      return host(x.hostname) === host(y.hostname) && (x.port || '6379') === (y.port || '6379');
+    } catch {
+      return false;
+    }
+  };
+  return [sharedUrlResolved, process.env.REDIS_URL, DEFAULT_URL].some((shared) => shared !== undefined && shared !== '' && sameServer(url, shared));
+}
+
+/** Thrown (as a rejected command) when a test aims a destructive command at the shared Redis. */
+export class SharedRedisGuardError extends Error {
+  constructor(readonly command: string) {
+    super(`${command} was sent to the shared Redis, where other suites run concurrently; start a server of the test's own with startRedisServer()`);
+    this.name = new.target.name;
+  }
+}
+
+// Every command of an ioredis client passes through sendCommand, so this
+// catches .flushall(), .script('FLUSH'), .call('CLIENT', 'PAUSE', …) alike.
+function guardSharedServer(client: Redis): void {
+  const send = client.sendCommand.bind(client);
+  client.sendCommand = ((command: Parameters<Redis['sendCommand']>[0], stream?: Parameters<Redis['sendCommand']>[1]) => {
+    const refused = destructiveCommand(command.name, command.args);
+    if (refused === undefined) return send(command, stream);
+    command.reject(new SharedRedisGuardError(refused));
+    return command.promise;
+  }) as Redis['sendCommand'];
+}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -188,7 +258,7 @@ async function resolveSharedUrl(): Promise<string> {
 
 /** The Redis every test shares, each under its own key prefix. Resolved once per test file. */
 export function getRedisUrl(): Promise<string> {
-  sharedUrl ??= resolveSharedUrl();
+  sharedUrl ??= resolveSharedUrl().then((url) => (sharedUrlResolved = url));
   return sharedUrl;
 }
 
@@ -200,6 +270,7 @@ export function createClient(url: string, options: RedisOptions = {}): Redis {
   // A short disconnectTimeout: quitting a client whose server is already gone
   // otherwise leaves a 2 s timer behind that keeps Jest from exiting.
   const client = new Redis(url, { maxRetriesPerRequest: 1, connectTimeout: 2_000, disconnectTimeout: 200, ...options });
+  if (isSharedUrl(url)) guardSharedServer(client);
   // Disconnects during fault injection are expected; ioredis would otherwise report them as unhandled.
   client.on('error', () => undefined);
   clients.add(client);
@@ -243,6 +314,7 @@ export async function stopAll(): Promise<void> {
   await Promise.all([...clients].map((client) => closeClient(client)));
   await Promise.all([...servers].map((child) => stopProcess(child)));
   sharedUrl = undefined;
+  sharedUrlResolved = undefined;
 }
 
 if (typeof afterAll === 'function') afterAll(stopAll, 15_000);
