@@ -60,6 +60,12 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     dataDir,
     databaseUrl: options.databaseUrl,
     schema: options.databaseSchema,
+    applicationName: `git-sync:${process.pid}`,
+    onConnectionError: (err) =>
+      (options.logger ?? silentLogger).warn(
+        { err: { message: err.message, code: (err as { code?: unknown }).code } },
+        'database connection lost; it is replaced on next use',
+      ),
   });
   const pages = new PageStore(handle.db);
   const engine = new SyncEngine({

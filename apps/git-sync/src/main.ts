@@ -6,9 +6,14 @@ import pino from 'pino';
 import { AccountStore } from './accounts';
 import { AppModule } from './app.module';
 import { ensureDemo } from './app/demo-seed';
+import { GracefulShutdown } from './app/graceful-shutdown';
 import { ConfigError, loadConfig, type GitSyncConfig } from './config';
 import { GitSyncOrchestrator } from './orchestrator/git-sync.orchestrator';
 import { PageStore } from './pages/page-store';
+
+// Matches the lock's own grace for running cycles: a push in flight gets as
+// long to finish as a cycle does.
+const SHUTDOWN_GRACE_MS = 10_000;
 
 function configOrExit(): GitSyncConfig {
   try {
@@ -25,13 +30,15 @@ function configOrExit(): GitSyncConfig {
 async function main(): Promise<void> {
   const config = configOrExit();
   const logger = pino({ level: config.logLevel, base: { pid: process.pid } });
+  const shutdown = new GracefulShutdown(logger, SHUTDOWN_GRACE_MS);
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot({ config, logger }),
-    new FastifyAdapter(),
+    new FastifyAdapter({ serverFactory: shutdown.serverFactory }),
     { bufferLogs: true },
   );
   app.useLogger(app.get(Logger));
-  app.enableShutdownHooks();
+  shutdown.attach(app);
+  shutdown.handleSignals();
   await app.listen(config.port, config.host);
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.port;

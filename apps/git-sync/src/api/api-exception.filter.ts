@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
 import { UserNotFoundError, UsernameTakenError } from '../accounts';
 import { ROOT_LOGGER } from '../app/engine.tokens';
-import { InvalidPageParentError, InvalidSpaceIdError, PageNotFoundError, SpaceNotFoundError } from '../pages';
+import { InvalidPageParentError, InvalidSpaceIdError, PageNotFoundError, SpaceNotFoundError, isDatabaseUnavailable } from '../pages';
 import { AccessTokenNotFoundError } from './access-token-not-found.error';
 import { MembershipNotFoundError } from './membership-not-found.error';
 import type { ValidationIssue } from './request-validation.error';
@@ -14,6 +14,9 @@ export interface ApiErrorBody {
   message: string;
   issues?: readonly ValidationIssue[];
 }
+
+/** Seconds a client is asked to wait when the database is out of reach; the pool reconnects on the next request. */
+export const DATABASE_RETRY_AFTER_S = 1;
 
 const NOT_FOUND = [SpaceNotFoundError, PageNotFoundError, UserNotFoundError, AccessTokenNotFoundError, MembershipNotFoundError];
 
@@ -35,6 +38,9 @@ export function toApiError(err: unknown): ApiErrorBody | undefined {
     const issues = [{ field: 'parentPageId', message: err.message }];
     return { statusCode: 400, error: 'Bad Request', message: `parentPageId: ${err.message}`, issues };
   }
+  if (isDatabaseUnavailable(err)) {
+    return { statusCode: 503, error: 'Service Unavailable', message: 'The database is unavailable right now; retry in a moment.' };
+  }
   if (err instanceof InvalidSpaceIdError) {
     const issues = [{ field: 'spaceId', message: 'must be a UUID' }];
     return { statusCode: 400, error: 'Bad Request', message: 'spaceId: must be a UUID', issues };
@@ -54,6 +60,11 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const reply = http.getResponse<FastifyReply>();
     let body = toApiError(err);
+    if (body?.statusCode === 503) {
+      this.logger.warn({ err: { message: (err as Error).message, code: (err as { code?: unknown }).code } }, 'api request refused: database unavailable');
+      void reply.status(503).header('retry-after', String(DATABASE_RETRY_AFTER_S)).header('content-type', 'application/json; charset=utf-8').send(body);
+      return;
+    }
     if (!body || body.statusCode >= 500) {
       const request = http.getRequest<FastifyRequest>();
       this.logger.error({ err, method: request.method, url: request.url }, 'api request failed');

@@ -1,6 +1,8 @@
 import { Controller, Get, Inject, Logger, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { SpaceLockClosedError } from 'space-lock';
 import { GitSyncLockHeldError, GitSyncOrchestrator } from '../orchestrator';
+import { isDatabaseUnavailable } from '../pages/database-unavailable';
 import { GIT_ACCESS_POLICY, type GitAccessPolicy } from './git-access-policy.port';
 import type { GitBackendOutcome } from './git-backend-request';
 import { GitBackendService } from './git-backend.service';
@@ -12,6 +14,8 @@ import { RepositoryNotReadyError } from './repository-not-ready.error';
 
 const BUSY_MESSAGE = 'This space is busy: a sync is running. Please retry the push in a moment.';
 const NOT_READY_MESSAGE = "This space's repository is still being prepared. Please retry the clone or fetch in a moment.";
+const DATABASE_MESSAGE = 'The server cannot reach its database right now. Please retry in a moment.';
+const SHUTTING_DOWN_MESSAGE = 'The server is shutting down. Please retry in a moment.';
 
 /**
  * Git smart HTTP at `/git/<spaceId>.git/...`. Order per request: validate the
@@ -90,6 +94,14 @@ export class GitHttpController {
         // A read is never told about pushes: it only waited for the repository to exist.
         const message = route.service === 'upload' ? NOT_READY_MESSAGE : BUSY_MESSAGE;
         return this.#plain(reply, 503, message, { 'retry-after': '1' });
+      }
+      if (err instanceof SpaceLockClosedError) {
+        // Shutdown closed the lock between this request's arrival and its turn for it.
+        return this.#plain(reply, 503, SHUTTING_DOWN_MESSAGE, { 'retry-after': '1' });
+      }
+      if (isDatabaseUnavailable(err) && !reply.raw.headersSent) {
+        this.#logger.warn({ msg: 'git request refused: database unavailable', spaceId, endpoint: route.pathInfo, error: err instanceof Error ? err.message : String(err) });
+        return this.#plain(reply, 503, DATABASE_MESSAGE, { 'retry-after': '1' });
       }
       this.#logger.error({ msg: 'git request failed', spaceId, endpoint: route.pathInfo, error: err instanceof Error ? err.message : String(err) });
       if (reply.raw.headersSent) reply.raw.destroy();

@@ -16,6 +16,10 @@ export interface DatabaseOptions {
   /** A PostgreSQL schema to create (if missing) and put first on the search path; lets test runs share a database. */
   schema?: string;
   migrations?: Record<string, Migration>;
+  /** Shown in `pg_stat_activity.application_name`, so an operator can tell this process's connections apart. */
+  applicationName?: string;
+  /** Told when PostgreSQL drops an idle pooled connection (the pool replaces it). */
+  onConnectionError?: (err: Error) => void;
 }
 
 export interface DatabaseHandle<DB = Database> {
@@ -37,7 +41,7 @@ export async function openDatabase<DB = Database>(options: DatabaseOptions): Pro
     throw new RangeError(`schema name ${JSON.stringify(schema)} must match ${SCHEMA_NAME}`);
   }
   const handle = options.databaseUrl
-    ? await openPostgres<DB>(options.databaseUrl, schema)
+    ? await openPostgres<DB>(options.databaseUrl, schema, options)
     : await openPglite<DB>(options.dataDir, schema);
   try {
     await migrate(handle.db, options.migrations ?? defaultMigrations);
@@ -48,7 +52,7 @@ export async function openDatabase<DB = Database>(options: DatabaseOptions): Pro
   return handle;
 }
 
-async function openPostgres<DB>(url: string, schema: string | undefined): Promise<DatabaseHandle<DB>> {
+async function openPostgres<DB>(url: string, schema: string | undefined, options: DatabaseOptions): Promise<DatabaseHandle<DB>> {
   if (schema) {
     const setup = new Pool({ connectionString: url, max: 1 });
     try {
@@ -60,9 +64,18 @@ async function openPostgres<DB>(url: string, schema: string | undefined): Promis
   const pool = new Pool({
     connectionString: url,
     max: 10,
+    application_name: options.applicationName ?? 'git-sync',
     // Every pooled connection gets the schema, so migrations and queries need no qualification.
     ...(schema ? { options: `-c search_path="${schema}"` } : {}),
   });
+  // A connection that PostgreSQL terminates (pg_terminate_backend, a restart,
+  // a network drop) emits 'error' on its client, which pg-pool re-emits on
+  // the pool while the client is idle; unhandled, either ends the process.
+  // The query in flight, if any, fails on its own, and pg-pool discards the
+  // broken client and opens a new one on demand, so reporting it once, from
+  // the client, is all that is left to do.
+  pool.on('connect', (client) => client.on('error', (err) => options.onConnectionError?.(err)));
+  pool.on('error', () => undefined);
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   return { db, backend: 'postgres', close: () => db.destroy() };
 }

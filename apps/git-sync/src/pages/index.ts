@@ -1,4 +1,5 @@
 export * from './database';
+export * from './database-unavailable';
 export * from './database.types';
 export * from './invalid-page-parent.error';
 export * from './invalid-space-id.error';

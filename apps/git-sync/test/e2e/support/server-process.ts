@@ -13,6 +13,8 @@ export interface ServerProcess {
   readonly logs: Record<string, unknown>[];
   /** Plain (non-JSON) stdout lines, such as the first-run banner. */
   readonly stdout: string[];
+  /** Everything the process wrote to stderr, line by line (a crash's stack lands here). */
+  readonly stderr: string[];
   api<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
   stop(): Promise<void>;
 }
@@ -75,6 +77,7 @@ export async function startServer(env: Record<string, string>, startTimeoutMs = 
     proc,
     logs,
     stdout,
+    stderr,
     async api<T>(method: string, path: string, body?: unknown) {
       const res = await fetch(baseUrl + path, {
         method,
