@@ -13,6 +13,7 @@ import { VaultRepositoryProvider } from './app/vault-repository-provider';
 import { AccountGitAccessPolicy } from './accounts';
 import { GitSyncConfigModule, type GitSyncConfig } from './config';
 import { GitHttpModule } from './git-http/git-http.module';
+import { HealthModule } from './health/health.module';
 import { OrchestratorModule } from './orchestrator/orchestrator.module';
 import { GitSyncOrchestrator } from './orchestrator/git-sync.orchestrator';
 import { RedisPushWaiters } from './orchestrator/redis-push-waiters';
@@ -70,6 +71,7 @@ export class AppModule {
           },
         }),
         ApiModule,
+        HealthModule,
       ],
       providers: [PageEditTrigger],
     };

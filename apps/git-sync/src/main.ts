@@ -48,7 +48,13 @@ async function main(): Promise<void> {
 
   if (config.seedDemo) {
     const orchestrator = app.get(GitSyncOrchestrator);
-    const demo = await ensureDemo(app.get(PageStore), app.get(AccountStore), config.dataDir, (id) => orchestrator.provision(id));
+    // Serving has begun: a database that drops out now costs the demo, not the server.
+    const demo = await ensureDemo(app.get(PageStore), app.get(AccountStore), config.dataDir, (id) => orchestrator.provision(id)).catch(
+      (err: unknown) => {
+        logger.error({ err }, 'first-run demo could not be created; it is tried again on the next start');
+        return undefined;
+      },
+    );
     if (demo) {
       const url = `http://${demo.username}:${demo.token}@${host}:${port}/git/${demo.spaceId}.git`;
       process.stdout.write(
