@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { Pool } from 'pg';
 import type { DemoCredentials } from '../../src/app/demo-seed';
-import { TcpProxy } from '../support/tcp-proxy';
-import { demoCredentials, makeE2eEnv, type E2eEnv } from './support/e2e-env';
+import type { TcpProxy } from '../support/tcp-proxy';
+import { demoCredentials, makeE2eEnv, postgresBehindProxy, type E2eEnv } from './support/e2e-env';
 import { cloneUrl, GitCli } from './support/git-cli';
 import { eventually, startServer, type ServerProcess } from './support/server-process';
 
@@ -24,11 +24,9 @@ describe('the server when PostgreSQL drops or refuses its connections', () => {
 
   beforeAll(async () => {
     env = await makeE2eEnv('db-faults', 'postgres', { GIT_SYNC_POLL_INTERVAL_MS: '0', GIT_SYNC_DEBOUNCE_MS: '100' });
-    const direct = new URL(env.serverEnv.DATABASE_URL);
-    proxy = await TcpProxy.start({ host: direct.hostname, port: Number(direct.port || 5432) });
-    const viaProxy = new URL(direct.href);
-    viaProxy.port = String(proxy.port);
-    server = await startServer({ ...env.serverEnv, DATABASE_URL: viaProxy.href });
+    let serverEnv: Record<string, string>;
+    ({ proxy, serverEnv } = await postgresBehindProxy(env));
+    server = await startServer(serverEnv);
     demo = await demoCredentials(server, env.dataDir);
     admin = new Pool({ connectionString: POSTGRES_URL, max: 1 });
     git = new GitCli(env.tmp);

@@ -1,7 +1,7 @@
 import { rename } from 'node:fs/promises';
 import { startRedisServer, type DisposableRedis } from '../../../../packages/space-lock/test/helpers/redis-server';
-import { TcpProxy } from '../support/tcp-proxy';
-import { demoCredentials, makeE2eEnv, type E2eEnv } from './support/e2e-env';
+import type { TcpProxy } from '../support/tcp-proxy';
+import { demoCredentials, makeE2eEnv, postgresBehindProxy, type E2eEnv } from './support/e2e-env';
 import { eventually, startServer, type ServerProcess } from './support/server-process';
 
 interface Ready {
@@ -24,11 +24,9 @@ describe('health probes', () => {
     redis = await startRedisServer();
     // No cycle runs during the suite (no poll, a debounce longer than the suite): only the probes touch the data directory.
     env = await makeE2eEnv('health', 'postgres', { GIT_SYNC_POLL_INTERVAL_MS: '0', GIT_SYNC_DEBOUNCE_MS: '600000', REDIS_URL: redis.url });
-    const direct = new URL(env.serverEnv.DATABASE_URL);
-    proxy = await TcpProxy.start({ host: direct.hostname, port: Number(direct.port || 5432) });
-    const viaProxy = new URL(direct.href);
-    viaProxy.port = String(proxy.port);
-    server = await startServer({ ...env.serverEnv, DATABASE_URL: viaProxy.href });
+    let serverEnv: Record<string, string>;
+    ({ proxy, serverEnv } = await postgresBehindProxy(env));
+    server = await startServer(serverEnv);
     // First-run seeding is done before the database goes away under it.
     await demoCredentials(server, env.dataDir);
   });

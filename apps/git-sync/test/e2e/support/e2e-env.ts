@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'pg';
 import { closeClient, createClient, deleteKeys, getRedisUrl, uniquePrefix } from '../../../../../packages/space-lock/test/helpers/redis-server';
+import { TcpProxy } from '../../support/tcp-proxy';
 import type { DemoCredentials } from '../../../src/app/demo-seed';
 import { eventually, type ServerProcess } from './server-process';
 
@@ -85,4 +86,16 @@ export function demoCredentials(server: ServerProcess, dataDir: string): Promise
     () => readFile(join(dataDir, 'demo-credentials.json'), 'utf8').then((t) => JSON.parse(t) as DemoCredentials, () => undefined),
     `the demo credentials of ${server.baseUrl}`,
   );
+}
+
+/**
+ * The suite's PostgreSQL behind a TCP path the test can cut and restore:
+ * the server environment to start with, and the proxy. The caller stops it.
+ */
+export async function postgresBehindProxy(env: E2eEnv): Promise<{ proxy: TcpProxy; serverEnv: Record<string, string> }> {
+  const direct = new URL(env.serverEnv.DATABASE_URL);
+  const proxy = await TcpProxy.start({ host: direct.hostname, port: Number(direct.port || 5432) });
+  const viaProxy = new URL(direct.href);
+  viaProxy.port = String(proxy.port);
+  return { proxy, serverEnv: { ...env.serverEnv, DATABASE_URL: viaProxy.href } };
 }
