@@ -51,14 +51,15 @@ describe('shutdown while a push is in flight', () => {
     await eventually(async () => ((await redis.get(lockKey)) !== null ? true : undefined), 'the push to hold the lock');
 
     server.proc.kill('SIGTERM');
-    const refused = await eventually(async () => {
-      const res = await fetch(`${server.baseUrl}/git/${demo.spaceId}.git/info/refs?service=git-receive-pack`, {
-        headers: { authorization: basic() },
-        signal: AbortSignal.timeout(30_000),
-      });
-      const body = await res.text();
-      return res.status === 503 ? { retryAfter: res.headers.get('retry-after'), body } : undefined;
-    }, 'a push to be refused as the server shuts down');
+    // Only a request that arrives after the signal is handled meets the drain; one sent earlier
+    // would queue for the lock the push holds and get the busy answer instead.
+    await eventually(async () => (server.logs.some((l) => l.msg === 'shutting down: new requests get 503') ? true : undefined), 'the server to start draining');
+    const res = await fetch(`${server.baseUrl}/git/${demo.spaceId}.git/info/refs?service=git-receive-pack`, {
+      headers: { authorization: basic() },
+      signal: AbortSignal.timeout(30_000),
+    });
+    const refused = { status: res.status, retryAfter: res.headers.get('retry-after'), body: await res.text() };
+    expect(refused.status).toBe(503);
     expect(refused.retryAfter).toBe('1');
     expect(refused.body).toMatch(/shutting down.*retry/i);
     // The push in flight still holds its space: the listener closes before any lock is released.
