@@ -2,12 +2,11 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
-import pino from 'pino';
-import { AccountStore } from './accounts';
 import { AppModule } from './app.module';
-import { ensureDemo } from './app/demo-seed';
+import { FirstRun } from './app/first-run';
+import { fastifyOptions } from './app/http-hardening';
+import { createLogger } from './app/logger';
 import { ConfigError, loadConfig, type GitSyncConfig } from './config';
-import { PageStore } from './pages/page-store';
 
 function configOrExit(): GitSyncConfig {
   try {
@@ -23,10 +22,10 @@ function configOrExit(): GitSyncConfig {
 
 async function main(): Promise<void> {
   const config = configOrExit();
-  const logger = pino({ level: config.logLevel, base: { pid: process.pid } });
+  const logger = createLogger(config.logLevel);
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot({ config, logger }),
-    new FastifyAdapter(),
+    new FastifyAdapter(fastifyOptions(config)),
     { bufferLogs: true },
   );
   app.useLogger(app.get(Logger));
@@ -38,22 +37,21 @@ async function main(): Promise<void> {
   const base = `http://${host}:${port}`;
   logger.info({ url: base, lock: config.redisUrl ? 'redis' : 'in-memory', store: config.databaseUrl ? 'postgres' : 'pglite' }, 'git-sync listening');
 
-  if (config.seedDemo) {
-    const demo = await ensureDemo(app.get(PageStore), app.get(AccountStore), config.dataDir);
-    if (demo) {
-      const url = `http://${demo.username}:${demo.token}@${host}:${port}/git/${demo.spaceId}.git`;
-      process.stdout.write(
-        [
-          '',
-          'git-sync is running on the embedded defaults.',
-          `  API:    ${base}/api/git-sync/status`,
-          `  Clone:  git clone ${url} demo-space`,
-          `  User:   ${demo.username}   Token: ${demo.token}`,
-          '',
-          '',
-        ].join('\n'),
-      );
-    }
+  const demo = app.get(FirstRun).demo;
+  if (demo) {
+    // The one place a token is ever shown: on stdout, never through the log.
+    const url = `http://${demo.username}:${demo.token}@${host}:${port}/git/${demo.spaceId}.git`;
+    process.stdout.write(
+      [
+        '',
+        'git-sync is running on the embedded defaults.',
+        `  API:    curl -H 'Authorization: Bearer ${demo.token}' ${base}/api/git-sync/status`,
+        `  Clone:  git clone ${url} demo-space`,
+        `  User:   ${demo.username} (admin)   Token: ${demo.token}`,
+        '',
+        '',
+      ].join('\n'),
+    );
   }
 }
 

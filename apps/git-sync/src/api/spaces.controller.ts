@@ -1,15 +1,21 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Put, UseFilters } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Put, UseFilters, UseGuards } from '@nestjs/common';
+import { AccountStore, type User } from '../accounts';
 import { PageStore } from '../pages/page-store';
 import type { Space } from '../pages/page-store.types';
 import { ApiExceptionFilter } from './api-exception.filter';
+import { Access, ApiAuthGuard, Principal } from './auth';
 import { spaceParams, type SpaceParams } from './common.schemas';
 import { createSpaceBody, setGitSyncBody, type CreateSpaceBody, type SetGitSyncBody } from './spaces.schemas';
 import { body, params } from './zod-validation.pipe';
 
 @Controller('api/spaces')
 @UseFilters(ApiExceptionFilter)
+@UseGuards(ApiAuthGuard)
 export class SpacesController {
-  constructor(@Inject(PageStore) private readonly pages: PageStore) {}
+  constructor(
+    @Inject(PageStore) private readonly pages: PageStore,
+    @Inject(AccountStore) private readonly accounts: AccountStore,
+  ) {}
 
   @Post()
   @HttpCode(201)
@@ -17,12 +23,18 @@ export class SpacesController {
     return this.pages.createSpace({ name: input.name, gitSyncEnabled: input.gitSyncEnabled });
   }
 
+  /** Every space for an admin; a member sees the spaces they belong to. */
   @Get()
-  list(): Promise<Space[]> {
-    return this.pages.listSpaces();
+  @Access('user')
+  async list(@Principal() user: User): Promise<Space[]> {
+    const spaces = await this.pages.listSpaces();
+    if (user.admin) return spaces;
+    const mine = new Set(await this.accounts.listSpaceIds(user.id));
+    return spaces.filter((space) => mine.has(space.id));
   }
 
   @Get(':spaceId')
+  @Access({ space: 'read' })
   get(@Param(params(spaceParams)) { spaceId }: SpaceParams): Promise<Space> {
     return this.pages.requireSpace(spaceId);
   }

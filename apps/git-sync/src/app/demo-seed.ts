@@ -14,7 +14,7 @@ const CREDENTIALS_FILE = 'demo-credentials.json';
 
 /**
  * On a first run (no space and no user yet), creates a demo space with a few
- * pages, a user with write access and an access token, and keeps the
+ * pages, an admin user with write access and an access token, and keeps the
  * credentials in the data directory (mode 0600) so later runs can print the
  * clone command again; the token itself is stored only hashed in the database.
  */
@@ -38,7 +38,7 @@ export async function ensureDemo(pages: PageStore, accounts: AccountStore, dataD
     { title: 'Getting started', parentPageId: welcome.id, content: 'Pages nest: children live in a folder named after their parent.\n' },
     'user',
   );
-  const user = await accounts.createUser(DEMO_USER);
+  const user = await accounts.createUser(DEMO_USER, { admin: true });
   await accounts.setMembership(space.id, user.id, 'write');
   const { token } = await accounts.issueToken(user.id, 'demo');
   const credentials: DemoCredentials = { spaceId: space.id, username: user.username, token };
