@@ -14,6 +14,8 @@ export interface ServerProcess {
   readonly logs: Record<string, unknown>[];
   /** Plain (non-JSON) stdout lines, such as the first-run banner. */
   readonly stdout: string[];
+  /** Every stderr line so far. */
+  readonly stderr: string[];
   /** An admin's token (the server's `GIT_SYNC_ADMIN_TOKEN_SHA256`), which `api` sends unless told otherwise. */
   readonly adminToken: string;
   /**
@@ -96,6 +98,7 @@ export async function startServer(env: Record<string, string>, startTimeoutMs = 
     proc,
     logs,
     stdout,
+    stderr,
     adminToken,
     async api<T>(method: string, path: string, body?: unknown, options: ApiCallOptions = {}) {
       const token = options.token === undefined ? adminToken : options.token;
