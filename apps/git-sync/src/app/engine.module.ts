@@ -12,7 +12,8 @@ import { ENGINE, ROOT_LOGGER } from './engine.tokens';
 import { GuardedCycleRunner } from './guarded-cycle-runner';
 import { PageStoreSpaceDirectory } from './page-store-space-directory';
 
-async function openEngine(config: GitSyncConfig, logger: PinoLogger): Promise<Engine> {
+/** The engine with the accounts tables migrated: what the server and the admin command both open. */
+export async function openEngine(config: GitSyncConfig, logger: PinoLogger): Promise<Engine> {
   const engine = await createEngine({
     dataDir: config.dataDir,
     databaseUrl: config.databaseUrl,
