@@ -389,6 +389,25 @@ describe('git-sync security end to end', () => {
     expect((await gitFrom('127.0.0.6', writer.token!, { 'x-forwarded-for': '192.0.2.200' })).status).toBe(429);
   });
 
+  it('answers 400, naming the field, to a NUL in a title or content, and 400 to a malformed pkt-line', async () => {
+    const pages = `/api/spaces/${spaceId}/pages`;
+    const nulTitle = await admin<{ issues: { field: string }[] }>('POST', pages, { title: 'A\u0000B' });
+    expect(nulTitle.status).toBe(400);
+    expect(nulTitle.body.issues.map((i) => i.field)).toEqual(['title']);
+    const nulContent = await admin<{ issues: { field: string }[] }>('PATCH', `${pages}/${pageId}`, { content: 'x\u0000y' });
+    expect(nulContent.status).toBe(400);
+    expect(nulContent.body.issues.map((i) => i.field)).toEqual(['content']);
+
+    for (const service of ['git-upload-pack', 'git-receive-pack']) {
+      const res = await rawRequest(`${server.baseUrl}/git/${spaceId}.git/${service}`, {
+        method: 'POST',
+        headers: { 'content-type': `application/x-${service}-request`, authorization: basicAuth(who.writer.username, who.writer.token!) },
+        body: 'zzzz this is not a pkt-line',
+      });
+      expect({ service, status: res.status }).toEqual({ service, status: 400 });
+    }
+  });
+
   it('keeps every token out of the whole log at LOG_LEVEL=trace, git and API traffic alike', async () => {
     // git traffic with credentials in the URL, as people clone.
     const dir = join(env.tmp, 'clones', 'redaction');
