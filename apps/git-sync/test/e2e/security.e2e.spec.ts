@@ -54,8 +54,9 @@ function declaredApiRoutes(): string[] {
     const base = String(Reflect.getMetadata(PATH_METADATA, controller));
     return Object.getOwnPropertyNames(controller.prototype).flatMap((name) => {
       const handler = (controller.prototype as Record<string, unknown>)[name];
-      const path = typeof handler === 'function' ? (Reflect.getMetadata(PATH_METADATA, handler) as string | undefined) : undefined;
-      if (path === undefined || name === 'constructor') return [];
+      if (typeof handler !== 'function' || name === 'constructor') return [];
+      const path = Reflect.getMetadata(PATH_METADATA, handler) as string | undefined;
+      if (path === undefined) return [];
       const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod];
       return [`${method} /${[base, path].filter((p) => p !== '/' && p !== '').join('/')}`];
     });
