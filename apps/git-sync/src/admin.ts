@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { AccountStore, UsernameTakenError, USERNAME_PATTERN } from './accounts';
 import { openEngine } from './app/engine.module';
-import { createLogger } from './app/logger';
+import { createLogger, scrubSecrets } from './app/logger';
 import { ConfigError, loadConfig } from './config';
 
 const USAGE = 'usage: npm run admin -- create-admin <username>';
@@ -58,7 +58,7 @@ async function main(argv: readonly string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`git-sync admin: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(scrubSecrets(`git-sync admin: ${err instanceof Error ? err.message : String(err)}\n`));
     process.exit(1);
   },
 );

@@ -5,7 +5,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { FirstRun } from './app/first-run';
 import { fastifyOptions } from './app/http-hardening';
-import { createLogger } from './app/logger';
+import { createLogger, scrubSecrets } from './app/logger';
 import { ConfigError, loadConfig, type GitSyncConfig } from './config';
 
 function configOrExit(): GitSyncConfig {
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   const base = `http://${host}:${port}`;
   logger.info({ url: base, lock: config.redisUrl ? 'redis' : 'in-memory', store: config.databaseUrl ? 'postgres' : 'pglite' }, 'git-sync listening');
 
-  const demo = app.get(FirstRun).demo;
+  const demo = await app.get(FirstRun).demo();
   if (demo) {
     // The one place a token is ever shown: on stdout, never through the log.
     const url = `http://${demo.username}:${demo.token}@${host}:${port}/git/${demo.spaceId}.git`;
@@ -56,6 +56,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`git-sync: failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  // A driver's error may quote its connection string.
+  process.stderr.write(scrubSecrets(`git-sync: failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`));
   process.exit(1);
 });

@@ -187,7 +187,13 @@ export class AccountStore {
       .where((eb) => eb.or([eb('access_tokens.expires_at', 'is', null), eb('access_tokens.expires_at', '>', sql<Date>`now()`)]))
       .executeTakeFirst();
     if (!row) return undefined;
-    await this.db.updateTable('access_tokens').set({ last_used_at: sql`now()` }).where('id', '=', row.tokenId).execute();
+    // At most one write a minute per token: every git and API request authenticates, and "last used" needs no finer grain.
+    await this.db
+      .updateTable('access_tokens')
+      .set({ last_used_at: sql`now()` })
+      .where('id', '=', row.tokenId)
+      .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', sql<Date>`now() - interval '1 minute'`)]))
+      .execute();
     return { user: toUser(row), tokenId: row.tokenId };
   }
 

@@ -39,7 +39,8 @@ export class ApiAuthGuard implements CanActivate {
     if (user.admin || rule === 'user') return true;
     if (rule === 'admin') throw new ApiForbiddenError('an admin');
     if (rule === 'self') {
-      if (request.params.userId === user.id) return true;
+      // Stored ids are lower-case; the pipe accepts either case.
+      if (request.params.userId?.toLowerCase() === user.id) return true;
       throw new ApiForbiddenError('an admin, or the user themselves');
     }
     const spaceId = request.params.spaceId;
