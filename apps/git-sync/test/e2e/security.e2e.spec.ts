@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, MODULE_METADATA, PATH_METADATA } from '@nestjs/common/constants';
@@ -300,6 +300,15 @@ describe('git-sync security end to end', () => {
     // One comparison, so a failure shows the whole table.
     expect(actual).toEqual(expected);
     expect([...challenges].sort()).toEqual(['api Bearer', 'git Basic']);
+  });
+
+  it('the first-run demo user is an admin, its credentials file is 0600, and the banner shows the API with a Bearer token', async () => {
+    const me = await server.api<{ username: string; admin: boolean }>('GET', '/api/users/me', undefined, { token: demo.token });
+    expect(me).toMatchObject({ status: 200, body: { username: 'demo', admin: true } });
+    expect((await stat(join(env.dataDir, 'demo-credentials.json'))).mode & 0o777).toBe(0o600);
+    const banner = server.stdout.join('\n');
+    expect(banner).toContain(`curl -H 'Authorization: Bearer ${demo.token}' ${server.baseUrl}/api/git-sync/status`);
+    expect(banner).toContain(`git clone http://demo:${demo.token}@`);
   });
 
   it('a member lists only their spaces; an unknown space and a foreign one get the same 404', async () => {
