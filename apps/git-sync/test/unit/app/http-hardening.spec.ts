@@ -1,4 +1,6 @@
-import { acceptsApiBody, hostNameOf } from '../../../src/app/http-hardening';
+import type { IncomingMessage } from 'node:http';
+import { acceptsApiBody, clientAddressResolver, fastifyOptions, hostNameOf } from '../../../src/app/http-hardening';
+import { loadConfig } from '../../../src/config';
 import { REDACTED, scrubSecrets } from '../../../src/app/logger';
 
 describe('hostNameOf', () => {
@@ -61,5 +63,29 @@ describe('scrubSecrets', () => {
   it('leaves lines without secrets alone', () => {
     const line = '{"level":30,"msg":"git request served","url":"http://127.0.0.1:3000/git/a.git","user":"demo"}';
     expect(scrubSecrets(line)).toBe(line);
+  });
+});
+
+describe('clientAddressResolver', () => {
+  const request = (peer: string, forwardedFor?: string) =>
+    ({ socket: { remoteAddress: peer }, headers: forwardedFor === undefined ? {} : { 'x-forwarded-for': forwardedFor } }) as unknown as IncomingMessage;
+  const resolverFor = (trust?: string) => clientAddressResolver(loadConfig(trust === undefined ? {} : { GIT_SYNC_TRUST_PROXY: trust }));
+
+  it('ignores X-Forwarded-For unless a proxy is trusted', () => {
+    expect(resolverFor()(request('10.0.0.2', '203.0.113.9'))).toBe('10.0.0.2');
+    expect(fastifyOptions(loadConfig({}))).toEqual({});
+  });
+
+  it('with a hop count, believes that many proxies', () => {
+    const resolve = resolverFor('1');
+    expect(resolve(request('10.0.0.2', '198.51.100.1, 203.0.113.9'))).toBe('203.0.113.9');
+    expect(fastifyOptions(loadConfig({ GIT_SYNC_TRUST_PROXY: '1' }))).toEqual({ trustProxy: 1 });
+  });
+
+  it('with addresses, believes only those peers, and stops at the first untrusted hop', () => {
+    const resolve = resolverFor('10.0.0.0/8');
+    expect(resolve(request('10.0.0.2', '198.51.100.1, 203.0.113.9'))).toBe('203.0.113.9');
+    expect(resolve(request('10.0.0.2', '198.51.100.1, 10.0.0.7'))).toBe('198.51.100.1');
+    expect(resolve(request('192.0.2.5', '203.0.113.9'))).toBe('192.0.2.5');
   });
 });
