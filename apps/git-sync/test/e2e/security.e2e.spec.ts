@@ -131,7 +131,8 @@ describe('git-sync security end to end', () => {
 
     const revoked = await created<{ id: string; token: string }>('POST', `/api/users/${reader.id}/tokens`, { name: 'revoked' });
     expect((await admin('DELETE', `/api/users/${reader.id}/tokens/${revoked.id}`)).status).toBe(204);
-    const expiresAt = new Date(Date.now() + 1_500).toISOString();
+    // Far enough ahead that a slow request still issues it; the poll below waits out the rest.
+    const expiresAt = new Date(Date.now() + 3_000).toISOString();
     const expired = await created<{ token: string }>('POST', `/api/users/${reader.id}/tokens`, { name: 'expiring', expiresAt });
     const bad = `gst_${randomBytes(32).toString('base64url')}`;
     secrets.push(...[revoked.token, expired.token, bad].map((token) => ({ username: reader.username, token })));
