@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { RedisModule, RedisService } from '@nestjs-labs/nestjs-ioredis';
 import { LoggerModule } from 'nestjs-pino';
@@ -5,6 +6,9 @@ import type { Logger as PinoLogger } from 'pino';
 import { SpaceLockModule } from 'space-lock/nestjs';
 import { ApiModule } from './api/api.module';
 import { EngineModule } from './app/engine.module';
+import { FirstRun } from './app/first-run';
+import { clientAddressResolver } from './app/http-hardening';
+import { HttpHardeningModule } from './app/http-hardening.module';
 import { ENGINE, ROOT_LOGGER } from './app/engine.tokens';
 import { GuardedCycleRunner } from './app/guarded-cycle-runner';
 import { PageEditTrigger } from './app/page-edit-trigger';
@@ -31,6 +35,7 @@ class RootLoggerModule {}
 @Module({})
 export class AppModule {
   static forRoot({ config, logger }: AppModuleOptions): DynamicModule {
+    const clientAddress = clientAddressResolver(config);
     return {
       module: AppModule,
       imports: [
@@ -41,6 +46,13 @@ export class AppModule {
             // A 503 is the busy answer a client is told to retry, not a server fault.
             customLogLevel: (_req, res, err) =>
               err || (res.statusCode >= 500 && res.statusCode !== 503) ? 'error' : res.statusCode >= 400 ? 'warn' : 'debug',
+            // Behind a trusted proxy, the address worth logging is the client's, as the throttle sees it.
+            serializers: {
+              req: (req: { remoteAddress?: string; raw?: IncomingMessage }) => {
+                if (req.raw) req.remoteAddress = clientAddress(req.raw);
+                return req;
+              },
+            },
           },
         }),
         { module: RootLoggerModule, global: true, providers: [{ provide: ROOT_LOGGER, useValue: logger }], exports: [ROOT_LOGGER] },
@@ -70,10 +82,11 @@ export class AppModule {
               new VaultRepositoryProvider(engine, orchestrator, cycles, config.pushLockWaitMs),
           },
         }),
+        HttpHardeningModule,
         ApiModule,
         HealthModule,
       ],
-      providers: [PageEditTrigger],
+      providers: [PageEditTrigger, FirstRun],
     };
   }
 }

@@ -1,7 +1,7 @@
 import type { GitAccessDecision, GitAccessPolicy, GitAccessRequest } from '../git-http/git-access-policy.port';
 import type { AccountStore } from './account-store';
-import type { AuthFailureLimiter } from './auth-failure-limiter';
 import { parseBasicAuthorization } from './basic-credentials';
+import type { CredentialChecker } from './credential-checker';
 
 /** Whether a space exists and has git-sync switched on; the page store answers it. */
 export type GitSyncSpaceLookup = (spaceId: string) => Promise<boolean>;
@@ -19,27 +19,26 @@ const NOT_FOUND: GitAccessDecision = { ok: false, status: 404, message: 'Reposit
 const READ_ONLY: GitAccessDecision = { ok: false, status: 403, message: 'Push denied: you have read-only access to this space' };
 
 /**
- * Who may clone and push a space: HTTP Basic with a per-user access token,
- * then space membership (read or write). Credentials are checked before the
- * space is looked up, so an anonymous caller learns nothing about which
- * spaces exist. Bad credentials count against the caller's address and the
- * username, and too many of them answer 429 until the window ends.
+ * Who may clone and push a space: HTTP Basic with a username and an access
+ * token, then space membership (read or write); admins may do both on every
+ * space. Credentials are checked before the space is looked up, so an
+ * anonymous caller learns nothing about which spaces exist. Bad credentials
+ * count toward the throttle, which answers 429 to the failing address.
  */
 export class AccountGitAccessPolicy implements GitAccessPolicy {
   constructor(
     private readonly accounts: AccountStore,
     private readonly gitSyncSpaceExists: GitSyncSpaceLookup,
-    private readonly limiter: AuthFailureLimiter,
+    private readonly credentials: CredentialChecker,
   ) {}
 
   async authorize(request: GitAccessRequest): Promise<GitAccessDecision> {
-    const credentials = parseBasicAuthorization(request.authorization);
-    const limitKeys = [`addr:${request.remoteAddress}`];
-    if (credentials) limitKeys.push(`user:${credentials.username.toLowerCase()}`);
-
-    const waitMs = await this.limiter.blockedForMs(limitKeys);
-    if (waitMs > 0) {
-      const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+    const basic = parseBasicAuthorization(request.authorization);
+    const presented = basic && { username: basic.username, token: basic.password };
+    const check = await this.credentials.check(presented, request.authorization !== undefined, request.remoteAddress);
+    if (!check.ok) {
+      if (check.reason !== 'throttled') return UNAUTHORIZED;
+      const seconds = check.retryAfterSeconds;
       return {
         ok: false,
         status: 429,
@@ -47,17 +46,10 @@ export class AccountGitAccessPolicy implements GitAccessPolicy {
         message: `Too many failed authentication attempts; retry in ${seconds} s`,
       };
     }
-
-    // A git client first asks without credentials and only sends them after
-    // the 401, so a missing header is the normal handshake, not a failure.
-    if (!credentials) return UNAUTHORIZED;
-    const user = await this.accounts.authenticate(credentials.username, credentials.password);
-    if (!user) {
-      await this.limiter.recordFailure(limitKeys);
-      return UNAUTHORIZED;
-    }
+    const { user } = check;
 
     if (!(await this.gitSyncSpaceExists(request.spaceId))) return NOT_FOUND;
+    if (user.admin) return { ok: true, user: user.username };
     const role = await this.accounts.getRole(request.spaceId, user.id);
     if (!role) return NOT_FOUND;
     if (request.service === 'receive' && role !== 'write') return READ_ONLY;

@@ -8,6 +8,8 @@ export type SpaceRole = 'read' | 'write';
 export type UsersTable = {
   id: string;
   username: string;
+  /** Admins manage users, tokens, spaces and membership, and reach every space. */
+  is_admin: ColumnType<boolean, boolean | undefined, boolean>;
   created_at: CreatedAt;
 };
 
@@ -20,6 +22,8 @@ export type AccessTokensTable = {
   created_at: CreatedAt;
   last_used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   revoked_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** Null: the token never expires. */
+  expires_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 };
 
 export type SpaceMembersTable = {

@@ -13,3 +13,9 @@ export function parseBasicAuthorization(header: string | undefined): BasicCreden
   if (colon <= 0) return undefined;
   return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
+
+/** The token of an `Authorization: Bearer <token>` header (RFC 6750 token68 syntax); undefined when absent or malformed. */
+export function parseBearerAuthorization(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  return /^Bearer[ ]+([A-Za-z0-9._~+/-]+=*)\s*$/i.exec(header)?.[1];
+}

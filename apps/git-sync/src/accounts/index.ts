@@ -1,9 +1,11 @@
-export { AccountStore, USERNAME_PATTERN, type User, type IssuedToken, type Membership } from './account-store';
+export { AccountStore, USERNAME_PATTERN, type User, type IssuedToken, type AccessTokenInfo, type TokenOwner, type Membership } from './account-store';
 export type { AccountsTables, SpaceRole } from './accounts.tables';
 export { accountMigrations, migrateAccounts, AccountsMigrationError } from './migrations';
-export { AUTH_FAILURE_DEFAULTS, AuthFailureLimiter, type AuthFailureLimiterOptions } from './auth-failure-limiter';
+export { AUTH_FAILURE_DEFAULTS, AuthFailureLimiter, type AuthAttempt, type AuthFailureLimiterOptions } from './auth-failure-limiter';
+export { CredentialChecker, type CredentialCheck, type PresentedCredentials } from './credential-checker';
 export { AccountGitAccessPolicy, type GitSyncSpaceLookup } from './account-git-access.policy';
-export { parseBasicAuthorization, type BasicCredentials } from './basic-credentials';
+export { parseBasicAuthorization, parseBearerAuthorization, type BasicCredentials } from './basic-credentials';
 export { generateAccessToken, hashAccessToken } from './access-token';
 export { UsernameTakenError } from './username-taken.error';
 export { UserNotFoundError } from './user-not-found.error';
+export { LastAdminError } from './last-admin.error';

@@ -1,10 +1,11 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Inject } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
-import { UserNotFoundError, UsernameTakenError } from '../accounts';
+import { LastAdminError, UserNotFoundError, UsernameTakenError } from '../accounts';
 import { ROOT_LOGGER } from '../app/engine.tokens';
 import { InvalidPageParentError, InvalidSpaceIdError, PageNotFoundError, SpaceNotFoundError, isDatabaseUnavailable } from '../pages';
 import { AccessTokenNotFoundError } from './access-token-not-found.error';
+import { hasResponseHeaders } from './auth/api-auth.errors';
 import { MembershipNotFoundError } from './membership-not-found.error';
 import type { ValidationIssue } from './request-validation.error';
 
@@ -31,7 +32,7 @@ export function toApiError(err: unknown): ApiErrorBody | undefined {
   if (NOT_FOUND.some((type) => err instanceof type)) {
     return { statusCode: 404, error: 'Not Found', message: (err as Error).message };
   }
-  if (err instanceof UsernameTakenError) {
+  if (err instanceof UsernameTakenError || err instanceof LastAdminError) {
     return { statusCode: 409, error: 'Conflict', message: err.message };
   }
   if (err instanceof InvalidPageParentError) {
@@ -71,6 +72,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
       // The cause stays in the log: its message may name internals (SQL, paths).
       body = { statusCode: body?.statusCode ?? HttpStatus.INTERNAL_SERVER_ERROR, error: 'Internal Server Error', message: 'Internal server error' };
     }
+    if (hasResponseHeaders(err)) void reply.headers(err.responseHeaders);
     void reply.status(body.statusCode).header('content-type', 'application/json; charset=utf-8').send(body);
   }
 }

@@ -1,9 +1,10 @@
-import { Body, Controller, Get, HttpCode, Inject, Post, UseFilters } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Post, UseFilters, UseGuards } from '@nestjs/common';
 import { GuardedCycleRunner, type OverlapReport } from '../app/guarded-cycle-runner';
 import type { GitSyncStatus, RunOnceResult } from '../orchestrator/cycle-status';
 import { GitSyncOrchestrator } from '../orchestrator/git-sync.orchestrator';
 import { PageStore } from '../pages/page-store';
 import { ApiExceptionFilter } from './api-exception.filter';
+import { ApiAuthGuard } from './auth';
 import { triggerBody, type TriggerBody } from './git-sync.schemas';
 import { body } from './zod-validation.pipe';
 
@@ -15,6 +16,8 @@ export interface GitSyncStatusResponse extends GitSyncStatus {
 
 @Controller('api/git-sync')
 @UseFilters(ApiExceptionFilter)
+// Admins only: no @Access rule means the guard's default.
+@UseGuards(ApiAuthGuard)
 export class GitSyncController {
   constructor(
     @Inject(GitSyncOrchestrator) private readonly orchestrator: GitSyncOrchestrator,

@@ -1,7 +1,8 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Put, UseFilters } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Put, UseFilters, UseGuards } from '@nestjs/common';
 import { AccountStore, type Membership } from '../accounts';
 import { PageStore } from '../pages/page-store';
 import { ApiExceptionFilter } from './api-exception.filter';
+import { ApiAuthGuard } from './auth';
 import { spaceParams, type SpaceParams } from './common.schemas';
 import { memberParams, setMemberBody, type MemberParams, type SetMemberBody } from './members.schemas';
 import { MembershipNotFoundError } from './membership-not-found.error';
@@ -9,6 +10,8 @@ import { body, params } from './zod-validation.pipe';
 
 @Controller('api/spaces/:spaceId/members')
 @UseFilters(ApiExceptionFilter)
+// Admins only: no @Access rule means the guard's default.
+@UseGuards(ApiAuthGuard)
 export class MembersController {
   constructor(
     @Inject(PageStore) private readonly pages: PageStore,

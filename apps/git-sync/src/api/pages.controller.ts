@@ -1,8 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, UseFilters } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, UseFilters, UseGuards } from '@nestjs/common';
 import { PageNotFoundError } from '../pages/page-not-found.error';
 import { PageStore } from '../pages/page-store';
 import type { Page, PageNode } from '../pages/page-store.types';
 import { ApiExceptionFilter } from './api-exception.filter';
+import { Access, ApiAuthGuard } from './auth';
 import { spaceParams, type SpaceParams } from './common.schemas';
 import {
   createPageBody,
@@ -21,11 +22,14 @@ const SOURCE = 'user';
 
 @Controller('api/spaces/:spaceId/pages')
 @UseFilters(ApiExceptionFilter)
+@UseGuards(ApiAuthGuard)
+@Access({ space: 'read' })
 export class PagesController {
   constructor(@Inject(PageStore) private readonly pages: PageStore) {}
 
   @Post()
   @HttpCode(201)
+  @Access({ space: 'write' })
   create(@Param(params(spaceParams)) { spaceId }: SpaceParams, @Body(body(createPageBody)) input: CreatePageBody): Promise<Page> {
     return this.pages.createPage(spaceId, input, SOURCE);
   }
@@ -47,6 +51,7 @@ export class PagesController {
   }
 
   @Patch(':pageId')
+  @Access({ space: 'write' })
   async update(@Param(params(pageParams)) { spaceId, pageId }: PageParams, @Body(body(updatePageBody)) input: UpdatePageBody): Promise<Page> {
     await this.pages.requireSpace(spaceId);
     let page: Page | undefined;
@@ -58,6 +63,7 @@ export class PagesController {
 
   @Post(':pageId/move')
   @HttpCode(200)
+  @Access({ space: 'write' })
   async move(@Param(params(pageParams)) { spaceId, pageId }: PageParams, @Body(body(movePageBody)) input: MovePageBody): Promise<Page> {
     await this.pages.requireSpace(spaceId);
     return this.pages.move(spaceId, pageId, input.parentPageId, SOURCE, input.position);
@@ -65,6 +71,7 @@ export class PagesController {
 
   @Delete(':pageId')
   @HttpCode(204)
+  @Access({ space: 'write' })
   async remove(@Param(params(pageParams)) { spaceId, pageId }: PageParams): Promise<void> {
     await this.pages.requireSpace(spaceId);
     await this.pages.softDelete(spaceId, pageId, SOURCE);

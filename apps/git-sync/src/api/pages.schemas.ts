@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { label, uuid } from './common.schemas';
+import { label, text, uuid } from './common.schemas';
 
 // Titles become file names in the vault; the engine encodes them, this only bounds them.
 const title = label(255);
@@ -11,7 +11,7 @@ export type PageParams = z.infer<typeof pageParams>;
 export const createPageBody = z
   .object({
     title,
-    content: z.string().optional(),
+    content: text().optional(),
     parentPageId: uuid.nullable().optional(),
     position: position.optional(),
   })
@@ -21,7 +21,7 @@ export type CreatePageBody = z.infer<typeof createPageBody>;
 export const updatePageBody = z
   .object({
     title: title.optional(),
-    content: z.string().optional(),
+    content: text().optional(),
   })
   .strict()
   .refine((b) => b.title !== undefined || b.content !== undefined, 'must set title, content or both');

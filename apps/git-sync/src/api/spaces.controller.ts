@@ -1,18 +1,22 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Put, UseFilters } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Put, UseFilters, UseGuards } from '@nestjs/common';
+import { AccountStore, type User } from '../accounts';
 import { GitSyncOrchestrator } from '../orchestrator/git-sync.orchestrator';
 import { PageStore } from '../pages/page-store';
 import type { Space } from '../pages/page-store.types';
 import { ApiExceptionFilter } from './api-exception.filter';
+import { Access, ApiAuthGuard, Principal } from './auth';
 import { spaceParams, type SpaceParams } from './common.schemas';
 import { createSpaceBody, setGitSyncBody, type CreateSpaceBody, type SetGitSyncBody } from './spaces.schemas';
 import { body, params } from './zod-validation.pipe';
 
 @Controller('api/spaces')
 @UseFilters(ApiExceptionFilter)
+@UseGuards(ApiAuthGuard)
 export class SpacesController {
   constructor(
     @Inject(PageStore) private readonly pages: PageStore,
     @Inject(GitSyncOrchestrator) private readonly orchestrator: GitSyncOrchestrator,
+    @Inject(AccountStore) private readonly accounts: AccountStore,
   ) {}
 
   /** Creates the space and, when it syncs, its repository, so that clones never wait for a lock. */
@@ -24,12 +28,18 @@ export class SpacesController {
     return space;
   }
 
+  /** Every space for an admin; a member sees the spaces they belong to. */
   @Get()
-  list(): Promise<Space[]> {
-    return this.pages.listSpaces();
+  @Access('user')
+  async list(@Principal() user: User): Promise<Space[]> {
+    const spaces = await this.pages.listSpaces();
+    if (user.admin) return spaces;
+    const mine = new Set(await this.accounts.listSpaceIds(user.id));
+    return spaces.filter((space) => mine.has(space.id));
   }
 
   @Get(':spaceId')
+  @Access({ space: 'read' })
   get(@Param(params(spaceParams)) { spaceId }: SpaceParams): Promise<Space> {
     return this.pages.requireSpace(spaceId);
   }

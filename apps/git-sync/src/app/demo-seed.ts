@@ -12,17 +12,25 @@ export interface DemoCredentials {
 const DEMO_USER = 'demo';
 const CREDENTIALS_FILE = 'demo-credentials.json';
 
+/** A first run: no space and no user yet. */
+export async function isFirstRun(pages: PageStore, accounts: AccountStore): Promise<boolean> {
+  return (await pages.listSpaces()).length === 0 && (await accounts.listUsers()).length === 0;
+}
+
 /**
- * On a first run (no space and no user yet), creates a demo space with a few
- * pages and its repository, a user with write access and an access token, and keeps the
+ * Creates a demo space with a few pages, an admin user with write access and
+ * an access token when `firstRun` (see `isFirstRun`), and keeps the
  * credentials in the data directory (mode 0600) so later runs can print the
  * clone command again; the token itself is stored only hashed in the database.
+ * `beforeSave` runs between the seed and the credentials file, which is what
+ * tells a waiting reader the demo is ready.
  */
 export async function ensureDemo(
   pages: PageStore,
   accounts: AccountStore,
   dataDir: string,
-  provision: (spaceId: string) => Promise<unknown>,
+  firstRun: boolean,
+  beforeSave: (spaceId: string) => Promise<unknown> = async () => undefined,
 ): Promise<DemoCredentials | undefined> {
   const file = join(dataDir, CREDENTIALS_FILE);
   const saved = await readFile(file, 'utf8').then(
@@ -30,7 +38,7 @@ export async function ensureDemo(
     () => undefined,
   );
   if (saved) return saved;
-  if ((await pages.listSpaces()).length > 0 || (await accounts.listUsers()).length > 0) return undefined;
+  if (!firstRun) return undefined;
 
   const space = await pages.createSpace({ name: 'Demo', gitSyncEnabled: true });
   const welcome = await pages.createPage(
@@ -43,11 +51,10 @@ export async function ensureDemo(
     { title: 'Getting started', parentPageId: welcome.id, content: 'Pages nest: children live in a folder named after their parent.\n' },
     'user',
   );
-  const user = await accounts.createUser(DEMO_USER);
+  const user = await accounts.createUser(DEMO_USER, { admin: true });
   await accounts.setMembership(space.id, user.id, 'write');
   const { token } = await accounts.issueToken(user.id, 'demo');
-  // Before the credentials exist, so the first clone finds a repository to read.
-  await provision(space.id);
+  await beforeSave(space.id);
   const credentials: DemoCredentials = { spaceId: space.id, username: user.username, token };
   await writeFile(file, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
   await chmod(file, 0o600);

@@ -3,7 +3,7 @@ import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '
 import { RedisService } from '@nestjs-labs/nestjs-ioredis';
 import type { Logger as PinoLogger } from 'pino';
 import { SpaceLockService } from 'space-lock/nestjs';
-import { AccountGitAccessPolicy, AccountStore, AuthFailureLimiter, migrateAccounts } from '../accounts';
+import { AccountGitAccessPolicy, AccountStore, AuthFailureLimiter, CredentialChecker, migrateAccounts } from '../accounts';
 import { GIT_SYNC_CONFIG, type GitSyncConfig } from '../config';
 import { createEngine, type Engine } from '../engine';
 import { PageStore } from '../pages/page-store';
@@ -12,7 +12,8 @@ import { ENGINE, ROOT_LOGGER } from './engine.tokens';
 import { GuardedCycleRunner } from './guarded-cycle-runner';
 import { PageStoreSpaceDirectory } from './page-store-space-directory';
 
-async function openEngine(config: GitSyncConfig, logger: PinoLogger): Promise<Engine> {
+/** The engine with the accounts tables migrated: what the server and the admin command both open. */
+export async function openEngine(config: GitSyncConfig, logger: PinoLogger): Promise<Engine> {
   const engine = await createEngine({
     dataDir: config.dataDir,
     databaseUrl: config.databaseUrl,
@@ -31,7 +32,7 @@ async function openEngine(config: GitSyncConfig, logger: PinoLogger): Promise<En
 /**
  * The engine and everything built on its database, as Nest providers: the
  * page store, accounts, the space directory and cycle runner the
- * orchestrator needs, and the access policy the git host needs. Global, because the API, the orchestrator and the git host all use it.
+ * orchestrator needs, and the credential checker and access policy the git host and the API need. Global, because the API, the orchestrator and the git host all use it.
  */
 @Module({})
 export class EngineModule implements OnApplicationShutdown {
@@ -58,15 +59,22 @@ export class EngineModule implements OnApplicationShutdown {
           inject: [GIT_SYNC_CONFIG, { token: RedisService, optional: true }],
           // With Redis, failures are counted across replicas; without it, per process.
           useFactory: (c: GitSyncConfig, redis?: RedisService) => {
-            const options = { maxFailures: c.authMaxFailures, windowSeconds: c.authWindowSeconds, keyPrefix: c.authFailureKeyPrefix };
+            const options = {
+              maxFailures: c.authMaxFailures,
+              maxAddressFailures: c.authMaxAddressFailures,
+              windowSeconds: c.authWindowSeconds,
+              keyPrefix: c.authFailureKeyPrefix,
+            };
             return c.redisUrl && redis ? AuthFailureLimiter.onRedis(redis.getOrThrow(), options) : AuthFailureLimiter.inMemory(options);
           },
         },
+        // One checker for git and the API, so both count toward the same throttle.
+        { provide: CredentialChecker, inject: [AccountStore, AuthFailureLimiter], useFactory: (a: AccountStore, l: AuthFailureLimiter) => new CredentialChecker(a, l) },
         {
           provide: AccountGitAccessPolicy,
-          inject: [AccountStore, PageStoreSpaceDirectory, AuthFailureLimiter],
-          useFactory: (a: AccountStore, d: PageStoreSpaceDirectory, l: AuthFailureLimiter) =>
-            new AccountGitAccessPolicy(a, (id) => d.isGitSyncEnabled(id), l),
+          inject: [AccountStore, PageStoreSpaceDirectory, CredentialChecker],
+          useFactory: (a: AccountStore, d: PageStoreSpaceDirectory, c: CredentialChecker) =>
+            new AccountGitAccessPolicy(a, (id) => d.isGitSyncEnabled(id), c),
         },
       ],
       exports: [
@@ -77,6 +85,7 @@ export class EngineModule implements OnApplicationShutdown {
         PageStoreSpaceDirectory,
         GuardedCycleRunner,
         AccountGitAccessPolicy,
+        CredentialChecker,
       ],
     };
   }

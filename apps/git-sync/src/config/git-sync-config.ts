@@ -1,5 +1,7 @@
+import { isIP } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
+import { USERNAME_PATTERN } from '../accounts/account-store';
 import { AUTH_FAILURE_DEFAULTS } from '../accounts/auth-failure-limiter';
 import { ConfigError, type ConfigIssue } from './config.error';
 
@@ -27,13 +29,29 @@ export interface GitSyncConfig {
   /** Interface to listen on; loopback unless the deployment opens it up. */
   readonly host: string;
   readonly logLevel: LogLevel;
-  /** On a first run (no space, no user yet), create a demo space, user and token. */
+  /**
+   * On a first run (no space, no user yet), create a demo space, admin user and token.
+   * Defaults to on only with the embedded defaults: no `DATABASE_URL` and a loopback `HOST`.
+   */
   readonly seedDemo: boolean;
-  /** Failed git authentications allowed per address and per username within the window, before 429. */
+  /** Failed authentications allowed per (address, username) within the window, before 429. */
   readonly authMaxFailures: number;
+  /** Failed authentications allowed per address, whatever the usernames, within the window. */
+  readonly authMaxAddressFailures: number;
   readonly authWindowSeconds: number;
   /** Redis key prefix of the failure counts (shared by replicas). */
   readonly authFailureKeyPrefix: string;
+  /** Lower-case host names the `Host` header must name; anything else is refused with 421 (DNS rebinding). */
+  readonly allowedHosts: readonly string[];
+  /** Origins that get CORS headers; empty sends none. */
+  readonly corsOrigins: readonly string[];
+  /**
+   * Which `X-Forwarded-For` hops to believe for the client address: false
+   * (none, the default), a hop count, or the proxies' addresses and CIDRs.
+   */
+  readonly trustProxy: false | number | readonly string[];
+  /** An admin (created or promoted at start) who owns a token with this SHA-256; see `AccountStore.ensureAdmin`. */
+  readonly bootstrapAdmin: { readonly username: string; readonly tokenHash: string } | undefined;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -51,11 +69,23 @@ export const CONFIG_DEFAULTS = {
   port: 3000,
   host: '127.0.0.1',
   logLevel: 'info',
-  seedDemo: true,
   authMaxFailures: AUTH_FAILURE_DEFAULTS.maxFailures,
+  authMaxAddressFailures: AUTH_FAILURE_DEFAULTS.maxAddressFailures,
   authWindowSeconds: AUTH_FAILURE_DEFAULTS.windowSeconds,
   authFailureKeyPrefix: AUTH_FAILURE_DEFAULTS.keyPrefix,
+  adminUsername: 'admin',
 } as const;
+
+/** The names a loopback listener is reached by; what `GIT_SYNC_ALLOWED_HOSTS` defaults to. */
+export const LOOPBACK_HOST_NAMES = ['localhost', '127.0.0.1', '::1'] as const;
+
+/** Whether `host` (a name or an address, IPv6 with or without brackets) is the loopback interface. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  if (bare === 'localhost' || bare.endsWith('.localhost')) return true;
+  if (isIP(bare) === 4) return bare.startsWith('127.');
+  return bare === '::1' || bare === '0:0:0:0:0:0:0:1';
+}
 
 const TRUE = new Set(['1', 'true', 'yes', 'on']);
 const FALSE = new Set(['0', 'false', 'no', 'off']);
@@ -93,6 +123,51 @@ const boolean = z
     return z.NEVER;
   });
 
+function list<T extends z.ZodTypeAny>(item: T) {
+  return z
+    .string()
+    .transform((value) => value.split(',').map((part) => part.trim()).filter((part) => part !== ''))
+    .pipe(z.array(item).min(1, 'expected a comma-separated list'));
+}
+
+const hostName = z
+  .string()
+  .regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.:-]+)$/, 'expected host names or IP addresses, without a port or scheme')
+  .transform((host) => host.replace(/^\[(.*)\]$/, '$1').toLowerCase());
+
+const origin = z.string().refine((value) => {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value.replace(/\/$/, '');
+  } catch {
+    return false;
+  }
+}, 'expected origins such as https://wiki.example.com (scheme, host and port only)');
+
+/** An IP address or a CIDR block, as proxy-addr (Fastify's trustProxy) accepts them. */
+const addressOrCidr = z.string().refine((value) => {
+  const [address, prefix, ...rest] = value.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d+$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}, 'expected off, a hop count, or a comma-separated list of IP addresses and CIDR blocks');
+
+const trustProxy = z.string().transform((value, ctx): false | number | string[] => {
+  const trimmed = value.trim();
+  if (FALSE.has(trimmed.toLowerCase())) return false;
+  if (/^\d+$/.test(trimmed)) {
+    const hops = Number(trimmed);
+    if (hops >= 1 && hops <= 32) return hops;
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'a hop count must be between 1 and 32' });
+    return z.NEVER;
+  }
+  const parsed = list(addressOrCidr).safeParse(trimmed);
+  if (parsed.success) return parsed.data;
+  ctx.addIssue({ code: z.ZodIssueCode.custom, message: parsed.error.issues[0]?.message ?? 'invalid' });
+  return z.NEVER;
+});
+
 const schema = z.object({
   REDIS_URL: url(['redis:', 'rediss:']).optional(),
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
@@ -113,8 +188,23 @@ const schema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS, { errorMap: () => ({ message: `expected one of ${LOG_LEVELS.join(', ')}` }) }).optional(),
   GIT_SYNC_DEMO: boolean.optional(),
   GIT_SYNC_AUTH_MAX_FAILURES: integer(1).optional(),
+  GIT_SYNC_AUTH_MAX_ADDRESS_FAILURES: integer(1).optional(),
   GIT_SYNC_AUTH_WINDOW_S: integer(1).optional(),
   GIT_SYNC_AUTH_FAILURE_KEY_PREFIX: z.string().trim().min(1, 'must not be empty').optional(),
+  GIT_SYNC_ALLOWED_HOSTS: list(hostName).optional(),
+  GIT_SYNC_CORS_ORIGINS: list(origin).optional(),
+  GIT_SYNC_TRUST_PROXY: trustProxy.optional(),
+  GIT_SYNC_ADMIN_USERNAME: z
+    .string()
+    .trim()
+    .regex(USERNAME_PATTERN, 'expected 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit')
+    .optional(),
+  GIT_SYNC_ADMIN_TOKEN_SHA256: z
+    .string()
+    .trim()
+    .regex(/^[0-9a-fA-F]{64}$/, 'expected the hex SHA-256 of a token (64 hex digits)')
+    .transform((hash) => hash.toLowerCase())
+    .optional(),
 });
 
 type Variable = keyof z.input<typeof schema>;
@@ -140,6 +230,17 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, cw
     throw new ConfigError(issues);
   }
   const v = parsed.data;
+  const host = v.HOST ?? CONFIG_DEFAULTS.host;
+  const loopback = isLoopbackHost(host);
+  const deferred: ConfigIssue[] = [];
+  if (!loopback && v.GIT_SYNC_ALLOWED_HOSTS === undefined) {
+    // Listening beyond loopback without it would answer any Host: the opening DNS rebinding needs.
+    deferred.push({ variable: 'GIT_SYNC_ALLOWED_HOSTS', reason: 'required when HOST is not a loopback address' });
+  }
+  if (v.GIT_SYNC_ADMIN_USERNAME !== undefined && v.GIT_SYNC_ADMIN_TOKEN_SHA256 === undefined) {
+    deferred.push({ variable: 'GIT_SYNC_ADMIN_TOKEN_SHA256', reason: 'required when GIT_SYNC_ADMIN_USERNAME is set' });
+  }
+  if (deferred.length > 0) throw new ConfigError(deferred);
   const dataDir = v.GIT_SYNC_DATA_DIR ?? CONFIG_DEFAULTS.dataDir;
   return {
     redisUrl: v.REDIS_URL,
@@ -153,11 +254,20 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, cw
     lockKeyPrefix: v.GIT_SYNC_LOCK_KEY_PREFIX ?? CONFIG_DEFAULTS.lockKeyPrefix,
     enabled: v.GIT_SYNC_ENABLED ?? CONFIG_DEFAULTS.enabled,
     port: v.PORT ?? CONFIG_DEFAULTS.port,
-    host: v.HOST ?? CONFIG_DEFAULTS.host,
+    host,
     logLevel: v.LOG_LEVEL ?? CONFIG_DEFAULTS.logLevel,
-    seedDemo: v.GIT_SYNC_DEMO ?? CONFIG_DEFAULTS.seedDemo,
+    // A demo admin with a known token has no place in a real deployment, unless asked for.
+    seedDemo: v.GIT_SYNC_DEMO ?? (v.DATABASE_URL === undefined && loopback),
     authMaxFailures: v.GIT_SYNC_AUTH_MAX_FAILURES ?? CONFIG_DEFAULTS.authMaxFailures,
+    authMaxAddressFailures: v.GIT_SYNC_AUTH_MAX_ADDRESS_FAILURES ?? CONFIG_DEFAULTS.authMaxAddressFailures,
     authWindowSeconds: v.GIT_SYNC_AUTH_WINDOW_S ?? CONFIG_DEFAULTS.authWindowSeconds,
     authFailureKeyPrefix: v.GIT_SYNC_AUTH_FAILURE_KEY_PREFIX ?? CONFIG_DEFAULTS.authFailureKeyPrefix,
+    allowedHosts: v.GIT_SYNC_ALLOWED_HOSTS ?? [...new Set([...LOOPBACK_HOST_NAMES, host.replace(/^\[(.*)\]$/, '$1').toLowerCase()])],
+    corsOrigins: v.GIT_SYNC_CORS_ORIGINS?.map((o) => o.replace(/\/$/, '')) ?? [],
+    trustProxy: v.GIT_SYNC_TRUST_PROXY ?? false,
+    bootstrapAdmin: v.GIT_SYNC_ADMIN_TOKEN_SHA256 === undefined ? undefined : {
+      username: v.GIT_SYNC_ADMIN_USERNAME ?? CONFIG_DEFAULTS.adminUsername,
+      tokenHash: v.GIT_SYNC_ADMIN_TOKEN_SHA256,
+    },
   };
 }

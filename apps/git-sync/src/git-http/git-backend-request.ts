@@ -17,7 +17,8 @@ export interface GitBackendRequest {
 }
 
 /** Why a backend run did not complete normally. */
-export type GitBackendFailure = 'timeout' | 'aborted' | 'client-closed' | 'spawn' | 'bad-cgi' | 'exit';
+/** `protocol`: the client sent something that is not git's protocol (a malformed pkt-line). */
+export type GitBackendFailure = 'timeout' | 'aborted' | 'client-closed' | 'spawn' | 'bad-cgi' | 'exit' | 'protocol';
 
 export interface GitBackendOutcome {
   /** The status the client got, or 0 when the connection was cut before any. */

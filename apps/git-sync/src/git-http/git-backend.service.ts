@@ -15,7 +15,11 @@ const FAILURE_RESPONSES: Record<Exclude<GitBackendFailure, 'client-closed'>, { s
   spawn: { status: 500, message: 'The git backend could not be started.' },
   'bad-cgi': { status: 502, message: 'The git backend sent an invalid response.' },
   exit: { status: 500, message: 'The git backend failed.' },
+  protocol: { status: 400, message: 'The request body is not a valid git protocol stream.' },
 };
+
+// What git's pkt-line reader says of a malformed request; the client's mistake, not the server's.
+const PROTOCOL_ERROR = /^fatal: protocol error: bad line length|^fatal: protocol error: bad band|^fatal: invalid (?:packet|pkt-line)/m;
 
 /**
  * Serves one smart-HTTP request by running `git http-backend` as a CGI
@@ -215,7 +219,7 @@ class BackendRun {
     if (this.#child !== undefined) this.children.delete(this.#child);
 
     let failure = this.#failure;
-    if (failure === undefined && exitCode !== 0) failure = 'exit';
+    if (failure === undefined && exitCode !== 0) failure = !this.#headSent && PROTOCOL_ERROR.test(this.#stderr) ? 'protocol' : 'exit';
     if (failure === undefined && this.#head === undefined) failure = 'bad-cgi';
 
     if (failure === undefined) {
@@ -258,7 +262,7 @@ class BackendRun {
   #logFailure(err: unknown, failure: GitBackendFailure | undefined = this.#failure, exitCode: number | null = null): void {
     const { route } = this.request;
     // A client hanging up is routine; everything else is the server's problem.
-    const level = failure === 'client-closed' ? 'warn' : 'error';
+    const level = failure === 'client-closed' || failure === 'protocol' ? 'warn' : 'error';
     this.logger[level]({
       msg: 'git http-backend failed',
       spaceId: route.spaceId,

@@ -51,7 +51,10 @@ describe('the server when PostgreSQL drops or refuses its connections', () => {
   };
 
   const listSpaces = async () => {
-    const res = await fetch(`${server.baseUrl}/api/spaces`, { signal: AbortSignal.timeout(30_000) });
+    const res = await fetch(`${server.baseUrl}/api/spaces`, {
+      headers: { authorization: `Bearer ${server.adminToken}` },
+      signal: AbortSignal.timeout(30_000),
+    });
     await res.arrayBuffer();
     return { status: res.status, retryAfter: res.headers.get('retry-after') };
   };

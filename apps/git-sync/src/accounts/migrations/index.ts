@@ -1,6 +1,7 @@
 import { type Kysely, type Migration, Migrator } from 'kysely';
 import { currentSchema } from '../../pages/database';
 import { accounts } from './0100-accounts.migration';
+import { adminsAndExpiry } from './0101-admins-and-expiry.migration';
 
 /**
  * The accounts feature's migrations. Numbered from 0100 so they sort after the
@@ -8,6 +9,7 @@ import { accounts } from './0100-accounts.migration';
  */
 export const accountMigrations: Record<string, Migration> = {
   '0100-accounts': accounts,
+  '0101-admins-and-expiry': adminsAndExpiry,
 };
 
 /**

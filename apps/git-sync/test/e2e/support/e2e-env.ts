@@ -57,6 +57,8 @@ export async function makeE2eEnv(name: string, store: StoreName, extra: Record<s
       GIT_SYNC_LOCK_KEY_PREFIX: lockPrefix,
       // Under the suite's own prefix too: one suite's deliberate failures must not throttle another's clients.
       GIT_SYNC_AUTH_FAILURE_KEY_PREFIX: `${lockPrefix}auth-failures`,
+      // On by default only with the embedded defaults; these suites use the demo on PostgreSQL too.
+      GIT_SYNC_DEMO: 'true',
       ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
       ...extra,
     },

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { generateAccessToken, hashAccessToken } from '../../../src/accounts/access-token';
 
 const MAIN = join(__dirname, '../../../dist/main.js');
 
@@ -13,10 +14,28 @@ export interface ServerProcess {
   readonly logs: Record<string, unknown>[];
   /** Plain (non-JSON) stdout lines, such as the first-run banner. */
   readonly stdout: string[];
-  /** Everything the process wrote to stderr, line by line (a crash's stack lands here). */
+  /** Every stderr line so far. */
   readonly stderr: string[];
-  api<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
+  /** An admin's token (the server's `GIT_SYNC_ADMIN_TOKEN_SHA256`), which `api` sends unless told otherwise. */
+  readonly adminToken: string;
+  /**
+   * Calls the API with `Authorization: Bearer <adminToken>`, or with
+   * `options.token` (`null`: none). Bodies are sent as JSON unless
+   * `options.headers` sets another content type and `body` is a string.
+   */
+  api<T = unknown>(method: string, path: string, body?: unknown, options?: ApiCallOptions): Promise<ApiCallResult<T>>;
   stop(): Promise<void>;
+}
+
+export interface ApiCallOptions {
+  token?: string | null;
+  headers?: Record<string, string>;
+}
+
+export interface ApiCallResult<T> {
+  status: number;
+  headers: Headers;
+  body: T;
 }
 
 /** Only what the server needs: no coding-tool or CI variables leak into it. */
@@ -31,8 +50,10 @@ function baseEnv(): NodeJS.ProcessEnv {
  */
 export async function startServer(env: Record<string, string>, startTimeoutMs = 60_000): Promise<ServerProcess> {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first (npm test does)`);
+  // Each server bootstraps an admin with a token of its own; on a shared database they are all valid.
+  const adminToken = generateAccessToken();
   const proc = spawn(process.execPath, [MAIN], {
-    env: { ...baseEnv(), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    env: { ...baseEnv(), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', GIT_SYNC_ADMIN_TOKEN_SHA256: hashAccessToken(adminToken), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Record<string, unknown>[] = [];
@@ -78,16 +99,31 @@ export async function startServer(env: Record<string, string>, startTimeoutMs = 
     logs,
     stdout,
     stderr,
-    async api<T>(method: string, path: string, body?: unknown) {
+    adminToken,
+    async api<T>(method: string, path: string, body?: unknown, options: ApiCallOptions = {}) {
+      const token = options.token === undefined ? adminToken : options.token;
+      const raw = typeof body === 'string' && options.headers?.['content-type'] !== undefined;
       const res = await fetch(baseUrl + path, {
         method,
         // A stuck request must fail its test, never hang the suite.
         signal: AbortSignal.timeout(30_000),
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
+        headers: {
+          ...(body === undefined || raw ? {} : { 'content-type': 'application/json' }),
+          ...(token === null ? {} : { authorization: `Bearer ${token}` }),
+          ...options.headers,
+        },
+        body: body === undefined ? undefined : raw ? (body as string) : JSON.stringify(body),
       });
       const text = await res.text();
-      return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+      let parsed: unknown = undefined;
+      if (text) {
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          parsed = text;
+        }
+      }
+      return { status: res.status, headers: res.headers, body: parsed as T };
     },
     async stop() {
       if (proc.exitCode !== null || proc.signalCode !== null) return;

@@ -6,6 +6,7 @@ import {
   AccountGitAccessPolicy,
   AccountStore,
   AuthFailureLimiter,
+  CredentialChecker,
   UsernameTakenError,
   accountMigrations,
   hashAccessToken,
@@ -62,7 +63,8 @@ describe.each(BACKENDS)('accounts and git access on %s', (backendName) => {
 
   beforeEach(() => {
     const directory = new PageStoreSpaceDirectory(pages);
-    policy = new AccountGitAccessPolicy(accounts, (id) => directory.isGitSyncEnabled(id), AuthFailureLimiter.inMemory({ maxFailures: 3, windowSeconds: 60 }));
+    const limiter = AuthFailureLimiter.inMemory({ maxFailures: 3, maxAddressFailures: 3, windowSeconds: 60 });
+    policy = new AccountGitAccessPolicy(accounts, (id) => directory.isGitSyncEnabled(id), new CredentialChecker(accounts, limiter));
   });
 
   const ask = (over: Partial<Parameters<AccountGitAccessPolicy['authorize']>[0]> = {}) =>
@@ -127,12 +129,43 @@ describe.each(BACKENDS)('accounts and git access on %s', (backendName) => {
     expect(await ask({ authorization: basic('writer', writer.token), remoteAddress: '10.0.0.10' })).toMatchObject({ ok: true });
   });
 
-  it('429 after repeated failures for one user, from any address', async () => {
+  it('failures against one user from other addresses never refuse that user\'s correct token', async () => {
     for (let i = 0; i < 3; i++) {
-      await ask({ authorization: basic('reader', 'gst_guess'), remoteAddress: `10.1.0.${i}` });
+      expect(await ask({ authorization: basic('reader', 'gst_guess'), remoteAddress: '10.1.0.1' })).toMatchObject({ status: 401 });
     }
-    expect(await ask({ authorization: basic('reader', reader.token), remoteAddress: '10.2.0.1' })).toMatchObject({ status: 429 });
-    expect(await ask({ authorization: basic('writer', writer.token), remoteAddress: '10.2.0.1' })).toMatchObject({ ok: true });
+    expect(await ask({ authorization: basic('reader', reader.token), remoteAddress: '10.1.0.1' })).toMatchObject({ status: 429 });
+    expect(await ask({ authorization: basic('reader', reader.token), remoteAddress: '10.2.0.1' })).toMatchObject({ ok: true });
+  });
+
+  it('counts (address, username) apart from the address: one user\'s typos behind a shared address spare the others', async () => {
+    const limiter = AuthFailureLimiter.inMemory({ maxFailures: 2, maxAddressFailures: 5, windowSeconds: 60 });
+    const directory = new PageStoreSpaceDirectory(pages);
+    const shared = new AccountGitAccessPolicy(accounts, (id) => directory.isGitSyncEnabled(id), new CredentialChecker(accounts, limiter));
+    const from = (authorization: string) => shared.authorize({ spaceId, service: 'upload', authorization, remoteAddress: '10.4.0.1' });
+    for (let i = 0; i < 2; i++) expect(await from(basic('reader', 'gst_typo'))).toMatchObject({ status: 401 });
+    expect(await from(basic('reader', reader.token))).toMatchObject({ status: 429 });
+    expect(await from(basic('writer', writer.token))).toMatchObject({ ok: true });
+    // The address as a whole is still limited: five failures, whatever the usernames.
+    for (let i = 0; i < 3; i++) expect(await from(basic(`someone${i}`, 'gst_x'))).toMatchObject({ status: 401 });
+    expect(await from(basic('writer', writer.token))).toMatchObject({ status: 429 });
+  });
+
+  it('usernames match without regard to case, and cannot exist twice in different cases', async () => {
+    expect(await ask({ authorization: basic('WRITER', writer.token), remoteAddress: '10.5.0.1' })).toMatchObject({ ok: true });
+    await expect(accounts.createUser('Writer')).rejects.toBeInstanceOf(UsernameTakenError);
+    expect((await accounts.findUserByName('READER'))?.id).toBe(reader.id);
+  });
+
+  it('an expired token is refused like a revoked one; an admin reaches every enabled space', async () => {
+    const admin = await accounts.createUser(`admin-${backendName}`, { admin: true });
+    const live = await accounts.issueToken(admin.id, 'live', new Date(Date.now() + 3_600_000));
+    const expired = await accounts.issueToken(admin.id, 'old');
+    await handle.db.withTables<AccountsTables>().updateTable('access_tokens').set({ expires_at: sql`now() - interval '1 second'` }).where('id', '=', expired.id).execute();
+    const as = (token: string, service: 'upload' | 'receive' = 'receive') =>
+      ask({ authorization: basic(admin.username, token), remoteAddress: '10.6.0.1', service });
+    expect(await as(live.token)).toEqual({ ok: true, user: admin.username });
+    expect(await as(expired.token)).toMatchObject({ status: 401 });
+    expect((await accounts.listTokens(admin.id)).map((t) => t.name).sort()).toEqual(['live', 'old']);
   });
 
   it('the normal git handshake (no credentials first) never counts as a failure', async () => {

@@ -7,7 +7,9 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { Test } from '@nestjs/testing';
 import { Pool } from 'pg';
 import pino from 'pino';
+import { generateAccessToken, hashAccessToken } from '../../../src/accounts';
 import { AppModule } from '../../../src/app.module';
+import { fastifyOptions } from '../../../src/app/http-hardening';
 import { loadConfig } from '../../../src/config';
 import { DATABASE_URL, type BackendName } from '../support/test-engine';
 
@@ -17,11 +19,26 @@ export interface ApiResponse<T = any> {
   body: T;
 }
 
+export interface RequestOptions {
+  /** The Bearer token to send: the admin's by default, `null` for none. */
+  token?: string | null;
+  headers?: Record<string, string>;
+  /** The client address the server sees. */
+  remoteAddress?: string;
+}
+
 export interface ApiApp {
   app: NestFastifyApplication;
   tmp: string;
   dataDir: string;
-  request<T = any>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, payload?: unknown): Promise<ApiResponse<T>>;
+  /** The bootstrap admin's token (`GIT_SYNC_ADMIN_TOKEN_SHA256`), which `request` sends unless told otherwise. */
+  adminToken: string;
+  request<T = any>(
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+    url: string,
+    payload?: unknown,
+    options?: RequestOptions,
+  ): Promise<ApiResponse<T>>;
   close(): Promise<void>;
 }
 
@@ -56,6 +73,7 @@ export async function openApiApp(backend: BackendName, env: Record<string, strin
   const tmp = await mkdtemp(join(tmpdir(), 'git-sync-api-'));
   const dataDir = join(tmp, 'data');
   const database = backend === 'postgres' ? await privateSchema() : undefined;
+  const adminToken = generateAccessToken();
   let app: NestFastifyApplication | undefined;
   try {
     const config = loadConfig({
@@ -63,13 +81,14 @@ export async function openApiApp(backend: BackendName, env: Record<string, strin
       GIT_SYNC_POLL_INTERVAL_MS: '0',
       GIT_SYNC_DEMO: 'false',
       GIT_SYNC_DEBOUNCE_MS: '60000',
+      GIT_SYNC_ADMIN_TOKEN_SHA256: hashAccessToken(adminToken),
       ...(database ? { DATABASE_URL: database.url } : {}),
       ...env,
     });
     const moduleRef = await Test.createTestingModule({
       imports: [AppModule.forRoot({ config, logger: pino({ level: 'silent' }) })],
     }).compile();
-    app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
+    app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(fastifyOptions(config)), { logger: false });
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
   } catch (err) {
@@ -83,8 +102,16 @@ export async function openApiApp(backend: BackendName, env: Record<string, strin
     app: started,
     tmp,
     dataDir,
-    async request(method, url, payload) {
-      const res = await started.inject({ method, url, ...(payload === undefined ? {} : { payload: payload as object }) });
+    adminToken,
+    async request(method, url, payload, options = {}) {
+      const token = options.token === undefined ? adminToken : options.token;
+      const res = await started.inject({
+        method,
+        url,
+        headers: { ...(token === null ? {} : { authorization: `Bearer ${token}` }), ...options.headers },
+        ...(options.remoteAddress ? { remoteAddress: options.remoteAddress } : {}),
+        ...(payload === undefined ? {} : { payload: payload as object }),
+      });
       // 204s have no body; every other API answer is JSON.
       return { status: res.statusCode, headers: res.headers, body: (res.body === '' ? undefined : res.json()) as never };
     },

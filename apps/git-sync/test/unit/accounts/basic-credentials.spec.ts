@@ -1,4 +1,4 @@
-import { generateAccessToken, hashAccessToken, parseBasicAuthorization } from '../../../src/accounts';
+import { generateAccessToken, hashAccessToken, parseBasicAuthorization, parseBearerAuthorization } from '../../../src/accounts';
 
 const basic = (s: string) => `Basic ${Buffer.from(s, 'utf8').toString('base64')}`;
 
@@ -31,5 +31,18 @@ describe('access tokens', () => {
     expect(hashAccessToken('gst_x')).toBe(hashAccessToken('gst_x'));
     expect(hashAccessToken('gst_x')).toMatch(/^[0-9a-f]{64}$/);
     expect(hashAccessToken('gst_x')).not.toBe(hashAccessToken('gst_y'));
+  });
+});
+
+describe('parseBearerAuthorization', () => {
+  it('takes the token of a Bearer header, in any case of the scheme', () => {
+    expect(parseBearerAuthorization('Bearer gst_abc-DEF_123')).toBe('gst_abc-DEF_123');
+    expect(parseBearerAuthorization('bearer  gst_x')).toBe('gst_x');
+  });
+
+  it('is undefined when absent, of another scheme, or malformed', () => {
+    for (const header of [undefined, '', 'Bearer', 'Bearer ', 'Basic ZGVtbzp4', 'Bearer a b', 'Bearer gst_x\u0000']) {
+      expect(parseBearerAuthorization(header)).toBeUndefined();
+    }
   });
 });

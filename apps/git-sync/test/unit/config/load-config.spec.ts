@@ -30,8 +30,13 @@ describe('loadConfig', () => {
       logLevel: 'info',
       seedDemo: true,
       authMaxFailures: 10,
+      authMaxAddressFailures: 100,
       authWindowSeconds: 60,
       authFailureKeyPrefix: 'git-sync:auth-failures',
+      allowedHosts: ['localhost', '127.0.0.1', '::1'],
+      corsOrigins: [],
+      trustProxy: false,
+      bootstrapAdmin: undefined,
     });
   });
 
@@ -55,6 +60,12 @@ describe('loadConfig', () => {
         GIT_SYNC_AUTH_MAX_FAILURES: '3',
         GIT_SYNC_AUTH_WINDOW_S: '30',
         GIT_SYNC_AUTH_FAILURE_KEY_PREFIX: 'wiki:auth',
+        GIT_SYNC_AUTH_MAX_ADDRESS_FAILURES: '40',
+        GIT_SYNC_ALLOWED_HOSTS: 'Wiki.Example.com, [::1]',
+        GIT_SYNC_CORS_ORIGINS: 'https://wiki.example.com/,http://localhost:5173',
+        GIT_SYNC_TRUST_PROXY: '10.0.0.0/8, 192.168.1.1',
+        GIT_SYNC_ADMIN_USERNAME: 'root',
+        GIT_SYNC_ADMIN_TOKEN_SHA256: 'AB'.repeat(32),
       },
       '/ignored',
     );
@@ -74,9 +85,32 @@ describe('loadConfig', () => {
       logLevel: 'debug',
       seedDemo: false,
       authMaxFailures: 3,
+      authMaxAddressFailures: 40,
       authWindowSeconds: 30,
       authFailureKeyPrefix: 'wiki:auth',
+      allowedHosts: ['wiki.example.com', '::1'],
+      corsOrigins: ['https://wiki.example.com', 'http://localhost:5173'],
+      trustProxy: ['10.0.0.0/8', '192.168.1.1'],
+      bootstrapAdmin: { username: 'root', tokenHash: 'ab'.repeat(32) },
     });
+  });
+
+  it('turns the demo off outside the embedded defaults, unless asked for', () => {
+    expect(loadConfig({}).seedDemo).toBe(true);
+    expect(loadConfig({ DATABASE_URL: 'postgres://db/wiki' }).seedDemo).toBe(false);
+    expect(loadConfig({ HOST: '0.0.0.0', GIT_SYNC_ALLOWED_HOSTS: 'wiki.example.com' }).seedDemo).toBe(false);
+    expect(loadConfig({ DATABASE_URL: 'postgres://db/wiki', GIT_SYNC_DEMO: 'true' }).seedDemo).toBe(true);
+  });
+
+  it('requires GIT_SYNC_ALLOWED_HOSTS when HOST is not loopback, and adds a loopback HOST to the default', () => {
+    expect(errorOf(() => loadConfig({ HOST: '0.0.0.0' })).variable).toBe('GIT_SYNC_ALLOWED_HOSTS');
+    expect(loadConfig({ HOST: '127.0.0.2' }).allowedHosts).toEqual(['localhost', '127.0.0.1', '::1', '127.0.0.2']);
+  });
+
+  it('reads GIT_SYNC_TRUST_PROXY as off, a hop count, or addresses', () => {
+    expect(loadConfig({ GIT_SYNC_TRUST_PROXY: 'off' }).trustProxy).toBe(false);
+    expect(loadConfig({ GIT_SYNC_TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ GIT_SYNC_TRUST_PROXY: '::1' }).trustProxy).toEqual(['::1']);
   });
 
   it('treats blank values as unset', () => {
@@ -98,6 +132,14 @@ describe('loadConfig', () => {
     ['GIT_SYNC_DEMO', 'perhaps'],
     ['GIT_SYNC_AUTH_MAX_FAILURES', '0'],
     ['GIT_SYNC_AUTH_WINDOW_S', 'a minute'],
+    ['GIT_SYNC_AUTH_MAX_ADDRESS_FAILURES', '0'],
+    ['GIT_SYNC_ALLOWED_HOSTS', 'https://wiki.example.com'],
+    ['GIT_SYNC_CORS_ORIGINS', 'wiki.example.com'],
+    ['GIT_SYNC_CORS_ORIGINS', 'https://wiki.example.com/path'],
+    ['GIT_SYNC_TRUST_PROXY', 'yes please'],
+    ['GIT_SYNC_TRUST_PROXY', '10.0.0.0/33'],
+    ['GIT_SYNC_TRUST_PROXY', '99'],
+    ['GIT_SYNC_ADMIN_TOKEN_SHA256', 'gst_not-a-hash'],
   ])('rejects %s=%s with a ConfigError naming it', (variable, value) => {
     const err = errorOf(() => loadConfig({ [variable]: value }));
     expect(err.name).toBe('ConfigError');
