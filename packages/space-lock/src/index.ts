@@ -17,7 +17,7 @@ export {
   type WithSpaceLockOptions,
   type AcquireRetryOptions,
 } from './options';
-export { LockLostError, SpaceLockClosedError, type LockLostReason } from './errors';
+export { LockLostError, SpaceLockClosedError, UnexpectedReplyError, type LockLostReason } from './errors';
 export type { LockStore } from './store/lock-store';
 export type { RedisLockClient } from './store/redis-lock-client';
 export { MemoryLockStore } from './store/memory-lock-store';

@@ -70,6 +70,11 @@ export class Lease {
     this.#controller?.abort(this.#lost);
   }
 
+  /** How long this process may still assume it owns the key; 0 once the lease has run out. */
+  msUntilDeadline(): number {
+    return Math.max(0, this.#validUntil - Date.now());
+  }
+
   /** @internal The lazily made signal behind `ctx.signal`. */
   signal(): AbortSignal {
     if (this.#controller === undefined) {

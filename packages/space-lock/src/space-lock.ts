@@ -223,10 +223,30 @@ export class SpaceLock {
     return outcome;
   }
 
-  /** Never rejects: a failed release must not mask fn's result, and the TTL will free the key anyway. */
-  #release(lease: Lease): Promise<unknown> {
-    return this.#store.release(lease.key, this.instanceId).then(undefined, (err: unknown) => {
-      this.#logger.warn(`space-lock: release failed for space ${lease.spaceId}: ${messageOf(err)}`);
+  /**
+   * Never rejects: a failed release must not mask fn's result, and the TTL
+   * will free the key anyway. Waits no longer than the lease: past it the key
+   * may be someone else's, so a reply would tell nothing, and a frozen link
+   * would otherwise hold `withSpaceLock` for the client's own timeout.
+   */
+  #release(lease: Lease): Promise<void> {
+    return new Promise((resolve) => {
+      let settled = false;
+      const settle = (warning: string | undefined) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(abandon);
+        if (warning !== undefined) this.#logger.warn(warning);
+        resolve();
+      };
+      const abandon = setTimeout(
+        () => settle(`space-lock: release of space ${lease.spaceId} still unanswered at the lease deadline; abandoned, the TTL frees the key`),
+        lease.msUntilDeadline(),
+      );
+      this.#store.release(lease.key, this.instanceId).then(
+        () => settle(undefined),
+        (err: unknown) => settle(`space-lock: release failed for space ${lease.spaceId}: ${messageOf(err)}`),
+      );
     });
   }
 

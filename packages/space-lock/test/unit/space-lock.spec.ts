@@ -30,6 +30,18 @@ afterEach(() => {
   jest.useRealTimers();
 });
 
+/** Holds space-1 on `lock` until `end()`; the signal is read on entry. */
+function hold() {
+  const gate = deferred();
+  let signal: AbortSignal | undefined;
+  const run = lock.withSpaceLock('space-1', async (ctx) => {
+    signal = ctx.signal;
+    await gate.promise;
+    return 'done';
+  });
+  return { run, signal: () => signal, end: () => gate.resolve() };
+}
+
 describe('wire contract', () => {
   it('acquires with exactly SET <prefix><spaceId> <instanceId> PX <ttl> NX', async () => {
     await lock.withSpaceLock('space-1', () => undefined);
@@ -203,12 +215,14 @@ describe('critical section', () => {
     const run = lock.withSpaceLock('space-1', () => 'done');
     await jest.advanceTimersByTimeAsync(0);
     expect(redis.callsOf('release')).toHaveLength(1);
-    // The release is on the wire: the heartbeat is already gone, and the slot is still reserved.
-    expect(jest.getTimerCount()).toBe(0);
+    // The release is on the wire: the heartbeat is already gone (the one timer
+    // left bounds the release), and the slot is still reserved.
+    expect(jest.getTimerCount()).toBe(1);
     expect(lock.isRunning('space-1')).toBe(true);
     await expect(lock.withSpaceLock('space-1', () => 'again')).resolves.toBe(SKIP_IN_PROGRESS);
-    await jest.advanceTimersByTimeAsync(INTERVAL * 3);
+    await jest.advanceTimersByTimeAsync(INTERVAL * 2);
     expect(redis.callsOf('refresh')).toHaveLength(0);
+    expect(lock.isRunning('space-1')).toBe(true);
     releasing.resolve(1);
     await expect(run).resolves.toBe('done');
     expect(lock.isRunning('space-1')).toBe(false);
@@ -236,18 +250,12 @@ describe('failures', () => {
 
   it('refresh rejects: a warning is logged and fn completes', async () => {
     redis.override('refresh', () => Promise.reject(new Error('timeout')));
-    const gate = deferred();
-    let signal: AbortSignal | undefined;
-    const run = lock.withSpaceLock('space-1', async (ctx) => {
-      signal = ctx.signal;
-      await gate.promise;
-      return 'completed';
-    });
+    const h = hold();
     await jest.advanceTimersByTimeAsync(INTERVAL);
     expect(logger.at('warn')).toEqual([expect.stringMatching(/space-1.*timeout/)]);
-    expect(signal?.aborted).toBe(false);
-    gate.resolve();
-    await expect(run).resolves.toBe('completed');
+    expect(h.signal()?.aborted).toBe(false);
+    h.end();
+    await expect(h.run).resolves.toBe('done');
   });
 
   it('refresh replies 0: the signal aborts with LockLostError and fn keeps running', async () => {
@@ -536,5 +544,86 @@ describe('ctx.signal made on first read', () => {
     expect(signal?.reason).toBeInstanceOf(LockLostError);
     gate.resolve();
     await run;
+  });
+});
+
+describe('replies in any format ioredis gives', () => {
+  it('takes the numeric strings of a stringNumbers client as the integers they are', async () => {
+    redis.override('refresh', () => Promise.resolve('1'));
+    redis.override('release', () => Promise.resolve('1'));
+    const h = hold();
+    await jest.advanceTimersByTimeAsync(TTL * 3);
+    expect(redis.callsOf('refresh').length).toBeGreaterThanOrEqual(8);
+    expect(h.signal()?.aborted).toBe(false);
+    expect(logger.at('warn')).toEqual([]);
+    h.end();
+    await expect(h.run).resolves.toBe('done');
+    expect(logger.at('warn')).toEqual([]);
+  });
+
+  it("reads '0' from a refresh as loss of the lock", async () => {
+    redis.override('refresh', () => Promise.resolve('0'));
+    const h = hold();
+    await jest.advanceTimersByTimeAsync(INTERVAL);
+    expect(h.signal()?.reason).toMatchObject({ name: 'LockLostError', reason: 'not-owner' });
+    h.end();
+    await h.run;
+  });
+
+  it.each([
+    ['a word', 'yes'],
+    ['null', null],
+    ['an integer other than 0 or 1', 2],
+    ['an array', [1]],
+    ['a fraction', 1.5],
+  ])('logs %s from a refresh with the script and the space, and counts it as a failed refresh, not a loss', async (_label, reply) => {
+    redis.override('refresh', () => Promise.resolve(reply));
+    const h = hold();
+    await jest.advanceTimersByTimeAsync(INTERVAL);
+    expect(h.signal()?.aborted).toBe(false);
+    expect(logger.at('warn')).toEqual([expect.stringMatching(/space-1.*refresh-1\.lua/)]);
+    // A refresh that did not confirm the lease does not extend it.
+    await jest.advanceTimersByTimeAsync(TTL);
+    expect(h.signal()?.reason).toMatchObject({ name: 'LockLostError', reason: 'expired' });
+    h.end();
+    await h.run;
+  });
+
+  it('logs an unreadable release reply with the script and the space, and still returns fn’s result', async () => {
+    redis.override('release', () => Promise.resolve('gone'));
+    await expect(lock.withSpaceLock('space-1', () => 'result')).resolves.toBe('result');
+    expect(logger.at('warn')).toEqual([expect.stringMatching(/space-1.*release-1\.lua.*'gone'/)]);
+  });
+});
+
+describe('release bounded by the lease', () => {
+  it('abandons a release still unanswered at the lease deadline with a warning, so withSpaceLock returns', async () => {
+    redis.override('release', () => new Promise(() => undefined));
+    let returned = false;
+    const run = lock.withSpaceLock('space-1', () => 'done').then((out) => {
+      returned = true;
+      return out;
+    });
+    await jest.advanceTimersByTimeAsync(0);
+    expect(redis.callsOf('release')).toHaveLength(1);
+    await jest.advanceTimersByTimeAsync(INTERVAL * 2);
+    expect(returned).toBe(false);
+    expect(lock.isRunning('space-1')).toBe(true);
+    await jest.advanceTimersByTimeAsync(INTERVAL);
+    expect(returned).toBe(true);
+    await expect(run).resolves.toBe('done');
+    expect(logger.at('warn')).toEqual([expect.stringMatching(/release of space space-1 still unanswered at the lease deadline/)]);
+    expect(lock.isRunning('space-1')).toBe(false);
+  });
+
+  it('a late failure of an abandoned release is not reported a second time', async () => {
+    const late = deferred<unknown>();
+    redis.override('release', () => late.promise);
+    const run = lock.withSpaceLock('space-1', () => 'done');
+    await jest.advanceTimersByTimeAsync(TTL);
+    await expect(run).resolves.toBe('done');
+    late.reject(new Error('connection reset'));
+    await jest.advanceTimersByTimeAsync(0);
+    expect(logger.at('warn')).toHaveLength(1);
   });
 });
