@@ -12,6 +12,7 @@ export const {
   MAX_SPACE_ID_LENGTH,
   LockLostError,
   SpaceLockClosedError,
+  UnexpectedReplyError,
   MemoryLockStore,
   RedisLockStore,
   acquireLock,

@@ -14,7 +14,7 @@ import {
 import type { LockStore } from './store/lock-store';
 import { MemoryLockStore } from './store/memory-lock-store';
 import { RedisLockStore } from './store/redis-lock-store';
-import { backoffDelayMs } from './timing';
+import { backoffDelayMs, monotonicNow } from './timing';
 
 /** Returned instead of fn's result when this instance is already running fn for the space. */
 export const SKIP_IN_PROGRESS: { readonly skipped: 'in-progress' } = Object.freeze({ skipped: 'in-progress' });
@@ -188,7 +188,7 @@ export class SpaceLock {
     this.#slots.set(spaceId, slot);
 
     const key = this.keyPrefix + spaceId;
-    const sentAt = Date.now();
+    const sentAt = monotonicNow();
     return this.#store.acquire(key, this.instanceId, this.ttlMs).then(
       (acquired) => {
         if (!acquired) {
@@ -211,10 +211,10 @@ export class SpaceLock {
     retry: ResolvedRetry,
     signal: AbortSignal | undefined,
   ): Promise<Lease | SpaceLockSkip> {
-    const deadline = Date.now() + retry.totalMs;
+    const deadline = monotonicNow() + retry.totalMs;
     let outcome: Lease | SpaceLockSkip = first;
     for (let attempt = 0; isSpaceLockSkip(outcome); attempt++) {
-      const remaining = deadline - Date.now();
+      const remaining = deadline - monotonicNow();
       if (remaining <= 0) break;
       await sleep(Math.min(remaining, backoffDelayMs(attempt, retry.baseMs, retry.maxMs)), signal);
       this.#assertOpen(spaceId);

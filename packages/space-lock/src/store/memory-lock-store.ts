@@ -1,3 +1,4 @@
+import { monotonicNow } from '../timing';
 import type { LockStore } from './lock-store';
 
 interface Entry {
@@ -15,7 +16,7 @@ export class MemoryLockStore implements LockStore {
   /** Live and expired-but-not-yet-swept entries; `#live` filters the latter. */
   readonly #entries = new Map<string, Entry>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(private readonly now: () => number = monotonicNow) {}
 
   async acquire(key: string, value: string, ttlMs: number): Promise<boolean> {
     if (this.#live(key)) return false;

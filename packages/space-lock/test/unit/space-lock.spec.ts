@@ -7,10 +7,13 @@ import {
   isSpaceLockSkip,
   type SpaceLockContext,
 } from '../../src';
+import { driftMs } from '../../src/timing';
 import { FakeRedis, RecordingLogger, deferred } from '../helpers/fake-redis';
 
 const TTL = 3_000;
 const INTERVAL = TTL / 3;
+/** When a lease acquired at 0 and never refreshed runs out: 2 943 ms, off the heartbeat grid. */
+const DEADLINE = TTL - driftMs(TTL);
 const KEY = 'git-sync:lock:space-1';
 
 let redis: FakeRedis;
@@ -103,13 +106,30 @@ describe('wire contract', () => {
     await run;
   });
 
-  it('refreshes every max(1, floor(ttl/3)) ms even for tiny TTLs', async () => {
-    const tiny = new SpaceLock({ redis, ttlMs: 3, logger, keyPrefix: 'tiny:' });
+  it('refreshes every floor(ttl/3) ms for short TTLs too', async () => {
+    const short = new SpaceLock({ redis, ttlMs: 90, logger, keyPrefix: 'short:' });
     const gate = deferred();
-    const run = tiny.withSpaceLock('s', () => gate.promise);
+    const run = short.withSpaceLock('s', () => gate.promise);
+    await jest.advanceTimersByTimeAsync(29);
+    expect(redis.callsOf('refresh')).toHaveLength(0);
     await jest.advanceTimersByTimeAsync(1);
     expect(redis.callsOf('refresh')).toHaveLength(1);
+    await jest.advanceTimersByTimeAsync(30);
+    expect(redis.callsOf('refresh')).toHaveLength(2);
     gate.resolve();
+    await run;
+  });
+
+  it('tells a hold whose TTL is shorter than the drift margin at once that it cannot count on the key', async () => {
+    const tiny = new SpaceLock({ redis, ttlMs: 3, logger, keyPrefix: 'tiny:' });
+    const h = { signal: undefined as AbortSignal | undefined, gate: deferred() };
+    const run = tiny.withSpaceLock('s', async (ctx) => {
+      h.signal = ctx.signal;
+      await h.gate.promise;
+    });
+    await jest.advanceTimersByTimeAsync(0);
+    expect(h.signal?.reason).toMatchObject({ name: 'LockLostError', reason: 'expired' });
+    h.gate.resolve();
     await run;
   });
 });
@@ -281,21 +301,15 @@ describe('failures', () => {
     expect(redis.get(KEY)).toBe('usurper');
   });
 
-  it('refreshes failing until the lease runs out abort the signal as expired', async () => {
+  it('refreshes failing until the lease runs out abort the signal as expired, at the deadline and not on the heartbeat grid', async () => {
     redis.override('refresh', () => Promise.reject(new Error('ECONNREFUSED')));
-    const gate = deferred();
-    let signal: AbortSignal | undefined;
-    const run = lock.withSpaceLock('space-1', async (ctx) => {
-      signal = ctx.signal;
-      await gate.promise;
-    });
-    await jest.advanceTimersByTimeAsync(INTERVAL * 2);
-    expect(signal?.aborted).toBe(false);
-    await jest.advanceTimersByTimeAsync(INTERVAL);
-    expect(signal?.aborted).toBe(true);
-    expect(signal?.reason).toMatchObject({ reason: 'expired', spaceId: 'space-1' });
-    gate.resolve();
-    await run;
+    const h = hold();
+    await jest.advanceTimersByTimeAsync(DEADLINE - 1);
+    expect(h.signal()?.aborted).toBe(false);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(h.signal()?.reason).toMatchObject({ name: 'LockLostError', reason: 'expired', spaceId: 'space-1' });
+    h.end();
+    await h.run;
   });
 
   it('a successful refresh extends the lease', async () => {
@@ -491,21 +505,62 @@ describe('in-memory default', () => {
   });
 });
 
-describe('lease expiry', () => {
-  it('a refresh that hangs past the lease aborts the signal as expired', async () => {
+describe('lease deadline', () => {
+  it('a refresh that hangs past the lease aborts the signal as expired at the deadline', async () => {
     redis.override('refresh', () => new Promise(() => undefined));
-    const gate = deferred();
-    let signal: AbortSignal | undefined;
-    const run = lock.withSpaceLock('space-1', async (ctx) => {
-      signal = ctx.signal;
-      await gate.promise;
-    });
-    await jest.advanceTimersByTimeAsync(INTERVAL * 2);
-    expect(signal?.aborted).toBe(false);
+    const h = hold();
+    await jest.advanceTimersByTimeAsync(DEADLINE - 1);
+    expect(h.signal()?.aborted).toBe(false);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(h.signal()?.reason).toMatchObject({ name: 'LockLostError', reason: 'expired' });
+    h.end();
+    await h.run;
+  });
+
+  it('a confirmed refresh moves the deadline to its send time + ttl - drift, however late its reply came', async () => {
+    const reply = deferred<unknown>();
+    redis.override('refresh', () => reply.promise);
+    const h = hold();
+    // The refresh sent at INTERVAL is answered 500 ms later; every later one hangs.
+    await jest.advanceTimersByTimeAsync(INTERVAL + 500);
+    reply.resolve(1);
+    redis.override('refresh', () => new Promise(() => undefined));
+    await jest.advanceTimersByTimeAsync(DEADLINE - 500 - 1);
+    expect(h.signal()?.aborted).toBe(false);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(h.signal()?.reason).toMatchObject({ reason: 'expired' });
+    h.end();
+    await h.run;
+  });
+
+  it('a refresh confirmed after the deadline has passed does not bring the hold back', async () => {
+    const reply = deferred<unknown>();
+    redis.override('refresh', () => reply.promise);
+    const h = hold();
+    await jest.advanceTimersByTimeAsync(DEADLINE);
+    expect(h.signal()?.reason).toMatchObject({ reason: 'expired' });
+    reply.resolve(1);
+    await jest.advanceTimersByTimeAsync(TTL);
+    expect(h.signal()?.reason).toMatchObject({ reason: 'expired' });
+    expect(redis.callsOf('refresh')).toHaveLength(1);
+    h.end();
+    await h.run;
+  });
+
+  it('a wall-clock jump neither ends the lease early nor stretches it', async () => {
+    redis.override('refresh', () => new Promise(() => undefined));
+    const h = hold();
     await jest.advanceTimersByTimeAsync(INTERVAL);
-    expect(signal?.reason).toMatchObject({ name: 'LockLostError', reason: 'expired' });
-    gate.resolve();
-    await run;
+    jest.setSystemTime(Date.now() + 3_600_000);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(h.signal()?.aborted).toBe(false);
+    jest.setSystemTime(Date.now() - 7_200_000);
+    await jest.advanceTimersByTimeAsync(DEADLINE - INTERVAL - 2);
+    expect(h.signal()?.aborted).toBe(false);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(h.signal()?.reason).toMatchObject({ reason: 'expired' });
+    h.end();
+    await h.run;
   });
 });
 
