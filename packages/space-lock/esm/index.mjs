@@ -16,6 +16,8 @@ export const {
   MemoryLockStore,
   RedisLockStore,
   acquireLock,
+  acquireFencedLock,
+  fenceKey,
   releaseLock,
   refreshLock,
   refreshIntervalMs,

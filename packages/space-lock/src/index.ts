@@ -22,5 +22,5 @@ export type { LockStore } from './store/lock-store';
 export type { RedisLockClient } from './store/redis-lock-client';
 export { MemoryLockStore } from './store/memory-lock-store';
 export { RedisLockStore } from './store/redis-lock-store';
-export { acquireLock, releaseLock, refreshLock } from './store/redis-commands';
+export { acquireLock, acquireFencedLock, fenceKey, releaseLock, refreshLock } from './store/redis-commands';
 export { refreshIntervalMs } from './timing';

@@ -8,6 +8,13 @@ export interface SpaceLockContext {
   readonly spaceId: string;
   /** Aborts with a `LockLostError` as its reason when this holder no longer owns the lock. */
   readonly signal: AbortSignal;
+  /**
+   * With `fencing: true`, this hold's token: a safe integer, higher than that
+   * of every earlier hold of the space by any fencing holder. Pass it with
+   * every write to the resource, which must refuse a token lower than the
+   * highest it has seen. `undefined` when fencing is off.
+   */
+  readonly fencingToken: number | undefined;
 }
 
 /**
@@ -47,6 +54,7 @@ export class Lease {
     private readonly ttlMs: number,
     private readonly logger: SpaceLockLogger,
     acquireSentAt: number,
+    readonly fencingToken: number | undefined,
   ) {
     this.context = new LeaseContext(this);
     this.#validUntil = leaseDeadline(acquireSentAt, ttlMs);
@@ -137,10 +145,12 @@ export class Lease {
  */
 class LeaseContext implements SpaceLockContext {
   readonly spaceId: string;
+  readonly fencingToken: number | undefined;
   readonly #lease: Lease;
 
   constructor(lease: Lease) {
     this.spaceId = lease.spaceId;
+    this.fencingToken = lease.fencingToken;
     this.#lease = lease;
   }
 

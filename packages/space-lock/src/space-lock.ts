@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SpaceLockClosedError } from './errors/space-lock-closed.error';
+import { UnexpectedReplyError } from './errors/unexpected-reply.error';
 import { Lease, messageOf, type SpaceLockContext } from './lease';
 import {
   assertFunction,
@@ -81,6 +82,8 @@ export class SpaceLock {
   readonly instanceId: string = randomUUID();
   readonly keyPrefix: string;
   readonly ttlMs: number;
+  /** Whether holds carry a fencing token (`ctx.fencingToken`). */
+  readonly fencing: boolean;
   readonly #store: LockStore;
   readonly #logger: SpaceLockLogger;
   /** The in-process mutex: a space is in here from its synchronous reservation until its lock is released. */
@@ -91,6 +94,7 @@ export class SpaceLock {
     const resolved = resolveOptions(options);
     this.keyPrefix = resolved.keyPrefix;
     this.ttlMs = resolved.ttlMs;
+    this.fencing = resolved.fencing;
     this.#logger = resolved.logger;
     this.#store =
       resolved.store ??
@@ -189,20 +193,29 @@ export class SpaceLock {
 
     const key = this.keyPrefix + spaceId;
     const sentAt = monotonicNow();
-    return this.#store.acquire(key, this.instanceId, this.ttlMs).then(
-      (acquired) => {
-        if (!acquired) {
+    const free = (err: unknown) => {
+      this.#free(spaceId, slot);
+      if (err instanceof UnexpectedReplyError) this.#logger.warn(`space-lock: acquire of space ${spaceId} failed: ${err.message}`);
+      throw err;
+    };
+    if (this.fencing) {
+      return this.#store.acquireFenced!(key, this.instanceId, this.ttlMs).then((token) => {
+        if (token === null) {
           this.#free(spaceId, slot);
           return SKIP_LOCK_HELD;
         }
-        slot.lease = new Lease(this.#store, spaceId, key, this.instanceId, this.ttlMs, this.#logger, sentAt);
+        slot.lease = new Lease(this.#store, spaceId, key, this.instanceId, this.ttlMs, this.#logger, sentAt, token);
         return slot.lease;
-      },
-      (err: unknown) => {
+      }, free);
+    }
+    return this.#store.acquire(key, this.instanceId, this.ttlMs).then((acquired) => {
+      if (!acquired) {
         this.#free(spaceId, slot);
-        throw err;
-      },
-    );
+        return SKIP_LOCK_HELD;
+      }
+      slot.lease = new Lease(this.#store, spaceId, key, this.instanceId, this.ttlMs, this.#logger, sentAt, undefined);
+      return slot.lease;
+    }, free);
   }
 
   async #retryAcquire(
