@@ -5,6 +5,8 @@
 //   (a) sequential latency (p50/p99) of acquire + empty critical section + release;
 //   (b) throughput of 64 concurrent callers on distinct keys, with and without
 //       ioredis auto-pipelining.
+// The lock runs twice, without and with fencing tokens, and the cost of
+// fencing is printed as a ratio between the two.
 // Contenders are interleaved in short rounds so that drift (CPU frequency,
 // other load, Redis state) hits them all alike. Nothing is asserted: the
 // figures are printed, with each one's ratio to raw ioredis.
@@ -108,6 +110,16 @@ const CONTENDERS = [
       return async (key) => {
         const out = await lock.withSpaceLock(key, empty);
         if (isSpaceLockSkip(out)) throw new Error(`space-lock: ${key} ${out.skipped}`);
+      };
+    },
+  },
+  {
+    name: 'space-lock withSpaceLock, fencing',
+    make(client, keyPrefix) {
+      const lock = new SpaceLock({ redis: client, keyPrefix, ttlMs: TTL_MS, fencing: true, logger: countingLogger });
+      return async (key) => {
+        const out = await lock.withSpaceLock(key, empty);
+        if (isSpaceLockSkip(out)) throw new Error(`space-lock fencing: ${key} ${out.skipped}`);
       };
     },
   },
@@ -303,11 +315,18 @@ async function main() {
     const parNo = await parallel(redis.url, false);
     console.log(`parallel: ${CONCURRENCY} callers on distinct keys, with auto-pipelining ...`);
     const parAp = await parallel(redis.url, true);
-    const leftovers = await deletePrefix(admin, PREFIX);
+    // Fence counters live under `{<key>}:fence`, outside the prefix.
+    const leftovers = (await deletePrefix(admin, PREFIX)) + (await deletePrefix(admin, `{${PREFIX}`));
 
     console.log('');
     console.log(table(seq, parNo, parAp));
     console.log('');
+    const plain = 'space-lock withSpaceLock';
+    const fenced = 'space-lock withSpaceLock, fencing';
+    console.log(
+      `fencing, as a ratio to the lock without it: seq p50 ×${(seq.get(fenced).p50 / seq.get(plain).p50).toFixed(3)}, ` +
+        `64∥ ×${(parNo.get(fenced) / parNo.get(plain)).toFixed(3)}, 64∥ auto-pipelined ×${(parAp.get(fenced) / parAp.get(plain)).toFixed(3)}`,
+    );
     const samples = [...seq.values()].map((s) => s.n);
     console.log(
       `${Math.min(...samples)}-${Math.max(...samples)} sequential samples per library; ×raw: latency lower is better, throughput higher is better.`,

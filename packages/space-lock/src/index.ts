@@ -17,10 +17,10 @@ export {
   type WithSpaceLockOptions,
   type AcquireRetryOptions,
 } from './options';
-export { LockLostError, SpaceLockClosedError, type LockLostReason } from './errors';
+export { LockLostError, SpaceLockClosedError, UnexpectedReplyError, type LockLostReason } from './errors';
 export type { LockStore } from './store/lock-store';
 export type { RedisLockClient } from './store/redis-lock-client';
 export { MemoryLockStore } from './store/memory-lock-store';
 export { RedisLockStore } from './store/redis-lock-store';
-export { acquireLock, releaseLock, refreshLock } from './store/redis-commands';
+export { acquireLock, acquireFencedLock, fenceKey, releaseLock, refreshLock } from './store/redis-commands';
 export { refreshIntervalMs } from './timing';

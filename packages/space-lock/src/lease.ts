@@ -1,13 +1,20 @@
 import { LockLostError, type LockLostReason } from './errors/lock-lost.error';
 import type { SpaceLockLogger } from './options';
 import type { LockStore } from './store/lock-store';
-import { leaseDeadline, refreshIntervalMs } from './timing';
+import { leaseDeadline, monotonicNow, refreshIntervalMs } from './timing';
 
 /** What a critical section receives. */
 export interface SpaceLockContext {
   readonly spaceId: string;
   /** Aborts with a `LockLostError` as its reason when this holder no longer owns the lock. */
   readonly signal: AbortSignal;
+  /**
+   * With `fencing: true`, this hold's token: a safe integer, higher than that
+   * of every earlier hold of the space by any fencing holder. Pass it with
+   * every write to the resource, which must refuse a token lower than the
+   * highest it has seen. `undefined` when fencing is off.
+   */
+  readonly fencingToken: number | undefined;
 }
 
 /**
@@ -25,14 +32,19 @@ export class Lease {
   /** Why the lock was lost, once it was; a signal made later starts out aborted with it. */
   #lost: LockLostError | undefined;
   #timer: NodeJS.Timeout | undefined;
+  /**
+   * Fires at `#validUntil` unless a refresh has moved it later by then (it
+   * then re-arms). Armed by the first heartbeat tick, or at once when the
+   * lease is shorter than a tick: a hold that ends within its first interval,
+   * the common case, never pays for it.
+   */
+  #deadlineTimer: NodeJS.Timeout | undefined;
   /** True while a refresh is on the wire; a tick that finds it set is skipped, so refreshes never overlap. */
   #refreshing = false;
   /** Set once the hold ends (released or lost); late refresh replies are then ignored. */
   #stopped = false;
-  /** Until when this process may assume it still owns the key; see `leaseDeadline`. */
+  /** Until when (`monotonicNow`) this process may assume it still owns the key; see `leaseDeadline`. */
   #validUntil: number;
-  /** Whether the last refresh that settled was rejected (Redis unreachable, timed out). */
-  #lastRefreshFailed = false;
 
   constructor(
     private readonly store: LockStore,
@@ -42,23 +54,30 @@ export class Lease {
     private readonly ttlMs: number,
     private readonly logger: SpaceLockLogger,
     acquireSentAt: number,
+    readonly fencingToken: number | undefined,
   ) {
     this.context = new LeaseContext(this);
     this.#validUntil = leaseDeadline(acquireSentAt, ttlMs);
   }
 
   startHeartbeat(): void {
-    this.#timer = setInterval(() => this.#tick(), refreshIntervalMs(this.ttlMs));
+    const interval = refreshIntervalMs(this.ttlMs);
+    this.#timer = setInterval(() => this.#tick(), interval);
     // A heartbeat must never be what keeps a process alive.
     this.#timer.unref();
+    if (this.msUntilDeadline() <= interval) this.#armDeadline();
   }
 
-  /** Ends the heartbeat. Idempotent. */
+  /** Ends the heartbeat and the deadline. Idempotent. */
   stop(): void {
     this.#stopped = true;
     if (this.#timer !== undefined) {
       clearInterval(this.#timer);
       this.#timer = undefined;
+    }
+    if (this.#deadlineTimer !== undefined) {
+      clearTimeout(this.#deadlineTimer);
+      this.#deadlineTimer = undefined;
     }
   }
 
@@ -70,6 +89,11 @@ export class Lease {
     this.#controller?.abort(this.#lost);
   }
 
+  /** How long this process may still assume it owns the key; 0 once the lease has run out. */
+  msUntilDeadline(): number {
+    return Math.max(0, this.#validUntil - monotonicNow());
+  }
+
   /** @internal The lazily made signal behind `ctx.signal`. */
   signal(): AbortSignal {
     if (this.#controller === undefined) {
@@ -79,30 +103,35 @@ export class Lease {
     return this.#controller.signal;
   }
 
+  #armDeadline(): void {
+    this.#deadlineTimer = setTimeout(() => this.#onDeadline(), this.msUntilDeadline());
+    this.#deadlineTimer.unref();
+  }
+
+  #onDeadline(): void {
+    this.#deadlineTimer = undefined;
+    if (this.#stopped) return;
+    // Refreshes that keep failing or hang (Redis down, partitioned, paused,
+    // a frozen link) do not move the deadline: once it passes, another
+    // replica may hold the key, whatever the heartbeat is still waiting for.
+    if (this.msUntilDeadline() === 0) this.lose('expired');
+    else this.#armDeadline();
+  }
+
   #tick(): void {
-    const now = Date.now();
-    // Refreshes that keep failing or hang (Redis down, partitioned, paused)
-    // do not extend the lease: once it has run out another replica may hold
-    // the key. A lease whose refreshes are succeeding is never declared
-    // expired here, which matters for TTLs so short that the drift margin
-    // alone would outlast them.
-    if (now >= this.#validUntil && (this.#refreshing || this.#lastRefreshFailed)) {
-      this.lose('expired');
-      return;
-    }
+    if (this.#deadlineTimer === undefined) this.#armDeadline();
     if (this.#refreshing) return;
     this.#refreshing = true;
+    const sentAt = monotonicNow();
     this.store.refresh(this.key, this.instanceId, this.ttlMs).then(
       (stillOwned) => {
         this.#refreshing = false;
-        this.#lastRefreshFailed = false;
         if (this.#stopped) return;
-        if (stillOwned) this.#validUntil = leaseDeadline(now, this.ttlMs);
+        if (stillOwned) this.#validUntil = leaseDeadline(sentAt, this.ttlMs);
         else this.lose('not-owner');
       },
       (err: unknown) => {
         this.#refreshing = false;
-        this.#lastRefreshFailed = true;
         if (this.#stopped) return;
         this.logger.warn(`space-lock: heartbeat failed for space ${this.spaceId}: ${messageOf(err)}`);
       },
@@ -116,10 +145,12 @@ export class Lease {
  */
 class LeaseContext implements SpaceLockContext {
   readonly spaceId: string;
+  readonly fencingToken: number | undefined;
   readonly #lease: Lease;
 
   constructor(lease: Lease) {
     this.spaceId = lease.spaceId;
+    this.fencingToken = lease.fencingToken;
     this.#lease = lease;
   }
 

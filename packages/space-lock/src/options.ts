@@ -34,6 +34,17 @@ export interface SpaceLockOptions {
    */
   ttlMs?: number;
   /**
+   * Give each hold a fencing token (`ctx.fencingToken`): a number that
+   * increases strictly per key, across every fencing holder in every process.
+   * A resource that refuses a token lower than the highest it has seen stays
+   * safe even from a holder that was paused past its lease. Acquire stays one
+   * round trip (a script instead of SET), and the lock still excludes, and is
+   * excluded by, replicas that use plain SET. The key prefix must then hold
+   * no `{` or `}`.
+   * @default false
+   */
+  fencing?: boolean;
+  /**
    * Receives warnings for failed releases and heartbeats.
    * @default console
    */
@@ -115,6 +126,7 @@ export interface ResolvedOptions {
   store: LockStore | undefined;
   keyPrefix: string;
   ttlMs: number;
+  fencing: boolean;
   logger: SpaceLockLogger;
 }
 
@@ -122,7 +134,7 @@ export function resolveOptions(options: SpaceLockOptions | undefined): ResolvedO
   if (options !== undefined && (typeof options !== 'object' || options === null)) {
     throw invalid('options', 'an object', options);
   }
-  const { redis, store, keyPrefix = DEFAULT_KEY_PREFIX, ttlMs = DEFAULT_TTL_MS, logger = console } = options ?? {};
+  const { redis, store, keyPrefix = DEFAULT_KEY_PREFIX, ttlMs = DEFAULT_TTL_MS, fencing = false, logger = console } = options ?? {};
   if (redis !== undefined && !isRedisLockClient(redis)) {
     throw invalid('redis', 'an ioredis client (with set, eval and evalsha)', redis);
   }
@@ -135,11 +147,19 @@ export function resolveOptions(options: SpaceLockOptions | undefined): ResolvedO
   }
   if (typeof keyPrefix !== 'string') throw invalid('keyPrefix', 'a string', keyPrefix);
   assertInteger('ttlMs', ttlMs, 3);
+  if (typeof fencing !== 'boolean') throw invalid('fencing', 'a boolean', fencing);
+  if (fencing) {
+    // The fence counter's hash tag is the whole lock key; a brace in it would cut the tag short and split the slot.
+    if (/[{}]/.test(keyPrefix)) throw invalid('keyPrefix', 'a string without `{` or `}` when `fencing` is on', keyPrefix);
+    if (store !== undefined && typeof (store as unknown as Record<string, unknown>).acquireFenced !== 'function') {
+      throw invalid('store', 'a LockStore with acquireFenced when `fencing` is on', store);
+    }
+  }
   const l = logger as unknown as Record<string, unknown>;
   if (typeof logger !== 'object' || logger === null || !['log', 'warn', 'error'].every((m) => typeof l[m] === 'function')) {
     throw invalid('logger', 'an object with log, warn and error methods', logger);
   }
-  return { redis, store, keyPrefix, ttlMs, logger };
+  return { redis, store, keyPrefix, ttlMs, fencing, logger };
 }
 
 export interface ResolvedRetry {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SpaceLockClosedError } from './errors/space-lock-closed.error';
+import { UnexpectedReplyError } from './errors/unexpected-reply.error';
 import { Lease, messageOf, type SpaceLockContext } from './lease';
 import {
   assertFunction,
@@ -14,7 +15,7 @@ import {
 import type { LockStore } from './store/lock-store';
 import { MemoryLockStore } from './store/memory-lock-store';
 import { RedisLockStore } from './store/redis-lock-store';
-import { backoffDelayMs } from './timing';
+import { backoffDelayMs, monotonicNow } from './timing';
 
 /** Returned instead of fn's result when this instance is already running fn for the space. */
 export const SKIP_IN_PROGRESS: { readonly skipped: 'in-progress' } = Object.freeze({ skipped: 'in-progress' });
@@ -81,6 +82,8 @@ export class SpaceLock {
   readonly instanceId: string = randomUUID();
   readonly keyPrefix: string;
   readonly ttlMs: number;
+  /** Whether holds carry a fencing token (`ctx.fencingToken`). */
+  readonly fencing: boolean;
   readonly #store: LockStore;
   readonly #logger: SpaceLockLogger;
   /** The in-process mutex: a space is in here from its synchronous reservation until its lock is released. */
@@ -91,6 +94,7 @@ export class SpaceLock {
     const resolved = resolveOptions(options);
     this.keyPrefix = resolved.keyPrefix;
     this.ttlMs = resolved.ttlMs;
+    this.fencing = resolved.fencing;
     this.#logger = resolved.logger;
     this.#store =
       resolved.store ??
@@ -188,21 +192,30 @@ export class SpaceLock {
     this.#slots.set(spaceId, slot);
 
     const key = this.keyPrefix + spaceId;
-    const sentAt = Date.now();
-    return this.#store.acquire(key, this.instanceId, this.ttlMs).then(
-      (acquired) => {
-        if (!acquired) {
+    const sentAt = monotonicNow();
+    const free = (err: unknown) => {
+      this.#free(spaceId, slot);
+      if (err instanceof UnexpectedReplyError) this.#logger.warn(`space-lock: acquire of space ${spaceId} failed: ${err.message}`);
+      throw err;
+    };
+    if (this.fencing) {
+      return this.#store.acquireFenced!(key, this.instanceId, this.ttlMs).then((token) => {
+        if (token === null) {
           this.#free(spaceId, slot);
           return SKIP_LOCK_HELD;
         }
-        slot.lease = new Lease(this.#store, spaceId, key, this.instanceId, this.ttlMs, this.#logger, sentAt);
+        slot.lease = new Lease(this.#store, spaceId, key, this.instanceId, this.ttlMs, this.#logger, sentAt, token);
         return slot.lease;
-      },
-      (err: unknown) => {
+      }, free);
+    }
+    return this.#store.acquire(key, this.instanceId, this.ttlMs).then((acquired) => {
+      if (!acquired) {
         this.#free(spaceId, slot);
-        throw err;
-      },
-    );
+        return SKIP_LOCK_HELD;
+      }
+      slot.lease = new Lease(this.#store, spaceId, key, this.instanceId, this.ttlMs, this.#logger, sentAt, undefined);
+      return slot.lease;
+    }, free);
   }
 
   async #retryAcquire(
@@ -211,10 +224,10 @@ export class SpaceLock {
     retry: ResolvedRetry,
     signal: AbortSignal | undefined,
   ): Promise<Lease | SpaceLockSkip> {
-    const deadline = Date.now() + retry.totalMs;
+    const deadline = monotonicNow() + retry.totalMs;
     let outcome: Lease | SpaceLockSkip = first;
     for (let attempt = 0; isSpaceLockSkip(outcome); attempt++) {
-      const remaining = deadline - Date.now();
+      const remaining = deadline - monotonicNow();
       if (remaining <= 0) break;
       await sleep(Math.min(remaining, backoffDelayMs(attempt, retry.baseMs, retry.maxMs)), signal);
       this.#assertOpen(spaceId);
@@ -223,10 +236,30 @@ export class SpaceLock {
     return outcome;
   }
 
-  /** Never rejects: a failed release must not mask fn's result, and the TTL will free the key anyway. */
-  #release(lease: Lease): Promise<unknown> {
-    return this.#store.release(lease.key, this.instanceId).then(undefined, (err: unknown) => {
-      this.#logger.warn(`space-lock: release failed for space ${lease.spaceId}: ${messageOf(err)}`);
+  /**
+   * Never rejects: a failed release must not mask fn's result, and the TTL
+   * will free the key anyway. Waits no longer than the lease: past it the key
+   * may be someone else's, so a reply would tell nothing, and a frozen link
+   * would otherwise hold `withSpaceLock` for the client's own timeout.
+   */
+  #release(lease: Lease): Promise<void> {
+    return new Promise((resolve) => {
+      let settled = false;
+      const settle = (warning: string | undefined) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(abandon);
+        if (warning !== undefined) this.#logger.warn(warning);
+        resolve();
+      };
+      const abandon = setTimeout(
+        () => settle(`space-lock: release of space ${lease.spaceId} still unanswered at the lease deadline; abandoned, the TTL frees the key`),
+        lease.msUntilDeadline(),
+      );
+      this.#store.release(lease.key, this.instanceId).then(
+        () => settle(undefined),
+        (err: unknown) => settle(`space-lock: release failed for space ${lease.spaceId}: ${messageOf(err)}`),
+      );
     });
   }
 

@@ -14,19 +14,47 @@ export function refreshIntervalMs(ttlMs: number): number {
 }
 
 /**
- * Safety margin subtracted from a lease's validity: 1% of the TTL for clock
- * drift between this process and Redis, plus 2 ms for the precision of
- * Redis's own expiry.
+ * The clock of every deadline the lock keeps: monotonic, so setting the wall
+ * clock (NTP step, a VM resumed, an operator) neither ends a lease early nor,
+ * worse, stretches it past the key's expiry. Read through `performance` on
+ * each call, so test fake timers can drive it.
  */
-export function driftMs(ttlMs: number): number {
-  return Math.floor(ttlMs * 0.01) + 2;
+export function monotonicNow(): number {
+  return performance.now();
 }
 
 /**
- * Until when this process may assume it still holds the key. Measured from
- * the moment the SET or PEXPIRE was *sent*, not answered: Redis may have
- * applied it at any point in between, so the send time is the conservative
- * bound.
+ * Time Node may take to run a timer after it is due, on a busy machine: a
+ * busy event loop (GC, a long synchronous stretch in fn or elsewhere, other
+ * processes on few cores). The abort is only as early as its timer is
+ * punctual, so the margin has to cover this, not just clock error. Measured on
+ * a loaded 2-core machine, timers ran up to ~10 ms late; 25 ms leaves room.
+ * A stall longer than that (SIGSTOP, a swap storm) defeats any lease: that is
+ * what fencing tokens are for.
+ */
+export const TIMER_LATENESS_MS = 25;
+
+/**
+ * Safety margin subtracted from a lease's validity, so the abort lands
+ * before Redis expires the key:
+ * - 1% of the TTL for the two clocks running at different rates (this host's
+ *   monotonic clock, and the clock Redis computes expiry with);
+ * - 2 ms for Redis's own expiry precision (it stores and compares
+ *   milliseconds, and checks a key against the time its command started);
+ * - `TIMER_LATENESS_MS` for the abort timer running late.
+ *
+ * Safety over lease length: a TTL shorter than this margin cannot be held
+ * safely at all, and such a hold is told so at once (`expired`).
+ */
+export function driftMs(ttlMs: number): number {
+  return Math.floor(ttlMs * 0.01) + 2 + TIMER_LATENESS_MS;
+}
+
+/**
+ * Until when (on `monotonicNow`) this process may assume it still holds the
+ * key. Measured from the moment the SET or PEXPIRE was *sent*, not answered:
+ * Redis may have applied it at any point in between, so the send time is the
+ * conservative bound.
  */
 export function leaseDeadline(sentAt: number, ttlMs: number): number {
   return sentAt + ttlMs - driftMs(ttlMs);

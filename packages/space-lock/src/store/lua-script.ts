@@ -30,14 +30,14 @@ function isNoScript(err: unknown): boolean {
 export function evalScript<T>(
   client: RedisLockClient,
   script: LuaScript,
-  key: string,
+  keys: string[],
   args: string[],
   mapReply: (reply: unknown) => T,
 ): Promise<T> {
   // One `.then` for both outcomes: this is on every release and refresh, and
   // a separate `.catch` + `.then` would allocate a promise more per call.
-  return client.evalsha(script.sha, 1, key, ...args).then(mapReply, (err: unknown) => {
+  return client.evalsha(script.sha, keys.length, ...keys, ...args).then(mapReply, (err: unknown) => {
     if (!isNoScript(err)) throw err;
-    return client.eval(script.source, 1, key, ...args).then(mapReply);
+    return client.eval(script.source, keys.length, ...keys, ...args).then(mapReply);
   });
 }

@@ -1,3 +1,4 @@
+import { monotonicNow } from '../timing';
 import type { LockStore } from './lock-store';
 
 interface Entry {
@@ -14,13 +15,22 @@ interface Entry {
 export class MemoryLockStore implements LockStore {
   /** Live and expired-but-not-yet-swept entries; `#live` filters the latter. */
   readonly #entries = new Map<string, Entry>();
+  /** The last fencing token issued per key; kept for the store's life, as Redis keeps the counter. */
+  readonly #fences = new Map<string, number>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(private readonly now: () => number = monotonicNow) {}
 
   async acquire(key: string, value: string, ttlMs: number): Promise<boolean> {
     if (this.#live(key)) return false;
     this.#entries.set(key, { value, expiresAt: this.now() + ttlMs });
     return true;
+  }
+
+  async acquireFenced(key: string, value: string, ttlMs: number): Promise<number | null> {
+    if (!(await this.acquire(key, value, ttlMs))) return null;
+    const token = (this.#fences.get(key) ?? 0) + 1;
+    this.#fences.set(key, token);
+    return token;
   }
 
   async release(key: string, value: string): Promise<boolean> {

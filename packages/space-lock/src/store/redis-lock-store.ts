@@ -1,5 +1,5 @@
 import type { LockStore } from './lock-store';
-import { acquireLock, refreshLock, releaseLock } from './redis-commands';
+import { acquireFencedLock, acquireLock, refreshLock, releaseLock } from './redis-commands';
 import type { RedisLockClient } from './redis-lock-client';
 
 /** The wire-compatible store: every replica that shares the Redis shares the locks. */
@@ -8,6 +8,10 @@ export class RedisLockStore implements LockStore {
 
   acquire(key: string, value: string, ttlMs: number): Promise<boolean> {
     return acquireLock(this.client, key, value, ttlMs);
+  }
+
+  acquireFenced(key: string, value: string, ttlMs: number): Promise<number | null> {
+    return acquireFencedLock(this.client, key, value, ttlMs);
   }
 
   release(key: string, value: string): Promise<boolean> {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { RedisLockClient } from '../../src';
 
 export type Command = 'set' | 'evalsha' | 'eval';
-export type ScriptName = 'release' | 'refresh';
+export type ScriptName = 'release' | 'refresh' | 'acquire-fenced';
 
 export interface RecordedCall {
   command: Command;
@@ -18,6 +18,7 @@ export interface RecordedCall {
 const SCRIPT_SOURCES: Record<ScriptName, string> = {
   release: readFileSync(join(__dirname, '../../src/scripts/release-1.lua'), 'utf8'),
   refresh: readFileSync(join(__dirname, '../../src/scripts/refresh-1.lua'), 'utf8'),
+  'acquire-fenced': readFileSync(join(__dirname, '../../src/scripts/acquire-fenced-2.lua'), 'utf8'),
 };
 const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
 const SCRIPT_BY_SHA = new Map(Object.entries(SCRIPT_SOURCES).map(([name, src]) => [sha1(src), name as ScriptName]));
@@ -116,6 +117,15 @@ export class FakeRedis implements RedisLockClient {
   async #run(script: ScriptName, numKeys: number, keysAndArgs: string[]): Promise<unknown> {
     const overridden = this.#overrides.get(script)?.(keysAndArgs);
     if (overridden !== undefined) return overridden;
+    if (script === 'acquire-fenced') {
+      if (numKeys !== 2) throw new Error(`ERR acquire-fenced takes 2 keys, got ${numKeys}`);
+      const [key, fence, owner, ttl] = keysAndArgs;
+      if (this.get(key) !== undefined) return 0;
+      this.#values.set(key, { value: owner, expiresAt: this.now() + Number(ttl) });
+      const token = Number(this.get(fence) ?? 0) + 1;
+      this.#values.set(fence, { value: String(token), expiresAt: Infinity });
+      return token;
+    }
     if (numKeys !== 1) throw new Error(`ERR lock scripts take 1 key, got ${numKeys}`);
     const [key, owner, ttl] = keysAndArgs;
     if (this.get(key) !== owner) return 0;

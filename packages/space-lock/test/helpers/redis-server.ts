@@ -160,7 +160,7 @@ export function pingTcp(host: string, port: number, timeoutMs = 500): Promise<bo
   });
 }
 
-function freeLoopbackPort(): Promise<number> {
+export function freeLoopbackPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
@@ -178,12 +178,22 @@ function hasRedisServerBinary(): boolean {
   return binaryChecked;
 }
 
-async function spawnServer(port: number): Promise<ChildProcess> {
+/** How to start one server beyond the defaults: a config file (a sentinel needs one it can rewrite), more arguments. */
+export interface RedisServerOptions {
+  configFile?: string;
+  args?: string[];
+}
+
+async function spawnServer(port: number, options: RedisServerOptions): Promise<ChildProcess> {
   if (!hasRedisServerBinary()) throw new Error(INSTALL_HINT);
   const child = spawn(
     'redis-server',
-    // `local` lets only loopback clients use DEBUG (needed for DEBUG SLEEP on Redis 7+).
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--enable-debug-command', 'local'],
+    [
+      ...(options.configFile === undefined ? [] : [options.configFile]),
+      // `local` lets only loopback clients use DEBUG (needed for DEBUG SLEEP on Redis 7+).
+      ...['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--enable-debug-command', 'local'],
+      ...(options.args ?? []),
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   servers.add(child);
@@ -226,9 +236,9 @@ async function stopProcess(child: ChildProcess): Promise<void> {
 }
 
 /** A `redis-server` of the caller's own on a free loopback port; stopped in afterAll at the latest. */
-export async function startRedisServer(): Promise<DisposableRedis> {
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<DisposableRedis> {
   const port = await freeLoopbackPort();
-  let child: ChildProcess | undefined = await spawnServer(port);
+  let child: ChildProcess | undefined = await spawnServer(port, options);
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
@@ -240,7 +250,7 @@ export async function startRedisServer(): Promise<DisposableRedis> {
     },
     async restart() {
       if (child !== undefined) await stopProcess(child);
-      child = await spawnServer(port);
+      child = await spawnServer(port, options);
     },
   };
 }
@@ -310,7 +320,16 @@ export async function deleteKeys(client: Redis, prefix: string): Promise<number>
   return deleted;
 }
 
+const beforeStop = new Set<() => void>();
+
+/** Runs `fn` in afterAll before any server stops, to close clients made elsewhere while their servers still answer. */
+export function beforeServersStop(fn: () => void): void {
+  beforeStop.add(fn);
+}
+
 export async function stopAll(): Promise<void> {
+  for (const fn of beforeStop) fn();
+  beforeStop.clear();
   await Promise.all([...clients].map((client) => closeClient(client)));
   await Promise.all([...servers].map((child) => stopProcess(child)));
   sharedUrl = undefined;

@@ -59,6 +59,27 @@ describe('a hold on a real Redis', () => {
     expect(await admin.exists(key)).toBe(0);
   });
 
+  it('is kept alive on a client made with stringNumbers, which hands integer replies over as strings', async () => {
+    const logger = recordingLogger();
+    const client = createClient(url, { stringNumbers: true });
+    // The premise: this client really shows script integers as strings.
+    expect(await client.eval('return 1', 0)).toBe('1');
+    const holder = new SpaceLock({ redis: client, keyPrefix: prefix, ttlMs: TTL_MS, logger });
+    const key = `${prefix}space-1`;
+    const out = await holder.withSpaceLock('space-1', async ({ signal }) => {
+      const pttls: number[] = [];
+      // Past 3 TTLs, so the key lives only because refreshes were read as successes.
+      for (let i = 0; i < 4; i++) {
+        await sleep(TTL_MS);
+        pttls.push(await admin.pttl(key));
+      }
+      return { aborted: signal.aborted, value: await admin.get(key), pttls };
+    });
+    expect(out).toEqual({ aborted: false, value: holder.instanceId, pttls: [expect.any(Number), expect.any(Number), expect.any(Number), expect.any(Number)] });
+    expect(logger.warnings).toEqual([]);
+    expect(await admin.exists(key)).toBe(0);
+  });
+
   it('aborts the signal with LockLostError when the key is deleted under the holder, and fn still completes', async () => {
     const holder = replica();
     const key = `${prefix}space-1`;

@@ -72,6 +72,18 @@ describe('SpaceLockModule with @nestjs-labs/nestjs-ioredis on a real Redis', () 
     expect(await admin.exists(key)).toBe(0);
   });
 
+  it('passes fencing through forRoot: holds carry increasing tokens', async () => {
+    ({ app } = await boot([
+      RedisModule.forRoot({ config: { url }, readyLog: false, errorLog: false }),
+      SpaceLockModule.forRoot({ keyPrefix: prefix, ttlMs: 5_000, fencing: true }),
+    ]));
+    const service = app.get(SpaceLockService);
+    const tokens = [];
+    for (let i = 0; i < 2; i++) tokens.push(await service.withSpaceLock('space-1', ({ fencingToken }) => fencingToken));
+    expect(tokens).toEqual([1, 2]);
+    await deleteKeys(admin, `{${prefix}`);
+  });
+
   it('releases a lock held by a running fn on app.close(), before RedisModule quits its client', async () => {
     let logger: RecordingNestLogger;
     ({ app, logger } = await boot([

@@ -1,4 +1,6 @@
+import type Redis from 'ioredis';
 import type { SpaceLockLogger } from '../../src';
+import { createClient, deleteKeys, getRedisUrl, uniquePrefix } from '../helpers/redis-server';
 
 export interface RecordingLogger extends SpaceLockLogger {
   readonly warnings: string[];
@@ -43,4 +45,27 @@ export function abortedWithin(signal: AbortSignal, timeoutMs: number): Promise<u
     };
     signal.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+export interface SharedRedisPerTest {
+  /** The shared Redis (see getRedisUrl); set in beforeAll. */
+  readonly url: string;
+  /** A client for looking at and tampering with keys, as a third party would. */
+  readonly admin: Redis;
+  /** A key prefix of the running test's own; its keys are deleted after it. */
+  readonly prefix: string;
+}
+
+/** Registers the hooks of a suite that runs on the shared Redis with a key prefix per test. */
+export function sharedRedisPerTest(suiteName: string): SharedRedisPerTest {
+  const state = { url: '', admin: undefined as unknown as Redis, prefix: '' };
+  beforeAll(async () => {
+    state.url = await getRedisUrl();
+    state.admin = createClient(state.url);
+  });
+  beforeEach(() => {
+    state.prefix = uniquePrefix(expect.getState().currentTestName ?? suiteName);
+  });
+  afterEach(() => deleteKeys(state.admin, state.prefix));
+  return state;
 }

@@ -77,6 +77,27 @@ describe('constructor options', () => {
     expect(() => new SpaceLock({ redis, [name]: value } as never)).toThrow(message);
   });
 
+  it.each([
+    ['a string', 'true', /`fencing` to be a boolean, got `'true'` \(string\)/],
+    ['a number', 1, /`fencing` to be a boolean, got `1` \(number\)/],
+    ['null', null, /`fencing` to be a boolean, got `null`/],
+  ])('rejects fencing = %s', (_label, fencing, message) => {
+    expect(() => new SpaceLock({ redis, fencing } as never)).toThrow(TypeError);
+    expect(() => new SpaceLock({ redis, fencing } as never)).toThrow(message);
+  });
+
+  it.each(['git-sync:{lock}:', 'a{', 'b}'])('rejects keyPrefix %p when fencing is on, and accepts it when off', (keyPrefix) => {
+    expect(() => new SpaceLock({ redis, keyPrefix, fencing: true })).toThrow(TypeError);
+    expect(() => new SpaceLock({ redis, keyPrefix, fencing: true })).toThrow(/`keyPrefix` to be a string without `\{` or `\}` when `fencing` is on/);
+    expect(new SpaceLock({ redis, keyPrefix }).keyPrefix).toBe(keyPrefix);
+    expect(redis.calls).toHaveLength(0);
+  });
+
+  it('rejects fencing on a store that cannot issue tokens', () => {
+    const store = { acquire: async () => true, release: async () => true, refresh: async () => true };
+    expect(() => new SpaceLock({ store, fencing: true })).toThrow(/`store` to be a LockStore with acquireFenced when `fencing` is on/);
+  });
+
   it('accepts the smallest TTL', () => {
     expect(new SpaceLock({ redis, ttlMs: 3 }).ttlMs).toBe(3);
   });

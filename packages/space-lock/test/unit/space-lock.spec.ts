@@ -7,10 +7,13 @@ import {
   isSpaceLockSkip,
   type SpaceLockContext,
 } from '../../src';
+import { driftMs } from '../../src/timing';
 import { FakeRedis, RecordingLogger, deferred } from '../helpers/fake-redis';
 
 const TTL = 3_000;
 const INTERVAL = TTL / 3;
+/** When a lease acquired at 0 and never refreshed runs out: 2 943 ms, off the heartbeat grid. */
+const DEADLINE = TTL - driftMs(TTL);
 const KEY = 'git-sync:lock:space-1';
 
 let redis: FakeRedis;
@@ -29,6 +32,18 @@ afterEach(() => {
   expect(jest.getTimerCount()).toBe(0);
   jest.useRealTimers();
 });
+
+/** Holds space-1 on `lock` until `end()`; the signal is read on entry. */
+function hold() {
+  const gate = deferred();
+  let signal: AbortSignal | undefined;
+  const run = lock.withSpaceLock('space-1', async (ctx) => {
+    signal = ctx.signal;
+    await gate.promise;
+    return 'done';
+  });
+  return { run, signal: () => signal, end: () => gate.resolve() };
+}
 
 describe('wire contract', () => {
   it('acquires with exactly SET <prefix><spaceId> <instanceId> PX <ttl> NX', async () => {
@@ -91,13 +106,30 @@ describe('wire contract', () => {
     await run;
   });
 
-  it('refreshes every max(1, floor(ttl/3)) ms even for tiny TTLs', async () => {
-    const tiny = new SpaceLock({ redis, ttlMs: 3, logger, keyPrefix: 'tiny:' });
+  it('refreshes every floor(ttl/3) ms for short TTLs too', async () => {
+    const short = new SpaceLock({ redis, ttlMs: 90, logger, keyPrefix: 'short:' });
     const gate = deferred();
-    const run = tiny.withSpaceLock('s', () => gate.promise);
+    const run = short.withSpaceLock('s', () => gate.promise);
+    await jest.advanceTimersByTimeAsync(29);
+    expect(redis.callsOf('refresh')).toHaveLength(0);
     await jest.advanceTimersByTimeAsync(1);
     expect(redis.callsOf('refresh')).toHaveLength(1);
+    await jest.advanceTimersByTimeAsync(30);
+    expect(redis.callsOf('refresh')).toHaveLength(2);
     gate.resolve();
+    await run;
+  });
+
+  it('tells a hold whose TTL is shorter than the drift margin at once that it cannot count on the key', async () => {
+    const tiny = new SpaceLock({ redis, ttlMs: 3, logger, keyPrefix: 'tiny:' });
+    const h = { signal: undefined as AbortSignal | undefined, gate: deferred() };
+    const run = tiny.withSpaceLock('s', async (ctx) => {
+      h.signal = ctx.signal;
+      await h.gate.promise;
+    });
+    await jest.advanceTimersByTimeAsync(0);
+    expect(h.signal?.reason).toMatchObject({ name: 'LockLostError', reason: 'expired' });
+    h.gate.resolve();
     await run;
   });
 });
@@ -203,12 +235,14 @@ describe('critical section', () => {
     const run = lock.withSpaceLock('space-1', () => 'done');
     await jest.advanceTimersByTimeAsync(0);
     expect(redis.callsOf('release')).toHaveLength(1);
-    // The release is on the wire: the heartbeat is already gone, and the slot is still reserved.
-    expect(jest.getTimerCount()).toBe(0);
+    // The release is on the wire: the heartbeat is already gone (the one timer
+    // left bounds the release), and the slot is still reserved.
+    expect(jest.getTimerCount()).toBe(1);
     expect(lock.isRunning('space-1')).toBe(true);
     await expect(lock.withSpaceLock('space-1', () => 'again')).resolves.toBe(SKIP_IN_PROGRESS);
-    await jest.advanceTimersByTimeAsync(INTERVAL * 3);
+    await jest.advanceTimersByTimeAsync(INTERVAL * 2);
     expect(redis.callsOf('refresh')).toHaveLength(0);
+    expect(lock.isRunning('space-1')).toBe(true);
     releasing.resolve(1);
     await expect(run).resolves.toBe('done');
     expect(lock.isRunning('space-1')).toBe(false);
@@ -236,18 +270,12 @@ describe('failures', () => {
 
   it('refresh rejects: a warning is logged and fn completes', async () => {
     redis.override('refresh', () => Promise.reject(new Error('timeout')));
-    const gate = deferred();
-    let signal: AbortSignal | undefined;
-    const run = lock.withSpaceLock('space-1', async (ctx) => {
-      signal = ctx.signal;
-      await gate.promise;
-      return 'completed';
-    });
+    const h = hold();
     await jest.advanceTimersByTimeAsync(INTERVAL);
     expect(logger.at('warn')).toEqual([expect.stringMatching(/space-1.*timeout/)]);
-    expect(signal?.aborted).toBe(false);
-    gate.resolve();
-    await expect(run).resolves.toBe('completed');
+    expect(h.signal()?.aborted).toBe(false);
+    h.end();
+    await expect(h.run).resolves.toBe('done');
   });
 
   it('refresh replies 0: the signal aborts with LockLostError and fn keeps running', async () => {
@@ -273,21 +301,15 @@ describe('failures', () => {
     expect(redis.get(KEY)).toBe('usurper');
   });
 
-  it('refreshes failing until the lease runs out abort the signal as expired', async () => {
+  it('refreshes failing until the lease runs out abort the signal as expired, at the deadline and not on the heartbeat grid', async () => {
     redis.override('refresh', () => Promise.reject(new Error('ECONNREFUSED')));
-    const gate = deferred();
-    let signal: AbortSignal | undefined;
-    const run = lock.withSpaceLock('space-1', async (ctx) => {
-      signal = ctx.signal;
-      await gate.promise;
-    });
-    await jest.advanceTimersByTimeAsync(INTERVAL * 2);
-    expect(signal?.aborted).toBe(false);
-    await jest.advanceTimersByTimeAsync(INTERVAL);
-    expect(signal?.aborted).toBe(true);
-    expect(signal?.reason).toMatchObject({ reason: 'expired', spaceId: 'space-1' });
-    gate.resolve();
-    await run;
+    const h = hold();
+    await jest.advanceTimersByTimeAsync(DEADLINE - 1);
+    expect(h.signal()?.aborted).toBe(false);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(h.signal()?.reason).toMatchObject({ name: 'LockLostError', reason: 'expired', spaceId: 'space-1' });
+    h.end();
+    await h.run;
   });
 
   it('a successful refresh extends the lease', async () => {
@@ -483,21 +505,62 @@ describe('in-memory default', () => {
   });
 });
 
-describe('lease expiry', () => {
-  it('a refresh that hangs past the lease aborts the signal as expired', async () => {
+describe('lease deadline', () => {
+  it('a refresh that hangs past the lease aborts the signal as expired at the deadline', async () => {
     redis.override('refresh', () => new Promise(() => undefined));
-    const gate = deferred();
-    let signal: AbortSignal | undefined;
-    const run = lock.withSpaceLock('space-1', async (ctx) => {
-      signal = ctx.signal;
-      await gate.promise;
-    });
-    await jest.advanceTimersByTimeAsync(INTERVAL * 2);
-    expect(signal?.aborted).toBe(false);
+    const h = hold();
+    await jest.advanceTimersByTimeAsync(DEADLINE - 1);
+    expect(h.signal()?.aborted).toBe(false);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(h.signal()?.reason).toMatchObject({ name: 'LockLostError', reason: 'expired' });
+    h.end();
+    await h.run;
+  });
+
+  it('a confirmed refresh moves the deadline to its send time + ttl - drift, however late its reply came', async () => {
+    const reply = deferred<unknown>();
+    redis.override('refresh', () => reply.promise);
+    const h = hold();
+    // The refresh sent at INTERVAL is answered 500 ms later; every later one hangs.
+    await jest.advanceTimersByTimeAsync(INTERVAL + 500);
+    reply.resolve(1);
+    redis.override('refresh', () => new Promise(() => undefined));
+    await jest.advanceTimersByTimeAsync(DEADLINE - 500 - 1);
+    expect(h.signal()?.aborted).toBe(false);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(h.signal()?.reason).toMatchObject({ reason: 'expired' });
+    h.end();
+    await h.run;
+  });
+
+  it('a refresh confirmed after the deadline has passed does not bring the hold back', async () => {
+    const reply = deferred<unknown>();
+    redis.override('refresh', () => reply.promise);
+    const h = hold();
+    await jest.advanceTimersByTimeAsync(DEADLINE);
+    expect(h.signal()?.reason).toMatchObject({ reason: 'expired' });
+    reply.resolve(1);
+    await jest.advanceTimersByTimeAsync(TTL);
+    expect(h.signal()?.reason).toMatchObject({ reason: 'expired' });
+    expect(redis.callsOf('refresh')).toHaveLength(1);
+    h.end();
+    await h.run;
+  });
+
+  it('a wall-clock jump neither ends the lease early nor stretches it', async () => {
+    redis.override('refresh', () => new Promise(() => undefined));
+    const h = hold();
     await jest.advanceTimersByTimeAsync(INTERVAL);
-    expect(signal?.reason).toMatchObject({ name: 'LockLostError', reason: 'expired' });
-    gate.resolve();
-    await run;
+    jest.setSystemTime(Date.now() + 3_600_000);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(h.signal()?.aborted).toBe(false);
+    jest.setSystemTime(Date.now() - 7_200_000);
+    await jest.advanceTimersByTimeAsync(DEADLINE - INTERVAL - 2);
+    expect(h.signal()?.aborted).toBe(false);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(h.signal()?.reason).toMatchObject({ reason: 'expired' });
+    h.end();
+    await h.run;
   });
 });
 
@@ -536,5 +599,86 @@ describe('ctx.signal made on first read', () => {
     expect(signal?.reason).toBeInstanceOf(LockLostError);
     gate.resolve();
     await run;
+  });
+});
+
+describe('replies in any format ioredis gives', () => {
+  it('takes the numeric strings of a stringNumbers client as the integers they are', async () => {
+    redis.override('refresh', () => Promise.resolve('1'));
+    redis.override('release', () => Promise.resolve('1'));
+    const h = hold();
+    await jest.advanceTimersByTimeAsync(TTL * 3);
+    expect(redis.callsOf('refresh').length).toBeGreaterThanOrEqual(8);
+    expect(h.signal()?.aborted).toBe(false);
+    expect(logger.at('warn')).toEqual([]);
+    h.end();
+    await expect(h.run).resolves.toBe('done');
+    expect(logger.at('warn')).toEqual([]);
+  });
+
+  it("reads '0' from a refresh as loss of the lock", async () => {
+    redis.override('refresh', () => Promise.resolve('0'));
+    const h = hold();
+    await jest.advanceTimersByTimeAsync(INTERVAL);
+    expect(h.signal()?.reason).toMatchObject({ name: 'LockLostError', reason: 'not-owner' });
+    h.end();
+    await h.run;
+  });
+
+  it.each([
+    ['a word', 'yes'],
+    ['null', null],
+    ['an integer other than 0 or 1', 2],
+    ['an array', [1]],
+    ['a fraction', 1.5],
+  ])('logs %s from a refresh with the script and the space, and counts it as a failed refresh, not a loss', async (_label, reply) => {
+    redis.override('refresh', () => Promise.resolve(reply));
+    const h = hold();
+    await jest.advanceTimersByTimeAsync(INTERVAL);
+    expect(h.signal()?.aborted).toBe(false);
+    expect(logger.at('warn')).toEqual([expect.stringMatching(/space-1.*refresh-1\.lua/)]);
+    // A refresh that did not confirm the lease does not extend it.
+    await jest.advanceTimersByTimeAsync(TTL);
+    expect(h.signal()?.reason).toMatchObject({ name: 'LockLostError', reason: 'expired' });
+    h.end();
+    await h.run;
+  });
+
+  it('logs an unreadable release reply with the script and the space, and still returns fn’s result', async () => {
+    redis.override('release', () => Promise.resolve('gone'));
+    await expect(lock.withSpaceLock('space-1', () => 'result')).resolves.toBe('result');
+    expect(logger.at('warn')).toEqual([expect.stringMatching(/space-1.*release-1\.lua.*'gone'/)]);
+  });
+});
+
+describe('release bounded by the lease', () => {
+  it('abandons a release still unanswered at the lease deadline with a warning, so withSpaceLock returns', async () => {
+    redis.override('release', () => new Promise(() => undefined));
+    let returned = false;
+    const run = lock.withSpaceLock('space-1', () => 'done').then((out) => {
+      returned = true;
+      return out;
+    });
+    await jest.advanceTimersByTimeAsync(0);
+    expect(redis.callsOf('release')).toHaveLength(1);
+    await jest.advanceTimersByTimeAsync(INTERVAL * 2);
+    expect(returned).toBe(false);
+    expect(lock.isRunning('space-1')).toBe(true);
+    await jest.advanceTimersByTimeAsync(INTERVAL);
+    expect(returned).toBe(true);
+    await expect(run).resolves.toBe('done');
+    expect(logger.at('warn')).toEqual([expect.stringMatching(/release of space space-1 still unanswered at the lease deadline/)]);
+    expect(lock.isRunning('space-1')).toBe(false);
+  });
+
+  it('a late failure of an abandoned release is not reported a second time', async () => {
+    const late = deferred<unknown>();
+    redis.override('release', () => late.promise);
+    const run = lock.withSpaceLock('space-1', () => 'done');
+    await jest.advanceTimersByTimeAsync(TTL);
+    await expect(run).resolves.toBe('done');
+    late.reject(new Error('connection reset'));
+    await jest.advanceTimersByTimeAsync(0);
+    expect(logger.at('warn')).toHaveLength(1);
   });
 });

@@ -1,4 +1,4 @@
-import { backoffDelayMs, driftMs, leaseDeadline, refreshIntervalMs } from '../../src/timing';
+import { TIMER_LATENESS_MS, backoffDelayMs, driftMs, leaseDeadline, monotonicNow, refreshIntervalMs } from '../../src/timing';
 
 describe('timing', () => {
   it.each([
@@ -15,9 +15,24 @@ describe('timing', () => {
     expect(refreshIntervalMs(1)).toBe(1);
   });
 
-  it('leaves 1% + 2 ms of drift before the lease deadline', () => {
-    expect(driftMs(30_000)).toBe(302);
-    expect(leaseDeadline(1_000, 30_000)).toBe(1_000 + 30_000 - 302);
+  it('ends the lease 1% + 2 ms + the timer lateness allowance before the key expires', () => {
+    expect(TIMER_LATENESS_MS).toBe(25);
+    expect(driftMs(30_000)).toBe(300 + 2 + 25);
+    expect(driftMs(1_000)).toBe(10 + 2 + 25);
+    expect(leaseDeadline(1_000, 30_000)).toBe(1_000 + 30_000 - 327);
+  });
+
+  it('reads a monotonic clock, which a wall-clock change does not move', () => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    try {
+      const before = monotonicNow();
+      jest.setSystemTime(Date.now() + 3_600_000);
+      expect(monotonicNow() - before).toBeLessThan(1_000);
+      jest.advanceTimersByTime(250);
+      expect(monotonicNow() - before).toBe(250);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('backs off exponentially up to the cap, with full jitter', () => {
