@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Pool } from 'pg';
 import type { DemoCredentials } from '../../src/app/demo-seed';
-import type { TcpProxy } from '../support/tcp-proxy';
+import type { TcpProxy } from '../../../../packages/space-lock/test/helpers/tcp-proxy';
 import { demoCredentials, makeE2eEnv, postgresBehindProxy, type E2eEnv } from './support/e2e-env';
 import { cloneUrl, GitCli } from './support/git-cli';
 import { eventually, startServer, type ServerProcess } from './support/server-process';

@@ -2,7 +2,7 @@ import type Redis from 'ioredis';
 import { LockLostError, SpaceLock, isSpaceLockSkip } from '../../src';
 import { driftMs } from '../../src/timing';
 import { closeClient, createClient, deleteKeys, getRedisUrl, uniquePrefix } from '../helpers/redis-server';
-import { startTcpProxy } from '../helpers/tcp-proxy';
+import { TcpProxy } from '../helpers/tcp-proxy';
 import { recordingLogger, sleep } from './support';
 
 // The project-level testTimeout in jest.config.js is not honoured by Jest 29, so the budget is set here.
@@ -30,7 +30,7 @@ describe('the lease deadline on a real Redis, over a link that freezes', () => {
 
   async function trial(i: number): Promise<{ marginMs: number; warnings: string[] }> {
     const target = new URL(url);
-    const proxy = await startTcpProxy(Number(target.port || 6379));
+    const proxy = await TcpProxy.start({ host: '127.0.0.1', port: Number(target.port || 6379) });
     target.hostname = '127.0.0.1';
     target.port = String(proxy.port);
     const client = createClient(target.toString());
@@ -61,7 +61,7 @@ describe('the lease deadline on a real Redis, over a link that freezes', () => {
       expect(out).toBeInstanceOf(LockLostError);
       expect((out as LockLostError).reason).toBe('expired');
     } finally {
-      await proxy.close();
+      await proxy.stop();
       await closeClient(client);
     }
     if (abortedAt === undefined || winningSetSentAt === undefined) {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'pg';
 import { closeClient, createClient, deleteKeys, getRedisUrl, uniquePrefix } from '../../../../../packages/space-lock/test/helpers/redis-server';
-import { TcpProxy } from '../../support/tcp-proxy';
+import { TcpProxy } from '../../../../../packages/space-lock/test/helpers/tcp-proxy';
 import type { DemoCredentials } from '../../../src/app/demo-seed';
 import { eventually, type ServerProcess } from './server-process';
 
