@@ -21,7 +21,7 @@ const SPACE_B = '6f9d2c3a-8b7e-4a6d-b1c2-0e9f8a7b6c02';
 
 const STATUS: CycleStatus = {
   pull: { written: 1, deleted: 0, conflicts: 0 },
-  push: { created: 2, updated: 0, deleted: 0, moved: 0, renamed: 0, failures: 0 },
+  push: { created: 2, updated: 0, deleted: 0, moved: 0, renamed: 0, failures: 0, deferred: 0, heldBack: 0 },
   commits: 1,
 };
 
