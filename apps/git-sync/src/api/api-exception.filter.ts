@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
 import { UserNotFoundError, UsernameTakenError } from '../accounts';
 import { ROOT_LOGGER } from '../app/engine.tokens';
-import { InvalidPageParentError, InvalidSpaceIdError, PageNotFoundError, SpaceNotFoundError } from '../pages';
+import { ConflictNotFoundError, InvalidPageParentError, InvalidSpaceIdError, PageNotFoundError, SpaceNotFoundError } from '../pages';
 import { AccessTokenNotFoundError } from './access-token-not-found.error';
 import { MembershipNotFoundError } from './membership-not-found.error';
 import type { ValidationIssue } from './request-validation.error';
@@ -15,7 +15,7 @@ export interface ApiErrorBody {
   issues?: readonly ValidationIssue[];
 }
 
-const NOT_FOUND = [SpaceNotFoundError, PageNotFoundError, UserNotFoundError, AccessTokenNotFoundError, MembershipNotFoundError];
+const NOT_FOUND = [SpaceNotFoundError, PageNotFoundError, UserNotFoundError, AccessTokenNotFoundError, MembershipNotFoundError, ConflictNotFoundError];
 
 /** The domain errors a caller can act on, as HTTP; anything else is ours and is a 500. */
 export function toApiError(err: unknown): ApiErrorBody | undefined {

@@ -1,3 +1,5 @@
+export * from './conflict-not-found.error';
+export * from './conflict-store';
 export * from './database';
 export * from './database.types';
 export * from './invalid-page-parent.error';

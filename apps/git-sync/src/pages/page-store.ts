@@ -363,7 +363,7 @@ export class PageStore {
   }
 }
 
-function assertSpaceId(spaceId: string): void {
+export function assertSpaceId(spaceId: string): void {
   if (!isUuid(spaceId)) throw new InvalidSpaceIdError(spaceId);
 }
 

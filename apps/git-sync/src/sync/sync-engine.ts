@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { InvalidSpaceIdError } from '../pages/invalid-space-id.error';
+import type { ConflictStore, NewConflict } from '../pages/conflict-store';
 import type { PageStore } from '../pages/page-store';
 import type { PageNode } from '../pages/page-store.types';
 import { isUuid } from '../pages/uuid';
@@ -11,7 +12,7 @@ import { blobOid, parsePageFile, serializePage } from '../vault/page-file';
 import { dirOf, isManagedPath, layoutPages, PAGE_EXTENSION, stemOf } from '../vault/page-layout';
 import { Vault } from '../vault/vault';
 import { VaultManifest } from '../vault/vault-manifest';
-import { type FileWrite, LAST_PUSHED_REF, MAIN_REF, PAGES_REF, type VaultRefs } from '../vault/vault.types';
+import { type ConflictEntry, type FileWrite, LAST_PUSHED_REF, MAIN_REF, PAGES_REF, type VaultRefs } from '../vault/vault.types';
 import { CycleAbortedError } from './cycle-aborted.error';
 import { type CycleStatus, type CycleStep, emptyCycleStatus, type PushStatus, type RunCycleOptions } from './cycle-status';
 import {
@@ -28,6 +29,8 @@ import { type EngineLogger, silentLogger } from './engine-logger';
 
 export interface SyncEngineOptions {
   store: PageStore;
+  /** Where the wiki's side of a hunk that `main` won is kept; without it such conflicts are only logged. */
+  conflicts?: ConflictStore;
   git: GitRunner;
   dataDir: string;
   /** Most page deletes one cycle applies from git; the rest wait for later cycles. */
@@ -72,6 +75,7 @@ interface SpaceMemo {
 export class SyncEngine {
   readonly deleteCap: number;
   private readonly store: PageStore;
+  private readonly conflicts: ConflictStore | undefined;
   private readonly git: GitRunner;
   private readonly logger: EngineLogger;
   private gitChecked: Promise<void> | undefined;
@@ -79,6 +83,7 @@ export class SyncEngine {
 
   constructor(private readonly options: SyncEngineOptions) {
     this.store = options.store;
+    this.conflicts = options.conflicts;
     this.git = options.git;
     this.deleteCap = options.deleteCap ?? 500;
     this.logger = options.logger ?? silentLogger;
@@ -276,23 +281,48 @@ export class SyncEngine {
     let resolved = tree;
     const paths = [...new Set(conflicts.map((c) => c.path))].sort();
     if (paths.length > 0) {
-      // Stage 2 is main's side. Where main has no version (it deleted the file), the deletion wins.
-      resolved = await vault.editTree(
-        tree,
-        paths.map((path) => {
-          const ours = conflicts.find((c) => c.path === path && c.stage === 2);
-          return ours ? { path, mode: ours.mode, oid: ours.oid } : { path, remove: true as const };
-        }),
-      );
-      this.logger.warn({ spaceId: vault.spaceId, paths }, 'merge conflicts resolved in favour of main');
+      const records = await this.resolveConflicts(vault, conflicts, paths);
+      resolved = await vault.editTree(tree, records.map((r) => r.edit));
+      // Recorded before main moves: a cycle that dies now records twice rather than not at all.
+      await this.conflicts?.record(vault.spaceId, records.map((r) => r.record));
+      this.logger.warn({ spaceId: vault.spaceId, paths }, 'merge conflicts: main kept the hunks both sides changed; the wiki side is recorded');
     }
     const message = paths.length
-      ? `Merge wiki changes\n\nConflicts resolved to main:\n${paths.map((p) => `  ${p}`).join('\n')}\n`
+      ? `Merge wiki changes\n\nHunks changed on both sides kept as on main:\n${paths.map((p) => `  ${p}`).join('\n')}\n`
       : 'Merge wiki changes';
     const commit = await vault.commitTree(resolved, [main, pages], message);
     await vault.updateRef(MAIN_REF, commit, main);
     await vault.syncWorktree(main);
     return { main: commit, conflicts: paths.length, commits: 1 };
+  }
+
+  /**
+   * Per conflicted path: where both sides have the file, a per-hunk merge in which `main` wins only
+   * the hunks both changed; where one side deleted it, `main`'s side (its version, or its deletion).
+   */
+  private async resolveConflicts(
+    vault: Vault,
+    entries: readonly ConflictEntry[],
+    paths: readonly string[],
+  ): Promise<Array<{ edit: { path: string; mode: string; oid: string } | { path: string; remove: true }; record: NewConflict }>> {
+    const blobs = await vault.readBlobs(entries.map((e) => e.oid));
+    const out = [];
+    for (const path of paths) {
+      const stage = (n: 1 | 2 | 3) => entries.find((e) => e.path === path && e.stage === n);
+      const [base, ours, theirs] = [stage(1), stage(2), stage(3)];
+      const bytes = (e: ConflictEntry | undefined) => (e ? (blobs.get(e.oid) ?? Buffer.alloc(0)) : null);
+      const text = (e: ConflictEntry | undefined) => bytes(e)?.toString('utf8') ?? null;
+      let edit: { path: string; mode: string; oid: string } | { path: string; remove: true };
+      if (ours && theirs) {
+        const merged = await vault.mergeFile(bytes(base) ?? Buffer.alloc(0), bytes(ours)!, bytes(theirs)!);
+        edit = { path, mode: ours.mode, oid: merged.oid };
+      } else {
+        edit = ours ? { path, mode: ours.mode, oid: ours.oid } : { path, remove: true };
+      }
+      const pageId = [theirs, ours, base].map((e) => (e ? parsePageFile(bytes(e)!).id : null)).find((id) => id !== null) ?? null;
+      out.push({ edit, record: { pageId, path, base: text(base), wiki: text(theirs), git: text(ours) } });
+    }
+    return out;
   }
 
   // ---------------------------------------------------------------- PUSH

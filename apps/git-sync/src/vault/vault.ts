@@ -330,6 +330,26 @@ export class Vault {
     }
   }
 
+  /**
+   * A three-way merge of one file's versions. Hunks only one side changed are taken from that side; a
+   * hunk both changed takes `ours`. Returns the merged blob and how many hunks conflicted.
+   */
+  async mergeFile(base: Buffer, ours: Buffer, theirs: Buffer): Promise<{ oid: string; conflicts: number }> {
+    const dir = join(this.stateDir, `merge-${randomBytes(4).toString('hex')}`);
+    await mkdir(dir);
+    try {
+      const [b, o, t] = ['base', 'ours', 'theirs'].map((name) => join(dir, name));
+      await Promise.all([writeFile(b, base), writeFile(o, ours), writeFile(t, theirs)]);
+      // merge-file exits with the number of conflicts (capped at 127), negative on error.
+      const counted = await this.run(['merge-file', '-p', o, b, t], { okExitCodes: range(0, 127) });
+      const merged = await this.run(['merge-file', '-p', '--ours', o, b, t]);
+      const oid = await this.text(['hash-object', '-w', '--stdin'], { input: merged.stdout });
+      return { oid, conflicts: counted.exitCode };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
   async commitTree(tree: string, parents: readonly string[], message: string): Promise<string> {
     const args = ['commit-tree', tree, ...parents.flatMap((p) => ['-p', p])];
     return this.text(args, { input: message });
@@ -367,6 +387,10 @@ export class Vault {
       return false;
     }
   }
+}
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
 }
 
 /** fast-import takes a path verbatim unless it starts with a quote or holds a newline; those need C-style quoting. */
