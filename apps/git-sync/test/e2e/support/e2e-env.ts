@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { Pool } from 'pg';
 import { closeClient, createClient, deleteKeys, getRedisUrl, uniquePrefix } from '../../../../../packages/space-lock/test/helpers/redis-server';
 import type { DemoCredentials } from '../../../src/app/demo-seed';
-import { eventually, type ServerProcess } from './server-process';
+import { cloneUrl } from './git-cli';
+import { eventually, startServer, type ServerProcess } from './server-process';
 
 export type StoreName = 'pglite' | 'postgres';
 export const STORES: StoreName[] = ['pglite', 'postgres'];
@@ -85,4 +86,29 @@ export function demoCredentials(server: ServerProcess, dataDir: string): Promise
     () => readFile(join(dataDir, 'demo-credentials.json'), 'utf8').then((t) => JSON.parse(t) as DemoCredentials, () => undefined),
     `the demo credentials of ${server.baseUrl}`,
   );
+}
+
+/** A suite's own server on the demo space: its environment, the server, the demo credentials and the clone URL. */
+export interface DemoServer {
+  env: E2eEnv;
+  server: ServerProcess;
+  demo: DemoCredentials;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startDemoServer(name: string, store: StoreName, extra: Record<string, string> = {}): Promise<DemoServer> {
+  const env = await makeE2eEnv(name, store, extra);
+  let server: ServerProcess | undefined;
+  try {
+    server = await startServer(env.serverEnv);
+    const demo = await demoCredentials(server, env.dataDir);
+    const url = cloneUrl(server.baseUrl, demo.spaceId, demo.username, demo.token);
+    const running = server;
+    return { env, server, demo, url, stop: async () => (await running.stop(), await env.dispose()) };
+  } catch (err) {
+    await server?.stop();
+    await env.dispose();
+    throw err;
+  }
 }

@@ -13,7 +13,8 @@ export interface ServerProcess {
   readonly logs: Record<string, unknown>[];
   /** Plain (non-JSON) stdout lines, such as the first-run banner. */
   readonly stdout: string[];
-  api<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
+  /** Every API call of the end-to-end suites goes through here. */
+  api<T = unknown>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: T; headers: Headers }>;
   stop(): Promise<void>;
 }
 
@@ -75,16 +76,16 @@ export async function startServer(env: Record<string, string>, startTimeoutMs = 
     proc,
     logs,
     stdout,
-    async api<T>(method: string, path: string, body?: unknown) {
+    async api<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
       const res = await fetch(baseUrl + path, {
         method,
         // A stuck request must fail its test, never hang the suite.
         signal: AbortSignal.timeout(30_000),
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       const text = await res.text();
-      return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+      return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T, headers: res.headers };
     },
     async stop() {
       if (proc.exitCode !== null || proc.signalCode !== null) return;
