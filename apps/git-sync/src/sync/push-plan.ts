@@ -153,7 +153,7 @@ export function planPush(input: PushPlanInput): PushPlan {
   }
 
   const heldBack: PushPlan['heldBack'] = [];
-  const incoming: PushedFile[] = [];
+  const incoming: Array<PushedFile & { stripped?: boolean }> = [];
   for (const f of [...input.files].sort(byPath)) {
     if (f.heldBack !== undefined) {
       heldBack.push({ path: f.path, reason: f.heldBack });
@@ -164,13 +164,13 @@ export function planPush(input: PushPlanInput): PushPlan {
     }
     // A file whose id front matter was removed stays the page it was at this path.
     const previous = f.id === null ? mirror.get(f.path)?.id : undefined;
-    incoming.push(previous && known(previous) ? { ...f, id: previous } : f);
+    incoming.push(previous && known(previous) ? { ...f, id: previous, stripped: true } : f);
   }
 
   // Sort files carrying a known id into the page's own file and copies of it; the rest are new pages.
   const creates: PushedFile[] = [];
-  const primaries: Array<PushedFile & { id: string }> = [];
-  const byId = new Map<string, PushedFile[]>();
+  const primaries: Array<PushedFile & { id: string; stripped?: boolean }> = [];
+  const byId = new Map<string, Array<PushedFile & { stripped?: boolean }>>();
   for (const f of incoming) {
     if (known(f.id)) byId.set(f.id, [...(byId.get(f.id) ?? []), f]);
     else creates.push(f);
@@ -228,6 +228,8 @@ export function planPush(input: PushPlanInput): PushPlan {
 
   // Existing pages: content, title and parent from the file.
   for (const f of primaries) {
+    // The id goes back into the file, or the next edit of it would look like a new page.
+    if (f.stripped) writeBack.push({ path: f.path, id: f.id, body: f.body });
     const page = pages.get(f.id)!;
     if (page.deleted) actions.push({ kind: 'restore', id: f.id, path: f.path });
     const previousPath = mirror.pathOf(f.id);

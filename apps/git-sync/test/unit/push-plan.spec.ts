@@ -158,7 +158,7 @@ describe('push planner', () => {
       }),
     );
     expect(plan.actions).toEqual([{ kind: 'update', id: A, path: 'Doc.md', body: 'new text' }]);
-    expect(plan.writeBack).toEqual([]);
+    expect(plan.writeBack).toEqual([{ path: 'Doc.md', id: A, body: 'new text' }]);
   });
 
   it('holds back a file with conflict markers, and neither applies nor deletes its page', () => {
