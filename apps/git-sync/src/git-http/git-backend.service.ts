@@ -3,14 +3,35 @@ import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { GIT_SYNC_CONFIG, type GitSyncConfig } from '../config';
+import { PUSH_POLICY_SETTINGS } from '../vault/push-policy-hook';
 import { CgiHeaderParser } from './cgi-header.parser';
 import type { CgiResponseHead } from './cgi-response';
 import type { GitBackendFailure, GitBackendOutcome, GitBackendRequest } from './git-backend-request';
 
 const STDERR_KEPT_BYTES = 4 * 1024;
+const FLUSH_PKT = Buffer.from('0000');
+/** A pkt-line length (4 hex digits) and the band byte that follows it. */
+const SIDEBAND_PROBE_BYTES = 5;
+const PROGRESS_BAND = 2;
+/** Largest pkt-line payload git accepts on side-band-64k, less the band byte. */
+const MAX_PROGRESS_BYTES = 65_515;
+
+/** Whether a receive-pack response is multiplexed: its first packet's payload starts with band 1. */
+function isSideband(start: Buffer): boolean {
+  return start.length >= SIDEBAND_PROBE_BYTES && /^[0-9a-f]{4}$/.test(start.subarray(0, 4).toString('latin1')) && start[4] === 1;
+}
+
+/** One side-band progress packet, which git shows as `remote: <line>`. */
+function progressPacket(line: string): Buffer {
+  const payload = Buffer.from(`${line}\n`, 'utf8').subarray(0, MAX_PROGRESS_BYTES);
+  const length = (payload.length + 5).toString(16).padStart(4, '0');
+  return Buffer.concat([Buffer.from(length, 'latin1'), Buffer.from([PROGRESS_BAND]), payload]);
+}
 
 const FAILURE_RESPONSES: Record<Exclude<GitBackendFailure, 'client-closed'>, { status: number; message: string; retryAfter?: string }> = {
   timeout: { status: 504, message: 'The git backend timed out.' },
+  deadline: { status: 504, message: 'The push did not finish within the time allowed and was cut off; nothing of it was applied. Push again, or in smaller parts.' },
+  'too-large': { status: 413, message: 'The push is larger than this server accepts (GIT_SYNC_MAX_PUSH_BYTES); nothing of it was applied. Push in smaller parts.' },
   aborted: { status: 503, message: 'The space changed hands during the request; please retry.', retryAfter: '1' },
   spawn: { status: 500, message: 'The git backend could not be started.' },
   'bad-cgi': { status: 502, message: 'The git backend sent an invalid response.' },
@@ -53,6 +74,12 @@ class BackendRun {
   #failure: GitBackendFailure | undefined;
   #stderr = '';
   #idle: NodeJS.Timeout | undefined;
+  #deadline: NodeJS.Timeout | undefined;
+  #bodyBytes = 0;
+  /** With `deferEnd`: the last bytes of output, withheld (the final flush packet, once all is out). */
+  #tail = Buffer.alloc(0);
+  /** The first bytes of output, enough to see whether it is multiplexed (side-band). */
+  #start = Buffer.alloc(0);
   #finished = false;
 
   constructor(
@@ -68,6 +95,14 @@ class BackendRun {
     const { signal, body } = this.request;
     if (signal?.aborted) {
       this.#failure = 'aborted';
+      this.#finish(null);
+      return;
+    }
+    const isPush = this.request.route.service === 'receive' && this.request.route.endpoint === 'rpc';
+    const declared = Number(this.request.headers['content-length']);
+    if (isPush && Number.isFinite(declared) && declared > this.config.maxPushBytes) {
+      // Refused before a process starts: nothing is read, nothing is written.
+      this.#failure = 'too-large';
       this.#finish(null);
       return;
     }
@@ -87,6 +122,11 @@ class BackendRun {
 
     this.#idle = setTimeout(() => this.#kill('timeout'), this.config.backendTimeoutMs);
     this.#idle.unref();
+    // The idle timer alone lets a body trickling a byte at a time hold the space's lock for ever.
+    if (isPush) {
+      this.#deadline = setTimeout(() => this.#kill('deadline'), this.config.pushDeadlineMs);
+      this.#deadline.unref();
+    }
     signal?.addEventListener('abort', this.#onAbort, { once: true });
     this.res.on('close', this.#onResponseClose);
 
@@ -107,6 +147,7 @@ class BackendRun {
       child.stdin!.end();
     } else {
       body.on('data', this.#touch);
+      if (isPush) body.on('data', this.#count);
       body.on('error', () => this.#kill('client-closed'));
       body.pipe(child.stdin!);
     }
@@ -121,9 +162,7 @@ class BackendRun {
       HOME: tmpdir(),
       GIT_CONFIG_NOSYSTEM: '1',
       GIT_CONFIG_GLOBAL: '/dev/null',
-      GIT_CONFIG_COUNT: '1',
-      GIT_CONFIG_KEY_0: 'http.receivepack',
-      GIT_CONFIG_VALUE_0: 'true',
+      ...configEnv([['http.receivepack', 'true'], ...PUSH_POLICY_SETTINGS]),
       GIT_TERMINAL_PROMPT: '0',
       // The repository itself is the project root, so http-backend finds it
       // whether it is a working tree (it tries `<path>/.git` first) or bare.
@@ -145,11 +184,20 @@ class BackendRun {
     // http-backend inflates a gzip body itself when told the encoding.
     set('HTTP_CONTENT_ENCODING', headers['content-encoding']);
     set('GIT_PROTOCOL', headers['git-protocol']);
+    // Read by the vault's pre-receive hook.
+    env.GIT_SYNC_MAX_FILE_BYTES = String(this.config.maxFileBytes);
+    env.GIT_SYNC_MAX_PUSH_FILES = String(this.config.maxPushFiles);
     return env;
   }
 
   readonly #touch = (): void => {
     this.#idle?.refresh();
+  };
+
+  // Counted as it arrives, so a body sent without a length (chunked) is held to the same limit.
+  readonly #count = (chunk: Buffer): void => {
+    this.#bodyBytes += chunk.length;
+    if (this.#bodyBytes > this.config.maxPushBytes) this.#kill('too-large');
   };
 
   readonly #onAbort = (): void => this.#kill('aborted');
@@ -180,6 +228,14 @@ class BackendRun {
 
   #write(chunk: Buffer): void {
     if (this.res.destroyed) return;
+    if (this.request.deferEnd) {
+      if (this.#start.length < SIDEBAND_PROBE_BYTES) this.#start = Buffer.concat([this.#start, chunk]).subarray(0, SIDEBAND_PROBE_BYTES);
+      const all = Buffer.concat([this.#tail, chunk]);
+      const keep = Math.min(FLUSH_PKT.length, all.length);
+      this.#tail = all.subarray(all.length - keep);
+      chunk = all.subarray(0, all.length - keep);
+      if (chunk.length === 0) return;
+    }
     this.#sendHead();
     if (!this.res.write(chunk)) {
       const stdout = this.#child!.stdout!;
@@ -210,17 +266,21 @@ class BackendRun {
     if (this.#finished) return;
     this.#finished = true;
     clearTimeout(this.#idle);
+    clearTimeout(this.#deadline);
     this.request.signal?.removeEventListener('abort', this.#onAbort);
     this.request.body?.off('data', this.#touch);
+    this.request.body?.off('data', this.#count);
     if (this.#child !== undefined) this.children.delete(this.#child);
 
     let failure = this.#failure;
     if (failure === undefined && exitCode !== 0) failure = 'exit';
     if (failure === undefined && this.#head === undefined) failure = 'bad-cgi';
 
+    let complete: ((lines: readonly string[]) => void) | undefined;
     if (failure === undefined) {
       this.#sendHead();
-      this.res.end();
+      if (this.request.deferEnd) complete = (lines) => this.#complete(lines);
+      else this.res.end();
     } else {
       this.#logFailure(undefined, failure, exitCode);
       // A backend that answered with its own error status (a 404 for a
@@ -232,7 +292,16 @@ class BackendRun {
         this.#fail(failure);
       }
     }
-    this.resolve({ status: this.res.headersSent ? this.res.statusCode : 0, exitCode, failure });
+    this.resolve({ status: this.res.headersSent ? this.res.statusCode : 0, exitCode, failure, complete });
+  }
+
+  #complete(lines: readonly string[]): void {
+    if (this.res.writableEnded || this.res.destroyed) return;
+    const endsWithFlush = this.#tail.equals(FLUSH_PKT);
+    if (endsWithFlush && isSideband(this.#start)) {
+      for (const line of lines) this.res.write(progressPacket(line));
+    }
+    this.res.end(this.#tail);
   }
 
   #fail(failure: GitBackendFailure): void {
@@ -269,6 +338,16 @@ class BackendRun {
       stderr: this.#stderr.trim() || undefined,
     });
   }
+}
+
+/** git's `GIT_CONFIG_COUNT` form of configuration: applies to this process tree only. */
+function configEnv(settings: ReadonlyArray<readonly [string, string]>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { GIT_CONFIG_COUNT: String(settings.length) };
+  settings.forEach(([key, value], i) => {
+    env[`GIT_CONFIG_KEY_${i}`] = key;
+    env[`GIT_CONFIG_VALUE_${i}`] = value;
+  });
+  return env;
 }
 
 function killTree(child: ChildProcess): void {

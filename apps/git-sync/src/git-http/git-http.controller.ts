@@ -1,11 +1,12 @@
 import { Controller, Get, Inject, Logger, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { GitSyncLockHeldError, GitSyncOrchestrator } from '../orchestrator';
+import { GitSyncLockHeldError, GitSyncOrchestrator, type RunOnceResult } from '../orchestrator';
 import { GIT_ACCESS_POLICY, type GitAccessPolicy } from './git-access-policy.port';
 import type { GitBackendOutcome } from './git-backend-request';
 import { GitBackendService } from './git-backend.service';
 import { GitPathError } from './git-path.error';
 import { validateGitPath } from './git-path.validator';
+import { pushReportLines } from './push-report';
 import { GIT_REPOSITORY_PROVIDER, type GitRepositoryProvider } from './git-repository-provider.port';
 import type { GitRoute } from './git-route';
 
@@ -70,6 +71,7 @@ export class GitHttpController {
             remoteAddress: req.ip,
             body: route.endpoint === 'rpc' ? req.raw : undefined,
             signal,
+            deferEnd: route.service === 'receive' && route.endpoint === 'rpc',
           },
           reply.raw,
         );
@@ -80,7 +82,16 @@ export class GitHttpController {
       // The advertisement a push starts from is taken under the lock too, so
       // a busy space is refused here, where git shows the client our message.
       else if (route.endpoint === 'info-refs') outcome = await this.orchestrator.runExclusive(spaceId, serve);
-      else outcome = await this.orchestrator.ingestExternalPush(spaceId, serve);
+      else {
+        // The push's response ends only here, after its cycle, with what the cycle did.
+        let served: GitBackendOutcome | undefined;
+        let cycle: RunOnceResult | undefined;
+        try {
+          outcome = await this.orchestrator.ingestExternalPush(spaceId, async (signal) => (served = await serve(signal)), (result) => (cycle = result));
+        } finally {
+          served?.complete?.(pushReportLines(cycle));
+        }
+      }
       this.#logger.log({ msg: 'git request served', spaceId, endpoint: route.pathInfo, user: decision.user, status: outcome.status, failure: outcome.failure });
     } catch (err) {
       if (err instanceof GitSyncLockHeldError) {

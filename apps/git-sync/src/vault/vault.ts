@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GIT_IDENTITY, type GitRunner, type GitRunOptions } from './git-runner';
+import { installPreReceiveHook } from './push-policy-hook';
 import { installStalePushHook } from './stale-push-hook';
 import {
   type ConflictEntry,
@@ -59,8 +60,9 @@ export class Vault {
       await this.git.run(['init', '-q', '-b', 'main', this.path]);
     }
     await mkdir(this.stateDir, { recursive: true });
-    // Before the early return, so vaults made before the hook existed get it too.
+    // Before the early return, so vaults made before the hooks existed get them too.
     await installStalePushHook(this.gitDir);
+    await installPreReceiveHook(this.gitDir);
     const refs = await this.readRefs();
     if (refs.main && refs.pages && refs.lastPushed) return refs as VaultRefs;
 

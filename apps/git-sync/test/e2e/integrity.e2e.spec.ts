@@ -1,5 +1,7 @@
-import { mkdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { dirname, join } from 'node:path';
 import type { DemoCredentials } from '../../src/app/demo-seed';
 import { type DemoServer, type E2eEnv, startDemoServer, STORES } from './support/e2e-env';
 import { GitCli, writeFileIn } from './support/git-cli';
@@ -46,6 +48,12 @@ describe.each(STORES)('git-sync integrity end to end on %s', (store) => {
       GIT_SYNC_DEBOUNCE_MS: '600000',
       GIT_SYNC_PUSH_LOCK_WAIT_MS: '3000',
       GIT_SYNC_LOCK_TTL_MS: '5000',
+      GIT_SYNC_MAX_FILE_BYTES: String(64 * 1024),
+      GIT_SYNC_MAX_PUSH_FILES: '20',
+      GIT_SYNC_MAX_PUSH_BYTES: String(2 * 1024 * 1024),
+      // Far above what a small push takes even on a loaded machine, and short enough to wait out.
+      GIT_SYNC_PUSH_DEADLINE_MS: '5000',
+      GIT_SYNC_BACKEND_TIMEOUT_MS: '60000',
     });
     ({ env, server, demo, url } = suite);
     git = new GitCli(env.tmp);
@@ -154,4 +162,210 @@ describe.each(STORES)('git-sync integrity end to end on %s', (store) => {
     await git.ok(['pull', '-q', '--ff-only', 'origin', 'main'], dir);
     expect(await readFile(join(dir, 'Welcome.md'), 'utf8')).toBe(`---\nid: ${welcome.id}\n---\nFront matter removed by an editor.\n`);
   });
+
+  /** The `remote: git-sync: …` report of a push, parsed into its counts. */
+  const report = (stderr: string) => {
+    const counts: Record<string, number> = {};
+    for (const m of stderr.matchAll(/^remote: git-sync: (.+)$/gm)) {
+      for (const part of m[1].split(/, |; /)) {
+        const kv = /^(?:pages )?([a-z][a-z -]*?): (\d+)/.exec(part);
+        if (kv) counts[kv[1]] = Number(kv[2]);
+      }
+    }
+    return counts;
+  };
+
+  it('returns only once the push is in the page store, and reports what the wiki did with it', async () => {
+    const dir = await clone();
+    const welcome = (await pageByTitle('Welcome'))!;
+    await writeFileIn(dir, 'Reported.md', 'new page\n');
+    await writeFileIn(dir, 'Welcome.md', `${await readFile(join(dir, 'Welcome.md'), 'utf8')}\nOne more line.\n`);
+    await commit(dir, 'a page and an edit');
+    const out = await pushOk(dir);
+
+    // No waiting: the push has returned, so the store already has it.
+    expect(await pageByTitle('Reported')).toBeDefined();
+    expect((await readPage(welcome.id)).content).toContain('One more line.');
+    expect(report(out.stderr)).toEqual({ created: 1, updated: 1, renamed: 0, moved: 0, deleted: 0 });
+  });
+
+  it('holds back a pushed file with conflict markers, reports it, and applies it once fixed', async () => {
+    const dir = await clone();
+    const welcome = (await pageByTitle('Welcome'))!;
+    const before = (await readPage(welcome.id)).content;
+    const original = await readFile(join(dir, 'Welcome.md'), 'utf8');
+    await writeFileIn(dir, 'Welcome.md', `${original}<<<<<<< HEAD\nmine\n=======\ntheirs\n>>>>>>> other\n`);
+    await commit(dir, 'an unresolved merge');
+    const held = await pushOk(dir);
+    expect(report(held.stderr)).toMatchObject({ 'files held back': 1, updated: 0 });
+    expect((await readPage(welcome.id)).content).toBe(before);
+
+    await git.ok(['pull', '-q', '--no-rebase', '-X', 'theirs', 'origin', 'main'], dir);
+    await writeFileIn(dir, 'Welcome.md', `${original}resolved\n`);
+    await commit(dir, 'resolved');
+    const fixed = await pushOk(dir);
+    expect(report(fixed.stderr)).toMatchObject({ updated: 1 });
+    expect((await readPage(welcome.id)).content).toContain('resolved\n');
+  });
+
+  describe('refused pushes change nothing and say why', () => {
+    const vaultMain = () => git.ok(['rev-parse', 'main'], join(env.dataDir, demo.spaceId));
+
+    /** Pushes, expects a refusal, and checks main did not move. */
+    const refused = async (dir: string, ...args: string[]) => {
+      const before = await vaultMain();
+      const out = await push(dir, ...args);
+      expect(out.code).not.toBe(0);
+      expect(await vaultMain()).toBe(before);
+      return out.stderr;
+    };
+
+    const committed = async (files: Record<string, string | Buffer>) => {
+      const dir = await clone();
+      for (const [path, content] of Object.entries(files)) await writeFileIn(dir, path, content);
+      await commit(dir, 'content to refuse');
+      return dir;
+    };
+
+    it('a rewind of main (push -f) is refused with how to recover', async () => {
+      const dir = await clone();
+      await writeFileIn(dir, 'Secret.md', 'a secret\n');
+      await commit(dir, 'oops');
+      await pushOk(dir);
+      await git.ok(['reset', '-q', '--hard', 'HEAD~1'], dir);
+      const stderr = await refused(dir, '-f', 'origin', 'HEAD:main');
+      expect(stderr).toMatch(/remote: git-sync: {3}refs\/heads\/main: main cannot be rewritten/);
+      expect(stderr).toMatch(/remote: .*git fetch origin && git rebase origin\/main/);
+      expect(stderr).not.toMatch(/forced update/);
+    });
+
+    it('a push of an unrelated history is refused the same way, and sync goes on', async () => {
+      const dir = await clone();
+      await git.ok(['checkout', '-q', '--orphan', 'fresh'], dir);
+      await git.ok(['rm', '-q', '-r', '-f', '.'], dir);
+      await writeFileIn(dir, 'Other.md', 'unrelated\n');
+      await commit(dir, 'a new root');
+      expect(await refused(dir, '-f', 'origin', 'HEAD:main')).toMatch(/remote: .*main cannot be rewritten/);
+
+      const next = await clone();
+      await writeFileIn(next, 'After orphan.md', 'still syncing\n');
+      await commit(next, 'later push');
+      await pushOk(next);
+      await eventually(() => pageByTitle('After orphan'), 'the next push in the store');
+    });
+
+    it('the engine refs are neither advertised nor writable, and deleting main is refused', async () => {
+      const refs = await git.ok(['ls-remote', url], env.tmp);
+      expect(refs.split('\n').map((l) => l.split('\t')[1]).sort()).toEqual(['HEAD', 'refs/heads/main']);
+      const dir = await clone();
+      await writeFileIn(dir, 'Empty.md', 'x\n');
+      await commit(dir, 'to an engine ref');
+      expect(await refused(dir, 'origin', 'HEAD:refs/heads/pages')).toMatch(/remote rejected.*(hidden ref|pre-receive)/);
+      expect(await refused(dir, 'origin', 'HEAD:refs/git-sync/last-pushed')).toMatch(/remote rejected/);
+      expect(await refused(dir, 'origin', ':main')).toMatch(/remote rejected|deletion prohibited|cannot be deleted/);
+    });
+
+    it('a branch other than main and a tag are refused: only main is synced', async () => {
+      const dir = await clone();
+      await writeFileIn(dir, 'Branch.md', 'on a branch\n');
+      await commit(dir, 'a branch');
+      expect(await refused(dir, 'origin', 'HEAD:refs/heads/feature')).toMatch(/remote: git-sync: {3}refs\/heads\/feature: only main is synced/);
+      await git.ok(['tag', 'v1'], dir);
+      expect(await refused(dir, 'origin', 'refs/tags/v1')).toMatch(/remote: git-sync: {3}refs\/tags\/v1: only main is synced/);
+      const refs = await git.ok(['ls-remote', url], env.tmp);
+      expect(refs).not.toMatch(/feature|v1/);
+    });
+
+    it('names each bad page file and its reason: NUL byte, invalid UTF-8, oversize, symlink', async () => {
+      const dir = await committed({
+        'Nul.md': Buffer.from('text\0more\n'),
+        'Latin.md': Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a]),
+        'Huge.md': 'x'.repeat(70 * 1024),
+        'Fine.md': 'fine\n',
+      });
+      const stderr = await refused(dir);
+      expect(stderr).toMatch(/remote: git-sync: push refused; nothing was changed/);
+      expect(stderr).toMatch(/remote: git-sync: {3}Nul\.md: holds a NUL byte/);
+      expect(stderr).toMatch(/remote: git-sync: {3}Latin\.md: is not valid UTF-8/);
+      expect(stderr).toMatch(/remote: git-sync: {3}Huge\.md: is 71680 bytes, over the limit of 65536 \(GIT_SYNC_MAX_FILE_BYTES\)/);
+      expect(stderr).not.toMatch(/Fine\.md/);
+      expect(await pageByTitle('Fine')).toBeUndefined();
+    });
+
+    it('refuses a symbolic link at a page path', async () => {
+      const dir = await clone();
+      await git.ok(['update-index', '--add', '--cacheinfo', `120000,${await hashText(dir, 'Welcome.md')},Link.md`], dir);
+      await git.ok(['commit', '-q', '-m', 'a symlink'], dir);
+      expect(await refused(dir)).toMatch(/remote: git-sync: {3}Link\.md: is a symbolic link/);
+    });
+
+    it('refuses a push adding more files than the limit', async () => {
+      const files = Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`Many/Page ${i}.md`, `page ${i}\n`]));
+      const dir = await committed(files);
+      expect(await refused(dir)).toMatch(/remote: git-sync: {3}this push adds 21 files, over the limit of 20 \(GIT_SYNC_MAX_PUSH_FILES\)/);
+    });
+
+    it('refuses a request body over the push limit with 413', async () => {
+      const dir = await committed({ 'Big/blob.bin': randomBytes(3 * 1024 * 1024) });
+      expect(await refused(dir)).toMatch(/413|larger than this server accepts/);
+    });
+
+    it('cuts off a push whose body trickles in past the deadline, releases the space, and applies nothing', async () => {
+      const before = await vaultMain();
+      const status = await trickle(`${server.baseUrl}/git/${demo.spaceId}.git/git-receive-pack`, demo.username, demo.token);
+      expect(status).toBe(504);
+      expect(await vaultMain()).toBe(before);
+      const dir = await committed({ 'After deadline.md': 'the space is free again\n' });
+      await pushOk(dir);
+      await eventually(() => pageByTitle('After deadline'), 'the next push in the store');
+    });
+  });
 });
+
+/** The blob id of a text, written into the clone's object store; used as a symlink target. */
+async function hashText(dir: string, text: string): Promise<string> {
+  const file = join(dir, '.git', 'link-target');
+  await writeFile(file, text);
+  return new GitCli(dirname(dir)).ok(['hash-object', '-w', file], dir);
+}
+
+/**
+ * A receive-pack request whose body arrives one byte at a time and never
+ * ends (bounded here by count), as a slow or hostile client would send it.
+ * Resolves with the status the server answered, or 0 if it cut the connection.
+ */
+function trickle(target: string, username: string, token: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(target, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${username}:${token}`).toString('base64')}`,
+        'content-type': 'application/x-git-receive-pack-request',
+        'transfer-encoding': 'chunked',
+      },
+    });
+    let sent = 0;
+    const timer = setInterval(() => {
+      // 600 bytes at 100 ms: a minute, far past the deadline; the server must cut it off first.
+      if (sent++ >= 600) {
+        clearInterval(timer);
+        req.destroy(new Error('the server never cut off the trickling push'));
+        return;
+      }
+      req.write('a');
+    }, 100);
+    // The length of a pkt-line whose 0x3fc bytes will never all arrive (0000 would end the request).
+    req.write('03fc');
+    req.on('response', (res) => {
+      clearInterval(timer);
+      res.resume();
+      resolve(res.statusCode ?? 0);
+      req.destroy();
+    });
+    req.on('error', (err) => {
+      clearInterval(timer);
+      if (sent < 600) resolve(0);
+      else reject(err);
+    });
+  });
+}
