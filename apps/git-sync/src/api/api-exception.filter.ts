@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
 import { UserNotFoundError, UsernameTakenError } from '../accounts';
 import { ROOT_LOGGER } from '../app/engine.tokens';
-import { ConflictNotFoundError, InvalidPageParentError, InvalidSpaceIdError, PageNotFoundError, SpaceNotFoundError } from '../pages';
+import { ConflictNotFoundError, InvalidPageParentError, InvalidSpaceIdError, PageNotFoundError, SpaceNotFoundError, StaleRevisionError } from '../pages';
 import { AccessTokenNotFoundError } from './access-token-not-found.error';
 import { MembershipNotFoundError } from './membership-not-found.error';
 import type { ValidationIssue } from './request-validation.error';
@@ -27,6 +27,9 @@ export function toApiError(err: unknown): ApiErrorBody | undefined {
   }
   if (NOT_FOUND.some((type) => err instanceof type)) {
     return { statusCode: 404, error: 'Not Found', message: (err as Error).message };
+  }
+  if (err instanceof StaleRevisionError) {
+    return { statusCode: 412, error: 'Precondition Failed', message: err.message };
   }
   if (err instanceof UsernameTakenError) {
     return { statusCode: 409, error: 'Conflict', message: err.message };

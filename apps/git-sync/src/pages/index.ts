@@ -10,4 +10,5 @@ export * from './page-not-found.error';
 export * from './page-store';
 export * from './page-store.types';
 export * from './space-not-found.error';
+export * from './stale-revision.error';
 export * from './uuid';

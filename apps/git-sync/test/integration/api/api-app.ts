@@ -21,7 +21,13 @@ export interface ApiApp {
   app: NestFastifyApplication;
   tmp: string;
   dataDir: string;
-  request<T = any>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, payload?: unknown): Promise<ApiResponse<T>>;
+  /** Every API call of the suite goes through here. */
+  request<T = any>(
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+    url: string,
+    payload?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<ApiResponse<T>>;
   close(): Promise<void>;
 }
 
@@ -83,8 +89,8 @@ export async function openApiApp(backend: BackendName, env: Record<string, strin
     app: started,
     tmp,
     dataDir,
-    async request(method, url, payload) {
-      const res = await started.inject({ method, url, ...(payload === undefined ? {} : { payload: payload as object }) });
+    async request(method, url, payload, headers = {}) {
+      const res = await started.inject({ method, url, headers, ...(payload === undefined ? {} : { payload: payload as object }) });
       // 204s have no body; every other API answer is JSON.
       return { status: res.statusCode, headers: res.headers, body: (res.body === '' ? undefined : res.json()) as never };
     },
