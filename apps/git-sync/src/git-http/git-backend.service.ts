@@ -7,26 +7,9 @@ import { PUSH_POLICY_SETTINGS } from '../vault/push-policy-hook';
 import { CgiHeaderParser } from './cgi-header.parser';
 import type { CgiResponseHead } from './cgi-response';
 import type { GitBackendFailure, GitBackendOutcome, GitBackendRequest } from './git-backend-request';
+import { FLUSH_PKT, isSidebandResponse, progressPacket, SIDEBAND_PROBE_BYTES } from './side-band';
 
 const STDERR_KEPT_BYTES = 4 * 1024;
-const FLUSH_PKT = Buffer.from('0000');
-/** A pkt-line length (4 hex digits) and the band byte that follows it. */
-const SIDEBAND_PROBE_BYTES = 5;
-const PROGRESS_BAND = 2;
-/** Largest pkt-line payload git accepts on side-band-64k, less the band byte. */
-const MAX_PROGRESS_BYTES = 65_515;
-
-/** Whether a receive-pack response is multiplexed: its first packet's payload starts with band 1. */
-function isSideband(start: Buffer): boolean {
-  return start.length >= SIDEBAND_PROBE_BYTES && /^[0-9a-f]{4}$/.test(start.subarray(0, 4).toString('latin1')) && start[4] === 1;
-}
-
-/** One side-band progress packet, which git shows as `remote: <line>`. */
-function progressPacket(line: string): Buffer {
-  const payload = Buffer.from(`${line}\n`, 'utf8').subarray(0, MAX_PROGRESS_BYTES);
-  const length = (payload.length + 5).toString(16).padStart(4, '0');
-  return Buffer.concat([Buffer.from(length, 'latin1'), Buffer.from([PROGRESS_BAND]), payload]);
-}
 
 const FAILURE_RESPONSES: Record<Exclude<GitBackendFailure, 'client-closed'>, { status: number; message: string; retryAfter?: string }> = {
   timeout: { status: 504, message: 'The git backend timed out.' },
@@ -37,7 +20,6 @@ const FAILURE_RESPONSES: Record<Exclude<GitBackendFailure, 'client-closed'>, { s
   'bad-cgi': { status: 502, message: 'The git backend sent an invalid response.' },
   exit: { status: 500, message: 'The git backend failed.' },
 };
-
 /**
  * Serves one smart-HTTP request by running `git http-backend` as a CGI
  * program. Both bodies are streamed with backpressure, never buffered whole.
@@ -249,6 +231,12 @@ class BackendRun {
 
   #sendHead(): void {
     if (this.#headSent || this.#head === undefined) return;
+    // Already sent by the server itself (a notice while the push waited for the lock): git's own
+    // status line would be a second head, so it is dropped and only the body follows.
+    if (this.res.headersSent) {
+      this.#headSent = true;
+      return;
+    }
     this.#headSent = true;
     const { status, statusMessage, headers } = this.#head;
     if (statusMessage !== undefined) this.res.writeHead(status, statusMessage, headers);
@@ -298,7 +286,7 @@ class BackendRun {
   #complete(lines: readonly string[]): void {
     if (this.res.writableEnded || this.res.destroyed) return;
     const endsWithFlush = this.#tail.equals(FLUSH_PKT);
-    if (endsWithFlush && isSideband(this.#start)) {
+    if (endsWithFlush && isSidebandResponse(this.#start)) {
       for (const line of lines) this.res.write(progressPacket(line));
     }
     this.res.end(this.#tail);

@@ -6,11 +6,14 @@ import type { GitBackendOutcome } from './git-backend-request';
 import { GitBackendService } from './git-backend.service';
 import { GitPathError } from './git-path.error';
 import { validateGitPath } from './git-path.validator';
+import { LockWaitNotice } from './lock-wait-notice';
 import { pushReportLines } from './push-report';
 import { GIT_REPOSITORY_PROVIDER, type GitRepositoryProvider } from './git-repository-provider.port';
 import type { GitRoute } from './git-route';
 
 const BUSY_MESSAGE = 'This space is busy: a sync is running. Please retry the push in a moment.';
+/** A push that has not got its space's lock by then is told, on a `remote:` line, that it waits. */
+const LOCK_WAIT_NOTICE_MS = 250;
 
 /**
  * Git smart HTTP at `/git/<spaceId>.git/...`. Order per request: validate the
@@ -86,8 +89,21 @@ export class GitHttpController {
         // The push's response ends only here, after its cycle, with what the cycle did.
         let served: GitBackendOutcome | undefined;
         let cycle: RunOnceResult | undefined;
+        const notice = new LockWaitNotice(req.raw, req.headers['content-encoding'], reply.raw, LOCK_WAIT_NOTICE_MS, () => {
+          reply.hijack();
+          this.#logger.log({ msg: 'push waiting for the space lock', spaceId });
+        });
         try {
-          outcome = await this.orchestrator.ingestExternalPush(spaceId, async (signal) => (served = await serve(signal)), (result) => (cycle = result));
+          const receive = async (signal: AbortSignal) => {
+            await notice.stop();
+            return (served = await serve(signal));
+          };
+          outcome = await this.orchestrator.ingestExternalPush(spaceId, receive, (result) => (cycle = result));
+        } catch (err) {
+          await notice.stop();
+          // The response has begun with the notice, so the busy answer goes in-band instead of a 503.
+          if (err instanceof GitSyncLockHeldError && notice.sent) return notice.fail(BUSY_MESSAGE);
+          throw err;
         } finally {
           served?.complete?.(pushReportLines(cycle));
         }

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { dirname, join } from 'node:path';
 import type { DemoCredentials } from '../../src/app/demo-seed';
-import { type DemoServer, type E2eEnv, startDemoServer, STORES } from './support/e2e-env';
+import { type DemoServer, type E2eEnv, holdSpaceLock, startDemoServer, STORES } from './support/e2e-env';
 import { GitCli, writeFileIn } from './support/git-cli';
 import { eventually, type ServerProcess } from './support/server-process';
 
@@ -46,7 +46,8 @@ describe.each(STORES)('git-sync integrity end to end on %s', (store) => {
       GIT_SYNC_POLL_INTERVAL_MS: '0',
       // Long enough that an API edit is still unsynced when the next push arrives.
       GIT_SYNC_DEBOUNCE_MS: '600000',
-      GIT_SYNC_PUSH_LOCK_WAIT_MS: '3000',
+      // Generous: the test of the waiting notice holds the lock until it sees the notice logged.
+      GIT_SYNC_PUSH_LOCK_WAIT_MS: '20000',
       GIT_SYNC_LOCK_TTL_MS: '5000',
       GIT_SYNC_MAX_FILE_BYTES: String(64 * 1024),
       GIT_SYNC_MAX_PUSH_FILES: '20',
@@ -187,6 +188,35 @@ describe.each(STORES)('git-sync integrity end to end on %s', (store) => {
     expect(await pageByTitle('Reported')).toBeDefined();
     expect((await readPage(welcome.id)).content).toContain('One more line.');
     expect(report(out.stderr)).toEqual({ created: 1, updated: 1, renamed: 0, moved: 0, deleted: 0 });
+  });
+
+  it('a push that waits for the lock says so on a remote: line, then goes through', async () => {
+    const dir = await clone();
+    await writeFileIn(dir, 'Waited.md', 'pushed while a sync ran\n');
+    await commit(dir, 'wait for the lock');
+    // git runs pre-push between the ref advertisement and sending the pack: the lock is taken there.
+    const ready = join(env.tmp, `ready-${store}`);
+    const go = join(env.tmp, `go-${store}`);
+    await writeFile(
+      join(dir, '.git', 'hooks', 'pre-push'),
+      `#!/bin/sh\ntouch '${ready}'\ni=0\nwhile [ ! -f '${go}' ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done\n`,
+      { mode: 0o755 },
+    );
+    const pushing = push(dir);
+    await eventually(() => access(ready).then(() => true, () => undefined), 'the push between advertisement and pack');
+
+    const lock = await holdSpaceLock(env, demo.spaceId, 30_000);
+    try {
+      await writeFile(go, '');
+      await eventually(async () => (server.logs.some((l) => l.msg === 'push waiting for the space lock') ? true : undefined), 'the waiting notice');
+    } finally {
+      await lock.release();
+    }
+    const out = await pushing;
+    expect(out.code).toBe(0);
+    expect(out.stderr).toMatch(/^remote: git-sync: this space is busy with a sync; the push waits for it to finish/m);
+    expect(report(out.stderr)).toMatchObject({ created: 1 });
+    expect(await pageByTitle('Waited')).toBeDefined();
   });
 
   it('holds back a pushed file with conflict markers, reports it, and applies it once fixed', async () => {

@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'pg';
+import { SpaceLock } from '../../../../../packages/space-lock/src';
 import { closeClient, createClient, deleteKeys, getRedisUrl, uniquePrefix } from '../../../../../packages/space-lock/test/helpers/redis-server';
 import type { DemoCredentials } from '../../../src/app/demo-seed';
 import { cloneUrl } from './git-cli';
@@ -111,4 +112,36 @@ export async function startDemoServer(name: string, store: StoreName, extra: Rec
     await env.dispose();
     throw err;
   }
+}
+
+/** Another replica holding a space's lock, on the suite's Redis and key prefix, until `release`. */
+export interface HeldLock {
+  release(): Promise<void>;
+}
+
+export async function holdSpaceLock(env: E2eEnv, spaceId: string, ttlMs = 5_000): Promise<HeldLock> {
+  const redis = createClient(env.redisUrl);
+  const replica = new SpaceLock({ redis, keyPrefix: env.lockPrefix, ttlMs, logger: { log() {}, warn() {}, error() {} } });
+  let letGo!: () => void;
+  const held = new Promise<void>((resolve) => (letGo = resolve));
+  let holding!: () => void;
+  const isHolding = new Promise<void>((resolve) => (holding = resolve));
+  const hold = replica.withSpaceLock(spaceId, async () => {
+    holding();
+    await held;
+  });
+  const release = async () => {
+    letGo();
+    try {
+      await hold;
+    } finally {
+      await replica.close();
+      await closeClient(redis);
+    }
+  };
+  await Promise.race([isHolding, hold.then(() => undefined)]).catch(async (err: unknown) => {
+    await release();
+    throw err;
+  });
+  return { release };
 }
