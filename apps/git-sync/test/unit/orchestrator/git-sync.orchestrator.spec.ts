@@ -264,6 +264,16 @@ describe('GitSyncOrchestrator.ingestExternalPush', () => {
     expect(h.orchestrator.getStatus().spaces[0]).toMatchObject({ trigger: 'push', result: { ran: true } });
   });
 
+  it('hands the cycle result to onCycle while the lock is still held, so the push can report it', async () => {
+    const h = await harness();
+    h.runner.behaviour = async () => STATUS;
+    const seen: Array<{ holder: boolean; pushed: number | undefined }> = [];
+    await h.orchestrator.ingestExternalPush(SPACE_A, async () => 'pushed', (result) => {
+      seen.push({ holder: h.redis.get(KEY_PREFIX + SPACE_A) === h.locks.instanceId, pushed: result.push?.created });
+    });
+    expect(seen).toEqual([{ holder: true, pushed: STATUS.push.created }]);
+  });
+
   it('throws GitSyncLockHeldError when another holder keeps the lock, and never runs receive-pack', async () => {
     const h = await harness();
     await h.redis.set(KEY_PREFIX + SPACE_A, 'another-replica', 'PX', 60_000, 'NX');
