@@ -322,11 +322,14 @@ describe.each(STORES)('git-sync integrity end to end on %s', (store) => {
       expect(await pageByTitle('Fine')).toBeUndefined();
     });
 
-    it('refuses a symbolic link at a page path', async () => {
+    it('refuses a symbolic link or a submodule at a page path', async () => {
       const dir = await clone();
       await git.ok(['update-index', '--add', '--cacheinfo', `120000,${await hashText(dir, 'Welcome.md')},Link.md`], dir);
-      await git.ok(['commit', '-q', '-m', 'a symlink'], dir);
-      expect(await refused(dir)).toMatch(/remote: git-sync: {3}Link\.md: is a symbolic link/);
+      await git.ok(['update-index', '--add', '--cacheinfo', `160000,${await git.ok(['rev-parse', 'HEAD'], dir)},Module.md`], dir);
+      await git.ok(['commit', '-q', '-m', 'a symlink and a submodule'], dir);
+      const stderr = await refused(dir);
+      expect(stderr).toMatch(/remote: git-sync: {3}Link\.md: is a symbolic link/);
+      expect(stderr).toMatch(/remote: git-sync: {3}Module\.md: is a submodule/);
     });
 
     it('refuses a push adding more files than the limit', async () => {
