@@ -83,7 +83,9 @@ function peek(body: Readable, timeoutMs: number): Promise<Buffer | undefined> {
       body.off('readable', onReadable);
       body.off('end', finish);
       const start = Buffer.concat(chunks);
-      if (start.length > 0) body.unshift(start);
+      // A body that ended inside its first pkt-line is malformed, and git refuses it whether or not
+      // these bytes come back; putting them back after the end would throw.
+      if (start.length > 0 && !body.readableEnded) body.unshift(start);
       resolve(start.length > 0 ? start : undefined);
     };
     const onReadable = () => {

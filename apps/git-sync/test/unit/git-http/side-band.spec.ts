@@ -105,4 +105,13 @@ describe('lock wait notice', () => {
       jest.useRealTimers();
     }
   });
+
+  it('survives a body that ends inside its first pkt-line', async () => {
+    const body = new PassThrough();
+    const { res } = recorder();
+    const notice = new LockWaitNotice(body, undefined, res as unknown as ServerResponse, 1_000, () => undefined);
+    body.end(command('report-status side-band-64k').subarray(0, 30));
+    await notice.stop();
+    expect(notice.sent).toBe(false);
+  });
 });
