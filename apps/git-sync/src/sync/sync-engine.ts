@@ -284,7 +284,7 @@ export class SyncEngine {
       const records = await this.resolveConflicts(vault, conflicts, paths);
       resolved = await vault.editTree(tree, records.map((r) => r.edit));
       // Recorded before main moves: a cycle that dies now records twice rather than not at all.
-      await this.conflicts?.record(vault.spaceId, records.map((r) => r.record));
+      await this.conflicts?.record(vault.spaceId, records.flatMap((r) => (r.record ? [r.record] : [])));
       this.logger.warn({ spaceId: vault.spaceId, paths }, 'merge conflicts: main kept the hunks both sides changed; the wiki side is recorded');
     }
     const message = paths.length
@@ -304,7 +304,7 @@ export class SyncEngine {
     vault: Vault,
     entries: readonly ConflictEntry[],
     paths: readonly string[],
-  ): Promise<Array<{ edit: { path: string; mode: string; oid: string } | { path: string; remove: true }; record: NewConflict }>> {
+  ): Promise<Array<{ edit: { path: string; mode: string; oid: string } | { path: string; remove: true }; record: NewConflict | null }>> {
     const blobs = await vault.readBlobs(entries.map((e) => e.oid));
     const out = [];
     for (const path of paths) {
@@ -313,14 +313,18 @@ export class SyncEngine {
       const bytes = (e: ConflictEntry | undefined) => (e ? (blobs.get(e.oid) ?? Buffer.alloc(0)) : null);
       const text = (e: ConflictEntry | undefined) => bytes(e)?.toString('utf8') ?? null;
       let edit: { path: string; mode: string; oid: string } | { path: string; remove: true };
+      // Whether the wiki's page text lost anything; differing only in the id front matter (a new
+      // page's id not yet written back into main's file) is not a loss worth a record.
+      let wikiLost = true;
       if (ours && theirs) {
         const merged = await vault.mergeFile(bytes(base) ?? Buffer.alloc(0), bytes(ours)!, bytes(theirs)!);
         edit = { path, mode: ours.mode, oid: merged.oid };
+        wikiLost = parsePageFile(merged.merged).body !== parsePageFile(bytes(theirs)!).body;
       } else {
         edit = ours ? { path, mode: ours.mode, oid: ours.oid } : { path, remove: true };
       }
       const pageId = [theirs, ours, base].map((e) => (e ? parsePageFile(bytes(e)!).id : null)).find((id) => id !== null) ?? null;
-      out.push({ edit, record: { pageId, path, base: text(base), wiki: text(theirs), git: text(ours) } });
+      out.push({ edit, record: wikiLost ? { pageId, path, base: text(base), wiki: text(theirs), git: text(ours) } : null });
     }
     return out;
   }

@@ -336,7 +336,7 @@ export class Vault {
    * A three-way merge of one file's versions. Hunks only one side changed are taken from that side; a
    * hunk both changed takes `ours`. Returns the merged blob and how many hunks conflicted.
    */
-  async mergeFile(base: Buffer, ours: Buffer, theirs: Buffer): Promise<{ oid: string; conflicts: number }> {
+  async mergeFile(base: Buffer, ours: Buffer, theirs: Buffer): Promise<{ oid: string; merged: Buffer; conflicts: number }> {
     const dir = join(this.stateDir, `merge-${randomBytes(4).toString('hex')}`);
     await mkdir(dir);
     try {
@@ -346,7 +346,7 @@ export class Vault {
       const counted = await this.run(['merge-file', '-p', o, b, t], { okExitCodes: range(0, 127) });
       const merged = await this.run(['merge-file', '-p', '--ours', o, b, t]);
       const oid = await this.text(['hash-object', '-w', '--stdin'], { input: merged.stdout });
-      return { oid, conflicts: counted.exitCode };
+      return { oid, merged: merged.stdout, conflicts: counted.exitCode };
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
