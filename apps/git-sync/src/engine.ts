@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import type { Kysely } from 'kysely';
 import { openDatabase } from './pages/database';
 import type { Database } from './pages/database.types';
+import { ConflictStore } from './pages/conflict-store';
 import { PageStore } from './pages/page-store';
 import type { CycleStep } from './sync/cycle-status';
 import { type EngineLogger, silentLogger } from './sync/engine-logger';
@@ -33,6 +34,7 @@ export interface Engine {
   db: Kysely<Database>;
   backend: 'postgres' | 'pglite';
   pages: PageStore;
+  conflicts: ConflictStore;
   engine: SyncEngine;
   git: GitRunner;
   dataDir: string;
@@ -68,8 +70,10 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       ),
   });
   const pages = new PageStore(handle.db);
+  const conflicts = new ConflictStore(handle.db);
   const engine = new SyncEngine({
     store: pages,
+    conflicts,
     git,
     dataDir,
     deleteCap: options.deleteCap,
@@ -81,6 +85,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     db: handle.db,
     backend: handle.backend,
     pages,
+    conflicts,
     engine,
     git,
     dataDir,

@@ -3,7 +3,15 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
 import { LastAdminError, UserNotFoundError, UsernameTakenError } from '../accounts';
 import { ROOT_LOGGER } from '../app/engine.tokens';
-import { InvalidPageParentError, InvalidSpaceIdError, PageNotFoundError, SpaceNotFoundError, isDatabaseUnavailable } from '../pages';
+import {
+  ConflictNotFoundError,
+  InvalidPageParentError,
+  InvalidSpaceIdError,
+  PageNotFoundError,
+  SpaceNotFoundError,
+  StaleRevisionError,
+  isDatabaseUnavailable,
+} from '../pages';
 import { AccessTokenNotFoundError } from './access-token-not-found.error';
 import { hasResponseHeaders } from './auth/api-auth.errors';
 import { MembershipNotFoundError } from './membership-not-found.error';
@@ -19,7 +27,7 @@ export interface ApiErrorBody {
 /** Seconds a client is asked to wait when the database is out of reach; the pool reconnects on the next request. */
 export const DATABASE_RETRY_AFTER_S = 1;
 
-const NOT_FOUND = [SpaceNotFoundError, PageNotFoundError, UserNotFoundError, AccessTokenNotFoundError, MembershipNotFoundError];
+const NOT_FOUND = [SpaceNotFoundError, PageNotFoundError, UserNotFoundError, AccessTokenNotFoundError, MembershipNotFoundError, ConflictNotFoundError];
 
 /** The domain errors a caller can act on, as HTTP; anything else is ours and is a 500. */
 export function toApiError(err: unknown): ApiErrorBody | undefined {
@@ -31,6 +39,9 @@ export function toApiError(err: unknown): ApiErrorBody | undefined {
   }
   if (NOT_FOUND.some((type) => err instanceof type)) {
     return { statusCode: 404, error: 'Not Found', message: (err as Error).message };
+  }
+  if (err instanceof StaleRevisionError) {
+    return { statusCode: 412, error: 'Precondition Failed', message: err.message };
   }
   if (err instanceof UsernameTakenError || err instanceof LastAdminError) {
     return { statusCode: 409, error: 'Conflict', message: err.message };

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ApiExceptionFilter } from './api-exception.filter';
+import { ConflictsController } from './conflicts.controller';
 import { GitSyncController } from './git-sync.controller';
 import { MembersController } from './members.controller';
 import { PagesController } from './pages.controller';
@@ -11,7 +12,7 @@ import { UsersController } from './users.controller';
  * from the global engine and orchestrator modules.
  */
 @Module({
-  controllers: [SpacesController, PagesController, UsersController, MembersController, GitSyncController],
+  controllers: [SpacesController, PagesController, UsersController, MembersController, GitSyncController, ConflictsController],
   providers: [ApiExceptionFilter],
 })
 export class ApiModule {}

@@ -1,14 +1,17 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, UseFilters, UseGuards } from '@nestjs/common';
 import { GuardedCycleRunner, type OverlapReport } from '../app/guarded-cycle-runner';
-import type { GitSyncStatus, RunOnceResult } from '../orchestrator/cycle-status';
+import type { GitSyncStatus, RunOnceResult, SpaceSyncRecord } from '../orchestrator/cycle-status';
 import { GitSyncOrchestrator } from '../orchestrator/git-sync.orchestrator';
+import { ConflictStore } from '../pages/conflict-store';
 import { PageStore } from '../pages/page-store';
 import { ApiExceptionFilter } from './api-exception.filter';
 import { ApiAuthGuard } from './auth';
 import { triggerBody, type TriggerBody } from './git-sync.schemas';
 import { body } from './zod-validation.pipe';
 
-export interface GitSyncStatusResponse extends GitSyncStatus {
+export interface GitSyncStatusResponse extends Omit<GitSyncStatus, 'spaces'> {
+  /** The last result per space, with the space's open conflicts. */
+  spaces: ReadonlyArray<SpaceSyncRecord & { openConflicts: number }>;
   /** Cycles this process found another live cycle in the same working tree: always 0 unless the lock failed. */
   workTreeOverlaps: number;
   workTreeOverlapReports: readonly OverlapReport[];
@@ -23,6 +26,7 @@ export class GitSyncController {
     @Inject(GitSyncOrchestrator) private readonly orchestrator: GitSyncOrchestrator,
     @Inject(GuardedCycleRunner) private readonly runner: GuardedCycleRunner,
     @Inject(PageStore) private readonly pages: PageStore,
+    @Inject(ConflictStore) private readonly conflicts: ConflictStore,
   ) {}
 
   /** Runs one cycle now. Whatever happens to the cycle is in the 200's body; runOnce never throws. */
@@ -36,8 +40,11 @@ export class GitSyncController {
   }
 
   @Get('status')
-  status(): GitSyncStatusResponse {
+  async status(): Promise<GitSyncStatusResponse> {
     const overlaps = [...this.runner.overlaps];
-    return { ...this.orchestrator.getStatus(), workTreeOverlaps: overlaps.length, workTreeOverlapReports: overlaps };
+    const status = this.orchestrator.getStatus();
+    const open = await this.conflicts.countOpen(status.spaces.map((s) => s.result.spaceId));
+    const spaces = status.spaces.map((s) => ({ ...s, openConflicts: open.get(s.result.spaceId) ?? 0 }));
+    return { ...status, spaces, workTreeOverlaps: overlaps.length, workTreeOverlapReports: overlaps };
   }
 }

@@ -1,9 +1,11 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, UseFilters, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Param, Patch, Post, Res, UseFilters, UseGuards } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { PageNotFoundError } from '../pages/page-not-found.error';
 import { PageStore } from '../pages/page-store';
 import type { Page, PageNode } from '../pages/page-store.types';
 import { ApiExceptionFilter } from './api-exception.filter';
 import { Access, ApiAuthGuard } from './auth';
+import { expectedRevision, pageEtag } from './page-etag';
 import { spaceParams, type SpaceParams } from './common.schemas';
 import {
   createPageBody,
@@ -42,38 +44,53 @@ export class PagesController {
   }
 
   @Get(':pageId')
-  async get(@Param(params(pageParams)) { spaceId, pageId }: PageParams): Promise<Page> {
+  async get(@Param(params(pageParams)) { spaceId, pageId }: PageParams, @Res({ passthrough: true }) reply: FastifyReply): Promise<Page> {
     await this.pages.requireSpace(spaceId);
     const page = await this.pages.getPage(spaceId, pageId);
     // The store keeps soft-deleted pages; to the API they are gone.
     if (!page || page.deletedAt !== null) throw new PageNotFoundError(spaceId, pageId);
-    return page;
+    return tagged(reply, page);
   }
 
+  /** With `If-Match`, only if the page is still at that revision (412 otherwise); without it, last write wins. */
   @Patch(':pageId')
   @Access({ space: 'write' })
-  async update(@Param(params(pageParams)) { spaceId, pageId }: PageParams, @Body(body(updatePageBody)) input: UpdatePageBody): Promise<Page> {
+  async update(
+    @Param(params(pageParams)) { spaceId, pageId }: PageParams,
+    @Body(body(updatePageBody)) input: UpdatePageBody,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<Page> {
+    const revision = expectedRevision(ifMatch);
     await this.pages.requireSpace(spaceId);
-    let page: Page | undefined;
-    if (input.content !== undefined) page = await this.pages.updateContent(spaceId, pageId, input.content, SOURCE);
-    if (input.title !== undefined) page = await this.pages.rename(spaceId, pageId, input.title, SOURCE);
-    // The schema guarantees at least one of the two writes ran.
-    return page as Page;
+    return tagged(reply, await this.pages.updatePage(spaceId, pageId, input, SOURCE, { expectedRevision: revision }));
   }
 
   @Post(':pageId/move')
   @HttpCode(200)
   @Access({ space: 'write' })
-  async move(@Param(params(pageParams)) { spaceId, pageId }: PageParams, @Body(body(movePageBody)) input: MovePageBody): Promise<Page> {
+  async move(
+    @Param(params(pageParams)) { spaceId, pageId }: PageParams,
+    @Body(body(movePageBody)) input: MovePageBody,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<Page> {
+    const revision = expectedRevision(ifMatch);
     await this.pages.requireSpace(spaceId);
-    return this.pages.move(spaceId, pageId, input.parentPageId, SOURCE, input.position);
+    return tagged(reply, await this.pages.move(spaceId, pageId, input.parentPageId, SOURCE, input.position, { expectedRevision: revision }));
   }
 
   @Delete(':pageId')
   @HttpCode(204)
   @Access({ space: 'write' })
-  async remove(@Param(params(pageParams)) { spaceId, pageId }: PageParams): Promise<void> {
+  async remove(@Param(params(pageParams)) { spaceId, pageId }: PageParams, @Headers('if-match') ifMatch: string | undefined): Promise<void> {
+    const revision = expectedRevision(ifMatch);
     await this.pages.requireSpace(spaceId);
-    await this.pages.softDelete(spaceId, pageId, SOURCE);
+    await this.pages.softDelete(spaceId, pageId, SOURCE, { expectedRevision: revision });
   }
+}
+
+function tagged(reply: FastifyReply, page: Page): Page {
+  void reply.header('etag', pageEtag(page.revision));
+  return page;
 }

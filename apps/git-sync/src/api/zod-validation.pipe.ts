@@ -37,3 +37,5 @@ export class ZodValidationPipe<S extends ZodTypeAny> implements PipeTransform<un
 export const body = <S extends ZodTypeAny>(schema: S) => new ZodValidationPipe(schema, 'body');
 /** Validates the path parameters as one object, so each failure is named after its parameter. */
 export const params = <S extends ZodTypeAny>(schema: S) => new ZodValidationPipe(schema, 'params');
+/** Validates the query string as one object. */
+export const query = <S extends ZodTypeAny>(schema: S) => new ZodValidationPipe(schema, 'query');

@@ -6,6 +6,7 @@ import { SpaceLockService } from 'space-lock/nestjs';
 import { AccountGitAccessPolicy, AccountStore, AuthFailureLimiter, CredentialChecker, migrateAccounts } from '../accounts';
 import { GIT_SYNC_CONFIG, type GitSyncConfig } from '../config';
 import { createEngine, type Engine } from '../engine';
+import { ConflictStore } from '../pages/conflict-store';
 import { PageStore } from '../pages/page-store';
 import { SyncEngine } from '../sync/sync-engine';
 import { ENGINE, ROOT_LOGGER } from './engine.tokens';
@@ -45,6 +46,7 @@ export class EngineModule implements OnApplicationShutdown {
       providers: [
         { provide: ENGINE, inject: [GIT_SYNC_CONFIG, ROOT_LOGGER], useFactory: openEngine },
         { provide: PageStore, inject: [ENGINE], useFactory: (e: Engine) => e.pages },
+        { provide: ConflictStore, inject: [ENGINE], useFactory: (e: Engine) => e.conflicts },
         { provide: SyncEngine, inject: [ENGINE], useFactory: (e: Engine) => e.engine },
         { provide: AccountStore, inject: [ENGINE], useFactory: (e: Engine) => new AccountStore(e.db) },
         { provide: PageStoreSpaceDirectory, inject: [PageStore], useFactory: (p: PageStore) => new PageStoreSpaceDirectory(p) },
@@ -80,6 +82,7 @@ export class EngineModule implements OnApplicationShutdown {
       exports: [
         ENGINE,
         PageStore,
+        ConflictStore,
         SyncEngine,
         AccountStore,
         PageStoreSpaceDirectory,

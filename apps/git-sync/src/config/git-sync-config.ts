@@ -21,6 +21,14 @@ export interface GitSyncConfig {
   readonly backendTimeoutMs: number;
   /** How long a push waits for a busy space before it is refused with 503. */
   readonly pushLockWaitMs: number;
+  /** A receive-pack still running this long after it started is cut off, however much data it moves. */
+  readonly pushDeadlineMs: number;
+  /** Largest file a push may carry. */
+  readonly maxFileBytes: number;
+  /** Most files one push may add. */
+  readonly maxPushFiles: number;
+  /** Largest push request body, as sent (compressed or not). */
+  readonly maxPushBytes: number;
   readonly lockTtlMs: number;
   readonly lockKeyPrefix: string;
   /** Global switch: when false, every cycle is skipped as `disabled`. */
@@ -63,6 +71,10 @@ export const CONFIG_DEFAULTS = {
   debounceMs: 2_000,
   backendTimeoutMs: 60_000,
   pushLockWaitMs: 3_000,
+  pushDeadlineMs: 120_000,
+  maxFileBytes: 5 * 1024 * 1024,
+  maxPushFiles: 2_000,
+  maxPushBytes: 100 * 1024 * 1024,
   lockTtlMs: 30_000,
   lockKeyPrefix: 'git-sync:lock:',
   enabled: true,
@@ -176,6 +188,10 @@ const schema = z.object({
   GIT_SYNC_DEBOUNCE_MS: integer(0).optional(),
   GIT_SYNC_BACKEND_TIMEOUT_MS: integer(1).optional(),
   GIT_SYNC_PUSH_LOCK_WAIT_MS: integer(0).optional(),
+  GIT_SYNC_PUSH_DEADLINE_MS: integer(1).optional(),
+  GIT_SYNC_MAX_FILE_BYTES: integer(1).optional(),
+  GIT_SYNC_MAX_PUSH_FILES: integer(1).optional(),
+  GIT_SYNC_MAX_PUSH_BYTES: integer(1).optional(),
   GIT_SYNC_LOCK_TTL_MS: integer(3).optional(),
   GIT_SYNC_LOCK_KEY_PREFIX: z.string().optional(),
   GIT_SYNC_ENABLED: boolean.optional(),
@@ -250,6 +266,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, cw
     debounceMs: v.GIT_SYNC_DEBOUNCE_MS ?? CONFIG_DEFAULTS.debounceMs,
     backendTimeoutMs: v.GIT_SYNC_BACKEND_TIMEOUT_MS ?? CONFIG_DEFAULTS.backendTimeoutMs,
     pushLockWaitMs: v.GIT_SYNC_PUSH_LOCK_WAIT_MS ?? CONFIG_DEFAULTS.pushLockWaitMs,
+    pushDeadlineMs: v.GIT_SYNC_PUSH_DEADLINE_MS ?? CONFIG_DEFAULTS.pushDeadlineMs,
+    maxFileBytes: v.GIT_SYNC_MAX_FILE_BYTES ?? CONFIG_DEFAULTS.maxFileBytes,
+    maxPushFiles: v.GIT_SYNC_MAX_PUSH_FILES ?? CONFIG_DEFAULTS.maxPushFiles,
+    maxPushBytes: v.GIT_SYNC_MAX_PUSH_BYTES ?? CONFIG_DEFAULTS.maxPushBytes,
     lockTtlMs: v.GIT_SYNC_LOCK_TTL_MS ?? CONFIG_DEFAULTS.lockTtlMs,
     lockKeyPrefix: v.GIT_SYNC_LOCK_KEY_PREFIX ?? CONFIG_DEFAULTS.lockKeyPrefix,
     enabled: v.GIT_SYNC_ENABLED ?? CONFIG_DEFAULTS.enabled,

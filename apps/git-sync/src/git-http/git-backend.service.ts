@@ -3,14 +3,18 @@ import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { GIT_SYNC_CONFIG, type GitSyncConfig } from '../config';
+import { PUSH_POLICY_SETTINGS } from '../vault/push-policy-hook';
 import { CgiHeaderParser } from './cgi-header.parser';
 import type { CgiResponseHead } from './cgi-response';
 import type { GitBackendFailure, GitBackendOutcome, GitBackendRequest } from './git-backend-request';
+import { FLUSH_PKT, isSidebandResponse, progressPacket, SIDEBAND_PROBE_BYTES } from './side-band';
 
 const STDERR_KEPT_BYTES = 4 * 1024;
 
 const FAILURE_RESPONSES: Record<Exclude<GitBackendFailure, 'client-closed'>, { status: number; message: string; retryAfter?: string }> = {
   timeout: { status: 504, message: 'The git backend timed out.' },
+  deadline: { status: 504, message: 'The push did not finish within the time allowed and was cut off; nothing of it was applied. Push again, or in smaller parts.' },
+  'too-large': { status: 413, message: 'The push is larger than this server accepts (GIT_SYNC_MAX_PUSH_BYTES); nothing of it was applied. Push in smaller parts.' },
   aborted: { status: 503, message: 'The space changed hands during the request; please retry.', retryAfter: '1' },
   spawn: { status: 500, message: 'The git backend could not be started.' },
   'bad-cgi': { status: 502, message: 'The git backend sent an invalid response.' },
@@ -57,6 +61,12 @@ class BackendRun {
   #failure: GitBackendFailure | undefined;
   #stderr = '';
   #idle: NodeJS.Timeout | undefined;
+  #deadline: NodeJS.Timeout | undefined;
+  #bodyBytes = 0;
+  /** With `deferEnd`: the last bytes of output, withheld (the final flush packet, once all is out). */
+  #tail = Buffer.alloc(0);
+  /** The first bytes of output, enough to see whether it is multiplexed (side-band). */
+  #start = Buffer.alloc(0);
   #finished = false;
 
   constructor(
@@ -72,6 +82,14 @@ class BackendRun {
     const { signal, body } = this.request;
     if (signal?.aborted) {
       this.#failure = 'aborted';
+      this.#finish(null);
+      return;
+    }
+    const isPush = this.request.route.service === 'receive' && this.request.route.endpoint === 'rpc';
+    const declared = Number(this.request.headers['content-length']);
+    if (isPush && Number.isFinite(declared) && declared > this.config.maxPushBytes) {
+      // Refused before a process starts: nothing is read, nothing is written.
+      this.#failure = 'too-large';
       this.#finish(null);
       return;
     }
@@ -91,6 +109,11 @@ class BackendRun {
 
     this.#idle = setTimeout(() => this.#kill('timeout'), this.config.backendTimeoutMs);
     this.#idle.unref();
+    // The idle timer alone lets a body trickling a byte at a time hold the space's lock for ever.
+    if (isPush) {
+      this.#deadline = setTimeout(() => this.#kill('deadline'), this.config.pushDeadlineMs);
+      this.#deadline.unref();
+    }
     signal?.addEventListener('abort', this.#onAbort, { once: true });
     this.res.on('close', this.#onResponseClose);
 
@@ -111,6 +134,7 @@ class BackendRun {
       child.stdin!.end();
     } else {
       body.on('data', this.#touch);
+      if (isPush) body.on('data', this.#count);
       body.on('error', () => this.#kill('client-closed'));
       body.pipe(child.stdin!);
     }
@@ -125,9 +149,7 @@ class BackendRun {
       HOME: tmpdir(),
       GIT_CONFIG_NOSYSTEM: '1',
       GIT_CONFIG_GLOBAL: '/dev/null',
-      GIT_CONFIG_COUNT: '1',
-      GIT_CONFIG_KEY_0: 'http.receivepack',
-      GIT_CONFIG_VALUE_0: 'true',
+      ...configEnv([['http.receivepack', 'true'], ...PUSH_POLICY_SETTINGS]),
       GIT_TERMINAL_PROMPT: '0',
       // The repository itself is the project root, so http-backend finds it
       // whether it is a working tree (it tries `<path>/.git` first) or bare.
@@ -149,11 +171,20 @@ class BackendRun {
     // http-backend inflates a gzip body itself when told the encoding.
     set('HTTP_CONTENT_ENCODING', headers['content-encoding']);
     set('GIT_PROTOCOL', headers['git-protocol']);
+    // Read by the vault's pre-receive hook.
+    env.GIT_SYNC_MAX_FILE_BYTES = String(this.config.maxFileBytes);
+    env.GIT_SYNC_MAX_PUSH_FILES = String(this.config.maxPushFiles);
     return env;
   }
 
   readonly #touch = (): void => {
     this.#idle?.refresh();
+  };
+
+  // Counted as it arrives, so a body sent without a length (chunked) is held to the same limit.
+  readonly #count = (chunk: Buffer): void => {
+    this.#bodyBytes += chunk.length;
+    if (this.#bodyBytes > this.config.maxPushBytes) this.#kill('too-large');
   };
 
   readonly #onAbort = (): void => this.#kill('aborted');
@@ -184,6 +215,14 @@ class BackendRun {
 
   #write(chunk: Buffer): void {
     if (this.res.destroyed) return;
+    if (this.request.deferEnd) {
+      if (this.#start.length < SIDEBAND_PROBE_BYTES) this.#start = Buffer.concat([this.#start, chunk]).subarray(0, SIDEBAND_PROBE_BYTES);
+      const all = Buffer.concat([this.#tail, chunk]);
+      const keep = Math.min(FLUSH_PKT.length, all.length);
+      this.#tail = all.subarray(all.length - keep);
+      chunk = all.subarray(0, all.length - keep);
+      if (chunk.length === 0) return;
+    }
     this.#sendHead();
     if (!this.res.write(chunk)) {
       const stdout = this.#child!.stdout!;
@@ -197,6 +236,12 @@ class BackendRun {
 
   #sendHead(): void {
     if (this.#headSent || this.#head === undefined) return;
+    // Already sent by the server itself (a notice while the push waited for the lock): git's own
+    // status line would be a second head, so it is dropped and only the body follows.
+    if (this.res.headersSent) {
+      this.#headSent = true;
+      return;
+    }
     this.#headSent = true;
     const { status, statusMessage, headers } = this.#head;
     if (statusMessage !== undefined) this.res.writeHead(status, statusMessage, headers);
@@ -214,17 +259,21 @@ class BackendRun {
     if (this.#finished) return;
     this.#finished = true;
     clearTimeout(this.#idle);
+    clearTimeout(this.#deadline);
     this.request.signal?.removeEventListener('abort', this.#onAbort);
     this.request.body?.off('data', this.#touch);
+    this.request.body?.off('data', this.#count);
     if (this.#child !== undefined) this.children.delete(this.#child);
 
     let failure = this.#failure;
     if (failure === undefined && exitCode !== 0) failure = !this.#headSent && PROTOCOL_ERROR.test(this.#stderr) ? 'protocol' : 'exit';
     if (failure === undefined && this.#head === undefined) failure = 'bad-cgi';
 
+    let complete: ((lines: readonly string[]) => void) | undefined;
     if (failure === undefined) {
       this.#sendHead();
-      this.res.end();
+      if (this.request.deferEnd) complete = (lines) => this.#complete(lines);
+      else this.res.end();
     } else {
       this.#logFailure(undefined, failure, exitCode);
       // A backend that answered with its own error status (a 404 for a
@@ -236,7 +285,16 @@ class BackendRun {
         this.#fail(failure);
       }
     }
-    this.resolve({ status: this.res.headersSent ? this.res.statusCode : 0, exitCode, failure });
+    this.resolve({ status: this.res.headersSent ? this.res.statusCode : 0, exitCode, failure, complete });
+  }
+
+  #complete(lines: readonly string[]): void {
+    if (this.res.writableEnded || this.res.destroyed) return;
+    const endsWithFlush = this.#tail.equals(FLUSH_PKT);
+    if (endsWithFlush && isSidebandResponse(this.#start)) {
+      for (const line of lines) this.res.write(progressPacket(line));
+    }
+    this.res.end(this.#tail);
   }
 
   #fail(failure: GitBackendFailure): void {
@@ -273,6 +331,16 @@ class BackendRun {
       stderr: this.#stderr.trim() || undefined,
     });
   }
+}
+
+/** git's `GIT_CONFIG_COUNT` form of configuration: applies to this process tree only. */
+function configEnv(settings: ReadonlyArray<readonly [string, string]>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { GIT_CONFIG_COUNT: String(settings.length) };
+  settings.forEach(([key, value], i) => {
+    env[`GIT_CONFIG_KEY_${i}`] = key;
+    env[`GIT_CONFIG_VALUE_${i}`] = value;
+  });
+  return env;
 }
 
 function killTree(child: ChildProcess): void {

@@ -1,13 +1,15 @@
 import { Controller, Get, Inject, Logger, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SpaceLockClosedError } from 'space-lock';
-import { GitSyncLockHeldError, GitSyncOrchestrator } from '../orchestrator';
+import { GitSyncLockHeldError, GitSyncOrchestrator, type RunOnceResult } from '../orchestrator';
 import { isDatabaseUnavailable } from '../pages/database-unavailable';
 import { GIT_ACCESS_POLICY, type GitAccessPolicy } from './git-access-policy.port';
 import type { GitBackendOutcome } from './git-backend-request';
 import { GitBackendService } from './git-backend.service';
 import { GitPathError } from './git-path.error';
 import { validateGitPath } from './git-path.validator';
+import { LockWaitNotice } from './lock-wait-notice';
+import { pushReportLines } from './push-report';
 import { GIT_REPOSITORY_PROVIDER, type GitRepositoryProvider } from './git-repository-provider.port';
 import type { GitRoute } from './git-route';
 import { RepositoryNotReadyError } from './repository-not-ready.error';
@@ -16,6 +18,8 @@ const BUSY_MESSAGE = 'This space is busy: a sync is running. Please retry the pu
 const NOT_READY_MESSAGE = "This space's repository is still being prepared. Please retry the clone or fetch in a moment.";
 const DATABASE_MESSAGE = 'The server cannot reach its database right now. Please retry in a moment.';
 const SHUTTING_DOWN_MESSAGE = 'The server is shutting down. Please retry in a moment.';
+/** A push that has not got its space's lock by then is told, on a `remote:` line, that it waits. */
+const LOCK_WAIT_NOTICE_MS = 250;
 
 /**
  * Git smart HTTP at `/git/<spaceId>.git/...`. Order per request: validate the
@@ -77,6 +81,7 @@ export class GitHttpController {
             remoteAddress: req.ip,
             body: route.endpoint === 'rpc' ? req.raw : undefined,
             signal,
+            deferEnd: route.service === 'receive' && route.endpoint === 'rpc',
           },
           reply.raw,
         );
@@ -87,7 +92,29 @@ export class GitHttpController {
       // The advertisement a push starts from is taken under the lock too, so
       // a busy space is refused here, where git shows the client our message.
       else if (route.endpoint === 'info-refs') outcome = await this.orchestrator.runExclusive(spaceId, serve);
-      else outcome = await this.orchestrator.ingestExternalPush(spaceId, serve);
+      else {
+        // The push's response ends only here, after its cycle, with what the cycle did.
+        let served: GitBackendOutcome | undefined;
+        let cycle: RunOnceResult | undefined;
+        const notice = new LockWaitNotice(req.raw, req.headers['content-encoding'], reply.raw, LOCK_WAIT_NOTICE_MS, () => {
+          reply.hijack();
+          this.#logger.log({ msg: 'push waiting for the space lock', spaceId });
+        });
+        try {
+          const receive = async (signal: AbortSignal) => {
+            await notice.stop();
+            return (served = await serve(signal));
+          };
+          outcome = await this.orchestrator.ingestExternalPush(spaceId, receive, (result) => (cycle = result));
+        } catch (err) {
+          await notice.stop();
+          // The response has begun with the notice, so the busy answer goes in-band instead of a 503.
+          if (err instanceof GitSyncLockHeldError && notice.sent) return notice.fail(BUSY_MESSAGE);
+          throw err;
+        } finally {
+          served?.complete?.(pushReportLines(cycle));
+        }
+      }
       this.#logger.log({ msg: 'git request served', spaceId, endpoint: route.pathInfo, user: decision.user, status: outcome.status, failure: outcome.failure });
     } catch (err) {
       if (err instanceof GitSyncLockHeldError || err instanceof RepositoryNotReadyError) {

@@ -1,19 +1,6 @@
-/**
- * What one sync cycle did. Structural on purpose: the engine exports the same
- * shape, and either satisfies the other without a shared import.
- */
-export interface CycleStatus {
-  readonly pull: { readonly written: number; readonly deleted: number; readonly conflicts: number };
-  readonly push: {
-    readonly created: number;
-    readonly updated: number;
-    readonly deleted: number;
-    readonly moved: number;
-    readonly renamed: number;
-    readonly failures: number;
-  };
-  readonly commits: number;
-}
+import type { CycleStatus } from '../sync/cycle-status';
+
+export type { CycleStatus } from '../sync/cycle-status';
 
 /**
  * Why `runOnce` did not run a cycle. `in-progress` and `lock-held` are the

@@ -70,13 +70,20 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
    * `runReceivePack` gets the lock's signal, which aborts when the lock is
    * lost; it must then kill whatever is writing to the repository.
    *
+   * `onCycle` gets that cycle's result, still under the lock.
+   *
    * @throws GitSyncLockHeldError when the space stays busy for
    *   `pushLockWaitMs`; `runReceivePack` has not run.
    */
-  async ingestExternalPush<T>(spaceId: string, runReceivePack: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  async ingestExternalPush<T>(
+    spaceId: string,
+    runReceivePack: (signal: AbortSignal) => Promise<T>,
+    onCycle?: (result: RunOnceResult) => void,
+  ): Promise<T> {
     return this.runExclusive(spaceId, async (signal) => {
       const pushed = await runReceivePack(signal);
-      await this.#cycleAfterPush(spaceId, signal);
+      const result = await this.#cycleAfterPush(spaceId, signal);
+      if (result) onCycle?.(result);
       return pushed;
     });
   }
@@ -258,11 +265,11 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
   }
 
   /** The cycle that follows a push; its failure is logged, never thrown. */
-  async #cycleAfterPush(spaceId: string, signal: AbortSignal): Promise<void> {
-    if (!this.config.enabled) return;
+  async #cycleAfterPush(spaceId: string, signal: AbortSignal): Promise<RunOnceResult | undefined> {
+    if (!this.config.enabled) return undefined;
     if (signal.aborted) {
       this.#logger.warn({ msg: 'lock lost during push; leaving the cycle to the poll loop', spaceId });
-      return;
+      return undefined;
     }
     let result: RunOnceResult;
     try {
@@ -272,6 +279,7 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
       this.#logger.error({ msg: 'cycle after push failed; the poll loop will reconcile', spaceId, error: result.error });
     }
     this.#record('push', result);
+    return result;
   }
 
   #succeeded(spaceId: string, trigger: CycleTrigger, status: CycleStatus): RunOnceResult {

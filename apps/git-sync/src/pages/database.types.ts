@@ -34,6 +34,22 @@ export interface PagesTable {
   last_updated_source: WriteSource;
 }
 
+/** A hunk both sides changed, resolved to `main`; the texts are whole page files, front matter included. */
+export interface ConflictsTable {
+  id: string;
+  space_id: string;
+  page_id: string | null;
+  path: string;
+  /** The file at the merge base; null when both sides added it. */
+  base: string | null;
+  /** The wiki's version, whose conflicting hunks lost; null when the wiki deleted the page. */
+  wiki: string | null;
+  /** `main`'s version, which won; null when git deleted the file. */
+  git: string | null;
+  created_at: Timestamp;
+  dismissed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
 /**
  * The tables this package owns. The control plane extends this interface with its own tables
  * (users, tokens, memberships) and appends migrations to the registry in `migrations/index.ts`.
@@ -41,4 +57,5 @@ export interface PagesTable {
 export interface Database {
   spaces: SpacesTable;
   pages: PagesTable;
+  conflicts: ConflictsTable;
 }

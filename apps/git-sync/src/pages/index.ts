@@ -1,3 +1,5 @@
+export * from './conflict-not-found.error';
+export * from './conflict-store';
 export * from './database';
 export * from './database-unavailable';
 export * from './database.types';
@@ -9,4 +11,5 @@ export * from './page-not-found.error';
 export * from './page-store';
 export * from './page-store.types';
 export * from './space-not-found.error';
+export * from './stale-revision.error';
 export * from './uuid';

@@ -14,6 +14,7 @@ import type {
   Space,
 } from './page-store.types';
 import { SpaceNotFoundError } from './space-not-found.error';
+import { StaleRevisionError } from './stale-revision.error';
 import { isUuid } from './uuid';
 
 type Executor = Kysely<Database> | Transaction<Database>;
@@ -29,6 +30,11 @@ function writeStamp(source: WriteSource) {
     revision: sql`revision + 1` as never,
     updated_at: sql`now()` as never,
   };
+}
+
+export interface WriteOptions {
+  /** Write only if the page is still at this revision (optimistic concurrency); StaleRevisionError otherwise. */
+  expectedRevision?: number;
 }
 
 /** Spaces and their pages. Every page write records who made it, and is announced to listeners once committed. */
@@ -226,11 +232,25 @@ export class PageStore {
   }
 
   async updateContent(spaceId: string, pageId: string, content: string, source: WriteSource): Promise<Page> {
-    return this.write(spaceId, pageId, source, 'update-content', { content });
+    return this.write(spaceId, pageId, source, { content });
   }
 
   async rename(spaceId: string, pageId: string, title: string, source: WriteSource): Promise<Page> {
-    return this.write(spaceId, pageId, source, 'rename', { title });
+    return this.write(spaceId, pageId, source, { title });
+  }
+
+  /**
+   * Content and title in one write (one revision). With `expectedRevision`, the write happens only if
+   * the page is still at that revision, in the same statement; otherwise StaleRevisionError.
+   */
+  async updatePage(
+    spaceId: string,
+    pageId: string,
+    values: { content?: string; title?: string },
+    source: WriteSource,
+    options: WriteOptions = {},
+  ): Promise<Page> {
+    return this.write(spaceId, pageId, source, values, options.expectedRevision);
   }
 
   /** Moves a page under another parent (or to the root with `null`), after its new siblings unless a position is given. */
@@ -240,23 +260,24 @@ export class PageStore {
     parentPageId: string | null,
     source: WriteSource,
     position?: number,
+    options: WriteOptions = {},
   ): Promise<Page> {
     assertSpaceId(spaceId);
     const row = await this.db.transaction().execute(async (trx) => {
       await this.requireLivePage(trx, spaceId, pageId);
       if (parentPageId !== null) await this.assertParent(trx, spaceId, pageId, parentPageId);
       const pos = position ?? (await nextPosition(trx, spaceId, parentPageId));
-      return this.updateRow(trx, spaceId, pageId, source, { parent_page_id: parentPageId, position: pos });
+      return this.updateRow(trx, spaceId, pageId, source, { parent_page_id: parentPageId, position: pos }, options.expectedRevision);
     });
     this.emit({ spaceId, pageId, source, kind: 'move' });
     return toPage(row);
   }
 
-  async softDelete(spaceId: string, pageId: string, source: WriteSource): Promise<Page> {
+  async softDelete(spaceId: string, pageId: string, source: WriteSource, options: WriteOptions = {}): Promise<Page> {
     assertSpaceId(spaceId);
     const row = await this.db.transaction().execute(async (trx) => {
       await this.requireLivePage(trx, spaceId, pageId);
-      return this.updateRow(trx, spaceId, pageId, source, { deleted_at: sql`now()` as never });
+      return this.updateRow(trx, spaceId, pageId, source, { deleted_at: sql`now()` as never }, options.expectedRevision);
     });
     this.emit({ spaceId, pageId, source, kind: 'delete' });
     return toPage(row);
@@ -283,21 +304,22 @@ export class PageStore {
     spaceId: string,
     pageId: string,
     source: WriteSource,
-    kind: PageWriteEvent['kind'],
     values: { content?: string; title?: string },
+    expectedRevision?: number,
   ): Promise<Page> {
     assertSpaceId(spaceId);
     if (!isUuid(pageId)) throw new PageNotFoundError(spaceId, pageId);
-    const row = await this.db
+    let query = this.db
       .updateTable('pages')
       .set({ ...values, ...writeStamp(source) })
       .where('space_id', '=', spaceId)
       .where('id', '=', pageId)
-      .where('deleted_at', 'is', null)
-      .returningAll()
-      .executeTakeFirst();
-    if (!row) throw new PageNotFoundError(spaceId, pageId);
-    this.emit({ spaceId, pageId, source, kind });
+      .where('deleted_at', 'is', null);
+    if (expectedRevision !== undefined) query = query.where('revision', '=', expectedRevision);
+    const row = await query.returningAll().executeTakeFirst();
+    if (!row) throw await this.whyNotWritten(this.db, spaceId, pageId, expectedRevision);
+    if (values.content !== undefined) this.emit({ spaceId, pageId, source, kind: 'update-content' });
+    if (values.title !== undefined) this.emit({ spaceId, pageId, source, kind: 'rename' });
     return toPage(row);
   }
 
@@ -307,14 +329,31 @@ export class PageStore {
     pageId: string,
     source: WriteSource,
     values: Record<string, unknown>,
+    expectedRevision?: number,
   ) {
-    return trx
+    let query = trx
       .updateTable('pages')
       .set({ ...values, ...writeStamp(source) })
       .where('space_id', '=', spaceId)
+      .where('id', '=', pageId);
+    // The revision is checked by the write itself, so nothing can slip in between check and write.
+    if (expectedRevision !== undefined) query = query.where('revision', '=', expectedRevision);
+    const row = await query.returningAll().executeTakeFirst();
+    if (!row) throw await this.whyNotWritten(trx, spaceId, pageId, expectedRevision);
+    return row;
+  }
+
+  /** A conditional write touched no row: the page is gone (404), or it moved past the expected revision (412). */
+  private async whyNotWritten(db: Executor, spaceId: string, pageId: string, expectedRevision: number | undefined): Promise<Error> {
+    const row = await db
+      .selectFrom('pages')
+      .select('revision')
+      .where('space_id', '=', spaceId)
       .where('id', '=', pageId)
-      .returningAll()
-      .executeTakeFirstOrThrow();
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
+    if (!row || expectedRevision === undefined) return new PageNotFoundError(spaceId, pageId);
+    return new StaleRevisionError(spaceId, pageId, expectedRevision, row.revision);
   }
 
   private async requireLivePage(trx: Executor, spaceId: string, pageId: string): Promise<void> {
@@ -363,7 +402,7 @@ export class PageStore {
   }
 }
 
-function assertSpaceId(spaceId: string): void {
+export function assertSpaceId(spaceId: string): void {
   if (!isUuid(spaceId)) throw new InvalidSpaceIdError(spaceId);
 }
 

@@ -22,6 +22,8 @@ export interface PushStatus {
   failures: number;
   /** Deletes held back by the per-cycle cap; they are kept and retried next cycle. */
   deferred: number;
+  /** Pushed files not applied to their page (conflict markers); applied once a fixed version is pushed. */
+  heldBack: number;
 }
 
 export interface CycleStatus {
@@ -42,7 +44,7 @@ export interface RunCycleOptions {
 export function emptyCycleStatus(): CycleStatus {
   return {
     pull: { written: 0, deleted: 0, conflicts: 0 },
-    push: { created: 0, updated: 0, deleted: 0, moved: 0, renamed: 0, failures: 0, deferred: 0 },
+    push: { created: 0, updated: 0, deleted: 0, moved: 0, renamed: 0, failures: 0, deferred: 0, heldBack: 0 },
     commits: 0,
   };
 }

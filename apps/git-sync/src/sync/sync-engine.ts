@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { InvalidSpaceIdError } from '../pages/invalid-space-id.error';
+import type { ConflictStore, NewConflict } from '../pages/conflict-store';
 import type { PageStore } from '../pages/page-store';
 import type { PageNode } from '../pages/page-store.types';
 import { isUuid } from '../pages/uuid';
@@ -11,15 +12,25 @@ import { blobOid, parsePageFile, serializePage } from '../vault/page-file';
 import { dirOf, isManagedPath, layoutPages, PAGE_EXTENSION, stemOf } from '../vault/page-layout';
 import { Vault } from '../vault/vault';
 import { VaultManifest } from '../vault/vault-manifest';
-import { type FileWrite, LAST_PUSHED_REF, MAIN_REF, PAGES_REF, type VaultRefs } from '../vault/vault.types';
+import { type ConflictEntry, type FileWrite, LAST_PUSHED_REF, MAIN_REF, PAGES_REF, type VaultRefs } from '../vault/vault.types';
 import { CycleAbortedError } from './cycle-aborted.error';
 import { type CycleStatus, type CycleStep, emptyCycleStatus, type PushStatus, type RunCycleOptions } from './cycle-status';
-import { planDeletes } from './delete-plan';
-import { derivedPageId } from './derived-page-id';
+import {
+  candidateNewIds,
+  type KnownPage,
+  mirrorPathsToCheck,
+  type PushAction,
+  type PushedFile,
+  type PushPlan,
+  planPush,
+  readPushedFile,
+} from './push-plan';
 import { type EngineLogger, silentLogger } from './engine-logger';
 
 export interface SyncEngineOptions {
   store: PageStore;
+  /** Where the wiki's side of a hunk that `main` won is kept; without it such conflicts are only logged. */
+  conflicts?: ConflictStore;
   git: GitRunner;
   dataDir: string;
   /** Most page deletes one cycle applies from git; the rest wait for later cycles. */
@@ -38,13 +49,6 @@ interface DeferredState {
 
 const DEFERRED_FILE = 'deferred-deletes.json';
 const SOURCE = 'git-sync' as const;
-
-interface Incoming {
-  path: string;
-  oid: string;
-  id: string | null;
-  body: string;
-}
 
 interface PullResult {
   commit: string;
@@ -71,6 +75,7 @@ interface SpaceMemo {
 export class SyncEngine {
   readonly deleteCap: number;
   private readonly store: PageStore;
+  private readonly conflicts: ConflictStore | undefined;
   private readonly git: GitRunner;
   private readonly logger: EngineLogger;
   private gitChecked: Promise<void> | undefined;
@@ -78,6 +83,7 @@ export class SyncEngine {
 
   constructor(private readonly options: SyncEngineOptions) {
     this.store = options.store;
+    this.conflicts = options.conflicts;
     this.git = options.git;
     this.deleteCap = options.deleteCap ?? 500;
     this.logger = options.logger ?? silentLogger;
@@ -275,23 +281,52 @@ export class SyncEngine {
     let resolved = tree;
     const paths = [...new Set(conflicts.map((c) => c.path))].sort();
     if (paths.length > 0) {
-      // Stage 2 is main's side. Where main has no version (it deleted the file), the deletion wins.
-      resolved = await vault.editTree(
-        tree,
-        paths.map((path) => {
-          const ours = conflicts.find((c) => c.path === path && c.stage === 2);
-          return ours ? { path, mode: ours.mode, oid: ours.oid } : { path, remove: true as const };
-        }),
-      );
-      this.logger.warn({ spaceId: vault.spaceId, paths }, 'merge conflicts resolved in favour of main');
+      const records = await this.resolveConflicts(vault, conflicts, paths);
+      resolved = await vault.editTree(tree, records.map((r) => r.edit));
+      // Recorded before main moves: a cycle that dies now records twice rather than not at all.
+      await this.conflicts?.record(vault.spaceId, records.flatMap((r) => (r.record ? [r.record] : [])));
+      this.logger.warn({ spaceId: vault.spaceId, paths }, 'merge conflicts: main kept the hunks both sides changed; the wiki side is recorded');
     }
     const message = paths.length
-      ? `Merge wiki changes\n\nConflicts resolved to main:\n${paths.map((p) => `  ${p}`).join('\n')}\n`
+      ? `Merge wiki changes\n\nHunks changed on both sides kept as on main:\n${paths.map((p) => `  ${p}`).join('\n')}\n`
       : 'Merge wiki changes';
     const commit = await vault.commitTree(resolved, [main, pages], message);
     await vault.updateRef(MAIN_REF, commit, main);
     await vault.syncWorktree(main);
     return { main: commit, conflicts: paths.length, commits: 1 };
+  }
+
+  /**
+   * Per conflicted path: where both sides have the file, a per-hunk merge in which `main` wins only
+   * the hunks both changed; where one side deleted it, `main`'s side (its version, or its deletion).
+   */
+  private async resolveConflicts(
+    vault: Vault,
+    entries: readonly ConflictEntry[],
+    paths: readonly string[],
+  ): Promise<Array<{ edit: { path: string; mode: string; oid: string } | { path: string; remove: true }; record: NewConflict | null }>> {
+    const blobs = await vault.readBlobs(entries.map((e) => e.oid));
+    const out = [];
+    for (const path of paths) {
+      const stage = (n: 1 | 2 | 3) => entries.find((e) => e.path === path && e.stage === n);
+      const [base, ours, theirs] = [stage(1), stage(2), stage(3)];
+      const bytes = (e: ConflictEntry | undefined) => (e ? (blobs.get(e.oid) ?? Buffer.alloc(0)) : null);
+      const text = (e: ConflictEntry | undefined) => bytes(e)?.toString('utf8') ?? null;
+      let edit: { path: string; mode: string; oid: string } | { path: string; remove: true };
+      // Whether the wiki's page text lost anything; differing only in the id front matter (a new
+      // page's id not yet written back into main's file) is not a loss worth a record.
+      let wikiLost = true;
+      if (ours && theirs) {
+        const merged = await vault.mergeFile(bytes(base) ?? Buffer.alloc(0), bytes(ours)!, bytes(theirs)!);
+        edit = { path, mode: ours.mode, oid: merged.oid };
+        wikiLost = parsePageFile(merged.merged).body !== parsePageFile(bytes(theirs)!).body;
+      } else {
+        edit = ours ? { path, mode: ours.mode, oid: ours.oid } : { path, remove: true };
+      }
+      const pageId = [theirs, ours, base].map((e) => (e ? parsePageFile(bytes(e)!).id : null)).find((id) => id !== null) ?? null;
+      out.push({ edit, record: wikiLost ? { pageId, path, base: text(base), wiki: text(theirs), git: text(ours) } : null });
+    }
+    return out;
   }
 
   // ---------------------------------------------------------------- PUSH
@@ -314,152 +349,19 @@ export class SyncEngine {
     const { manifest, status } = ctx;
     const push = status.push;
     let main = ctx.main;
-    const changes = (await vault.diffTrees(ctx.lastPushed, main)).filter((c) => isManagedPath(c.path));
+    const plan = await this.planPush(vault, spaceId, ctx);
+    push.heldBack = plan.heldBack.length;
+    if (plan.heldBack.length > 0) this.logger.warn({ spaceId, heldBack: plan.heldBack }, 'pushed files held back');
+    const failed = await this.applyPlan(spaceId, plan.actions, push);
 
-    // Files equal to the mirror came from the store: pushing them back could only undo a newer wiki edit.
-    const present = new Set<string>();
-    const toRead: Array<{ path: string; oid: string }> = [];
-    const deletedPaths: string[] = [];
-    const mainPathToId = new Map<string, string>();
-    for (const [path, entry] of manifest.entries) if (entry.id) mainPathToId.set(path, entry.id);
-    for (const c of changes) {
-      if (c.newOid === null) {
-        deletedPaths.push(c.path);
-        mainPathToId.delete(c.path);
-        continue;
-      }
-      const entry = manifest.get(c.path);
-      if (entry && entry.oid === c.newOid) {
-        if (entry.id) present.add(entry.id);
-        continue;
-      }
-      toRead.push({ path: c.path, oid: c.newOid });
-      mainPathToId.delete(c.path);
-    }
-    const blobs = await vault.readBlobs(toRead.map((f) => f.oid));
-    const incoming: Incoming[] = toRead.map((f) => ({ ...f, ...parsePageFile(blobs.get(f.oid) ?? Buffer.alloc(0)) }));
-
-    // A file gone from main while the mirror still has it was deleted by a client.
-    const deleteCandidates = deletedPaths.flatMap((p) => {
-      const id = manifest.get(p)?.id;
-      return id ? [id] : [];
-    });
-    const known = await this.store.findIds(spaceId, [
-      ...incoming.flatMap((f) => (f.id ? [f.id] : [])),
-      ...deleteCandidates,
-      ...ctx.deferred,
-    ]);
-
-    // Sort files carrying a known id into the page's own file and copies of it; the rest are new pages.
-    const creates: Incoming[] = [];
-    const primaries: Array<Incoming & { id: string }> = [];
-    const byId = new Map<string, Incoming[]>();
-    for (const f of incoming) {
-      if (f.id && known.has(f.id)) byId.set(f.id, [...(byId.get(f.id) ?? []), f]);
-      else creates.push(f);
-    }
-    const mirrorPathsToCheck = [...byId.keys()].flatMap((id) => {
-      const mirrorPath = manifest.pathOf(id);
-      return mirrorPath && !byId.get(id)!.some((f) => f.path === mirrorPath) ? [mirrorPath] : [];
-    });
-    const originalsInMain = await this.idsAt(vault, main, mirrorPathsToCheck);
-    for (const [id, files] of [...byId].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      files.sort((a, b) => (a.path < b.path ? -1 : 1));
-      const mirrorPath = manifest.pathOf(id);
-      let primary = files.find((f) => f.path === mirrorPath);
-      if (!primary && !(mirrorPath && originalsInMain.get(mirrorPath) === id)) primary = files[0];
-      for (const f of files) {
-        if (f === primary) primaries.push({ ...f, id });
-        else creates.push(f);
-      }
-      if (primary) present.add(id);
-    }
-
-    const liveNodes = new Map(ctx.nodes.map((n) => [n.id, n]));
-    const createdIds = new Set<string>();
-    const isParentCandidate = (id: string) => liveNodes.has(id) || createdIds.has(id);
-    const resolveParent = (path: string): string | null => {
-      for (let dir = dirOf(path); dir !== ''; dir = dirOf(dir)) {
-        const id = mainPathToId.get(dir + PAGE_EXTENSION);
-        if (id && isParentCandidate(id)) return id;
-      }
-      return null;
-    };
-    for (const p of primaries) mainPathToId.set(p.path, p.id);
-
-    const fail = (error: unknown, context: object) => {
-      push.failures++;
-      this.logger.error({ spaceId, err: error, ...context }, 'git-sync push change failed');
-    };
-
-    // New pages, parents first so a new directory's page exists before its children.
-    creates.sort((a, b) => depth(a.path) - depth(b.path) || (a.path < b.path ? -1 : 1));
-    const derived = creates.map((f) => derivedPageId(spaceId, ctx.lastPushed, f.path, f.oid));
-    const alreadyCreated = await this.store.findIds(spaceId, derived);
-    const writeBack: FileWrite[] = [];
-    for (const [i, f] of creates.entries()) {
-      const id = derived[i];
-      if (alreadyCreated.has(id)) {
-        // Created by a cycle that died before writing the id back: finish that work instead of duplicating.
-        primaries.push({ ...f, id });
-      } else {
-        try {
-          await this.store.createPage(
-            spaceId,
-            { id, parentPageId: resolveParent(f.path), title: decodeStem(stemOf(f.path)), content: f.body },
-            SOURCE,
-          );
-          push.created++;
-        } catch (error) {
-          fail(error, { path: f.path });
-          continue;
-        }
-      }
-      createdIds.add(id);
-      mainPathToId.set(f.path, id);
-      writeBack.push({ path: f.path, content: serializePage(id, f.body) });
-    }
-
-    // Existing pages: content, title and parent from the file.
-    const contents = await this.store.readContents(
-      spaceId,
-      primaries.map((p) => p.id),
-    );
-    for (const f of primaries) {
-      try {
-        await this.applyToPage(spaceId, f, {
-          node: liveNodes.get(f.id),
-          content: contents.get(f.id),
-          previousPath: manifest.pathOf(f.id),
-          parent: resolveParent(f.path),
-        }, push);
-      } catch (error) {
-        fail(error, { path: f.path, pageId: f.id });
-      }
-    }
-
-    // Deletes, capped per cycle; the rest are remembered, and kept out of the mirror meanwhile.
-    const isLive = (id: string) => known.get(id)?.deleted === false;
-    const plan = planDeletes({
-      deferred: ctx.deferred.filter((id) => isLive(id) && !present.has(id)),
-      requested: deleteCandidates.filter((id) => isLive(id) && !present.has(id)),
-      cap: this.deleteCap,
-    });
-    for (const id of plan.apply) {
-      try {
-        await this.store.softDelete(spaceId, id, SOURCE);
-        push.deleted++;
-      } catch (error) {
-        fail(error, { pageId: id });
-      }
-    }
-    push.deferred = plan.defer.length;
-    if (plan.defer.length > 0 || ctx.deferred.length > 0) {
-      await vault.writeState(DEFERRED_FILE, { deletes: plan.defer } satisfies DeferredState);
-      if (plan.defer.length > 0) this.logger.warn({ spaceId, deferred: plan.defer.length, cap: this.deleteCap }, 'deletes deferred by the cap');
+    push.deferred = plan.deferred.length;
+    if (plan.deferred.length > 0 || ctx.deferred.length > 0) {
+      await vault.writeState(DEFERRED_FILE, { deletes: plan.deferred } satisfies DeferredState);
+      if (plan.deferred.length > 0) this.logger.warn({ spaceId, deferred: plan.deferred.length, cap: this.deleteCap }, 'deletes deferred by the cap');
     }
     await ctx.step('pushed');
 
+    const writeBack: FileWrite[] = plan.writeBack.filter((w) => !failed.has(w.id)).map((w) => ({ path: w.path, content: serializePage(w.id, w.body) }));
     if (writeBack.length > 0) {
       const next = await vault.commitFiles(MAIN_REF, main, 'Write page ids of new pages', writeBack);
       await vault.syncWorktree(main);
@@ -482,7 +384,7 @@ export class SyncEngine {
     // the next cycle with nothing new has nothing to do.
     const wrote = push.created + push.updated + push.deleted + push.moved + push.renamed;
     if (wrote === 0) return ctx.fingerprint;
-    const settled = await this.pull(vault, spaceId, main, manifest, new Set(plan.defer), await this.store.treeFingerprint(spaceId));
+    const settled = await this.pull(vault, spaceId, main, manifest, new Set(plan.deferred), await this.store.treeFingerprint(spaceId));
     if (settled.commit !== main) {
       await vault.updateRef(MAIN_REF, settled.commit, main);
       await vault.syncWorktree(main);
@@ -491,42 +393,102 @@ export class SyncEngine {
     }
     await ctx.step('settled');
     // The deferred list may have changed; the memo then misses once and the next cycle lists again.
-    return plan.defer.join(',') === ctx.deferred.join(',') ? settled.fingerprint : null;
+    return plan.deferred.join(',') === ctx.deferred.join(',') ? settled.fingerprint : null;
   }
 
-  private async applyToPage(
+  /** Reads what the planner needs from git and the store; writes nothing. */
+  private async planPush(
+    vault: Vault,
     spaceId: string,
-    f: Incoming & { id: string },
-    ctx: { node: PageNode | undefined; content: string | undefined; previousPath: string | undefined; parent: string | null },
-    push: PushStatus,
-  ): Promise<void> {
-    let node = ctx.node;
-    let content = ctx.content;
-    if (!node) {
-      // A file naming a soft-deleted page of this space brings the page back.
-      const page = await this.store.getPage(spaceId, f.id);
-      if (!page) return;
-      if (page.deletedAt) await this.store.restore(spaceId, f.id, SOURCE);
-      node = page;
-      content = page.content;
-      push.created++;
+    ctx: { lastPushed: string; main: string; manifest: VaultManifest; nodes: PageNode[]; deferred: string[] },
+  ): Promise<PushPlan> {
+    const { manifest } = ctx;
+    const changes = (await vault.diffTrees(ctx.lastPushed, ctx.main)).filter((c) => isManagedPath(c.path));
+    const toRead = changes.flatMap((c) => (c.newOid !== null && manifest.get(c.path)?.oid !== c.newOid ? [{ path: c.path, oid: c.newOid }] : []));
+    const blobs = await vault.readBlobs(toRead.map((f) => f.oid));
+    const files: PushedFile[] = toRead.map((f) => readPushedFile(f.path, f.oid, blobs.get(f.oid) ?? Buffer.alloc(0)));
+
+    const input = { spaceId, basis: ctx.lastPushed };
+    const named = [
+      ...files.flatMap((f) => (f.id ? [f.id] : [])),
+      ...files.flatMap((f) => (f.id === null && manifest.get(f.path)?.id ? [manifest.get(f.path)!.id!] : [])),
+      ...changes.flatMap((c) => (c.newOid === null && manifest.get(c.path)?.id ? [manifest.get(c.path)!.id!] : [])),
+      ...ctx.deferred,
+      ...candidateNewIds(input, files),
+    ];
+    const known = await this.store.findIds(spaceId, named);
+    const liveNodes = new Map(ctx.nodes.map((n) => [n.id, n]));
+    const contents = await this.store.readContents(
+      spaceId,
+      [...known].flatMap(([id, state]) => (state.deleted ? [] : [id])),
+    );
+    const pages = new Map<string, KnownPage>();
+    for (const [id, state] of known) {
+      const node = state.deleted ? undefined : liveNodes.get(id);
+      const content = contents.get(id);
+      if (node && content !== undefined) {
+        pages.set(id, { title: node.title, parentPageId: node.parentPageId, content, deleted: false });
+        continue;
+      }
+      // Soft-deleted (a file naming it brings it back), or written since the tree was listed.
+      const page = await this.store.getPage(spaceId, id);
+      if (page) pages.set(id, { title: page.title, parentPageId: page.parentPageId, content: page.content, deleted: page.deletedAt !== null });
     }
-    const stem = stemOf(f.path);
-    const renamed = ctx.previousPath === undefined ? stem !== encodeTitle(node.title) : stem !== stemOf(ctx.previousPath);
-    const title = decodeStem(stem);
-    if (renamed && title !== node.title) {
-      await this.store.rename(spaceId, f.id, title, SOURCE);
-      push.renamed++;
+    const idsInMain = await this.idsAt(vault, ctx.main, mirrorPathsToCheck(manifest, files));
+    return planPush({
+      ...input,
+      mirror: manifest,
+      changes,
+      files,
+      pages,
+      liveIds: new Set(liveNodes.keys()),
+      idsInMain,
+      deferred: ctx.deferred,
+      deleteCap: this.deleteCap,
+    });
+  }
+
+  /**
+   * Applies a plan's actions in order. A failed action is counted and logged, and the page's later
+   * actions still run; `last-pushed` then stays put so the next cycle retries. Returns the failed ids.
+   */
+  private async applyPlan(spaceId: string, actions: readonly PushAction[], push: PushStatus): Promise<Set<string>> {
+    const failed = new Set<string>();
+    for (const action of actions) {
+      try {
+        switch (action.kind) {
+          case 'create':
+            await this.store.createPage(spaceId, { id: action.id, parentPageId: action.parentPageId, title: action.title, content: action.body }, SOURCE);
+            push.created++;
+            break;
+          case 'restore':
+            await this.store.restore(spaceId, action.id, SOURCE);
+            push.created++;
+            break;
+          case 'rename':
+            await this.store.rename(spaceId, action.id, action.title, SOURCE);
+            push.renamed++;
+            break;
+          case 'move':
+            await this.store.move(spaceId, action.id, action.parentPageId, SOURCE);
+            push.moved++;
+            break;
+          case 'update':
+            await this.store.updateContent(spaceId, action.id, action.body, SOURCE);
+            push.updated++;
+            break;
+          case 'delete':
+            await this.store.softDelete(spaceId, action.id, SOURCE);
+            push.deleted++;
+            break;
+        }
+      } catch (error) {
+        failed.add(action.id);
+        push.failures++;
+        this.logger.error({ spaceId, err: error, action: action.kind, pageId: action.id, path: 'path' in action ? action.path : undefined }, 'git-sync push change failed');
+      }
     }
-    const moved = ctx.previousPath === undefined || dirOf(f.path) !== dirOf(ctx.previousPath);
-    if (moved && ctx.parent !== node.parentPageId) {
-      await this.store.move(spaceId, f.id, ctx.parent, SOURCE);
-      push.moved++;
-    }
-    if (f.body !== content) {
-      await this.store.updateContent(spaceId, f.id, f.body, SOURCE);
-      push.updated++;
-    }
+    return failed;
   }
 
   /** The page id in the file at each path of a commit; absent paths are left out. */
@@ -544,10 +506,4 @@ export class SyncEngine {
   private checkSignal(signal: AbortSignal | undefined, spaceId: string, after: CycleStep | 'start'): void {
     if (signal?.aborted) throw new CycleAbortedError(spaceId, after, signal.reason);
   }
-}
-
-function depth(path: string): number {
-  let n = 0;
-  for (const ch of path) if (ch === '/') n++;
-  return n;
 }

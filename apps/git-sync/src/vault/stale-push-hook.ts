@@ -21,14 +21,19 @@ fi
 exit 0
 `;
 
-/** Writes the hook if it is missing or differs; atomic, so a concurrent receive-pack never runs half a script. */
-export async function installStalePushHook(gitDir: string): Promise<void> {
-  const path = join(gitDir, 'hooks', 'update');
+/** Writes the hook if it is missing or differs. */
+export function installStalePushHook(gitDir: string): Promise<void> {
+  return installHook(gitDir, 'update', STALE_PUSH_HOOK);
+}
+
+/** Writes a hook if it is missing or differs; atomic, so a concurrent receive-pack never runs half a script. */
+export async function installHook(gitDir: string, name: string, content: string): Promise<void> {
+  const path = join(gitDir, 'hooks', name);
   const current = await readFile(path, 'utf8').catch(() => undefined);
-  if (current === STALE_PUSH_HOOK) return;
+  if (current === content) return;
   await mkdir(join(gitDir, 'hooks'), { recursive: true });
   const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, STALE_PUSH_HOOK, { mode: 0o755 });
+  await writeFile(temporary, content, { mode: 0o755 });
   await chmod(temporary, 0o755);
   await rename(temporary, path);
 }

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GIT_IDENTITY, type GitRunner, type GitRunOptions } from './git-runner';
+import { installPreReceiveHook } from './push-policy-hook';
 import { installStalePushHook } from './stale-push-hook';
 import {
   type ConflictEntry,
@@ -59,8 +60,9 @@ export class Vault {
       await this.git.run(['init', '-q', '-b', 'main', this.path]);
     }
     await mkdir(this.stateDir, { recursive: true });
-    // Before the early return, so vaults made before the hook existed get it too.
+    // Before the early return, so vaults made before the hooks existed get them too.
     await installStalePushHook(this.gitDir);
+    await installPreReceiveHook(this.gitDir);
     const refs = await this.readRefs();
     if (refs.main && refs.pages && refs.lastPushed) return refs as VaultRefs;
 
@@ -330,6 +332,26 @@ export class Vault {
     }
   }
 
+  /**
+   * A three-way merge of one file's versions. Hunks only one side changed are taken from that side; a
+   * hunk both changed takes `ours`. Returns the merged blob and how many hunks conflicted.
+   */
+  async mergeFile(base: Buffer, ours: Buffer, theirs: Buffer): Promise<{ oid: string; merged: Buffer; conflicts: number }> {
+    const dir = join(this.stateDir, `merge-${randomBytes(4).toString('hex')}`);
+    await mkdir(dir);
+    try {
+      const [b, o, t] = ['base', 'ours', 'theirs'].map((name) => join(dir, name));
+      await Promise.all([writeFile(b, base), writeFile(o, ours), writeFile(t, theirs)]);
+      // merge-file exits with the number of conflicts (capped at 127), negative on error.
+      const counted = await this.run(['merge-file', '-p', o, b, t], { okExitCodes: range(0, 127) });
+      const merged = await this.run(['merge-file', '-p', '--ours', o, b, t]);
+      const oid = await this.text(['hash-object', '-w', '--stdin'], { input: merged.stdout });
+      return { oid, merged: merged.stdout, conflicts: counted.exitCode };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
   async commitTree(tree: string, parents: readonly string[], message: string): Promise<string> {
     const args = ['commit-tree', tree, ...parents.flatMap((p) => ['-p', p])];
     return this.text(args, { input: message });
@@ -367,6 +389,10 @@ export class Vault {
       return false;
     }
   }
+}
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
 }
 
 /** fast-import takes a path verbatim unless it starts with a quote or holds a newline; those need C-style quoting. */

@@ -1,9 +1,8 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SpaceLock } from '../../../../packages/space-lock/src';
 import { closeClient, createClient } from '../../../../packages/space-lock/test/helpers/redis-server';
 import type { DemoCredentials } from '../../src/app/demo-seed';
-import { demoCredentials, makeE2eEnv, STORES, type E2eEnv } from './support/e2e-env';
+import { demoCredentials, holdSpaceLock, makeE2eEnv, STORES, type E2eEnv } from './support/e2e-env';
 import { cloneUrl, GitCli, writeFileIn } from './support/git-cli';
 import { eventually, startServer, type ServerProcess } from './support/server-process';
 
@@ -102,18 +101,8 @@ describe.each(STORES)('git-sync server end to end on %s', (store) => {
     const commit = await git.ok(['rev-parse', 'HEAD'], dir);
 
     // Another replica's cycle: a SpaceLock on the same Redis and key prefix holds the space.
-    const redis = createClient(env.redisUrl);
-    const replica = new SpaceLock({ redis, keyPrefix: env.lockPrefix, ttlMs: 5_000, logger: { log() {}, warn() {}, error() {} } });
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let holding!: () => void;
-    const isHolding = new Promise<void>((resolve) => (holding = resolve));
-    const hold = replica.withSpaceLock(demo.spaceId, async () => {
-      holding();
-      await held;
-    });
+    const lock = await holdSpaceLock(env, demo.spaceId);
     try {
-      await isHolding;
       const refused = await git.run(['push', 'origin', 'HEAD:main'], dir);
       expect(refused.code).not.toBe(0);
       expect(refused.stderr).toMatch(/503/);
@@ -121,10 +110,7 @@ describe.each(STORES)('git-sync server end to end on %s', (store) => {
       const vault = env.dataDir + '/' + demo.spaceId;
       expect((await git.run(['merge-base', '--is-ancestor', commit, 'main'], vault)).code).not.toBe(0);
     } finally {
-      release();
-      await hold;
-      await replica.close();
-      await closeClient(redis);
+      await lock.release();
     }
 
     const retried = await git.run(['push', 'origin', 'HEAD:main'], dir);

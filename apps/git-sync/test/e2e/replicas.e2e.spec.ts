@@ -22,6 +22,10 @@ const MIN_ACCEPTED_SHARE = 0.95;
 const API_EDIT_EVERY_MS = 1_500;
 const API_EDITS_MAX = 300;
 
+// The busy answer is a 503 before the push's pack is sent, or, once a push has
+// waited long enough to be told so on a remote: line, the same message in-band.
+const BUSY = /\b503\b|This space is busy: a sync is running/;
+
 type Outcome = { client: number; push: number; commit: string; result: 'accepted' | 'refused-503'; attempts: number; busy: number };
 
 interface StatusBody {
@@ -103,11 +107,11 @@ describe('two replicas under concurrent pushes, polls and API edits', () => {
           if (pushed.code === 0) {
             outcomes.push({ client: i, push: n, commit, result: 'accepted', attempts: attempt, busy });
             settled = true;
-          } else if (/\b503\b/.test(pushed.stderr)) {
+          } else if (BUSY.test(pushed.stderr)) {
             busy++;
             // A busy answer means receive-pack never ran: the commit must not be on main.
             const onMain = (await git.run(['merge-base', '--is-ancestor', commit, 'main'], vault)).code === 0;
-            if (onMain) unexpected.push(`client ${i} push ${n}: 503, yet ${commit} is on main`);
+            if (onMain) unexpected.push(`client ${i} push ${n}: refused as busy, yet ${commit} is on main`);
             if (outOfTime) {
               outcomes.push({ client: i, push: n, commit, result: 'refused-503', attempts: attempt, busy });
               // The client gives this commit up, so its absence from main can be checked.
@@ -124,7 +128,7 @@ describe('two replicas under concurrent pushes, polls and API edits', () => {
             // Jittered backoff, as a retrying client does, so five clients do not keep colliding in step.
             await new Promise((r) => setTimeout(r, Math.random() * 150 * Math.min(attempt, 4)));
             const pulled = await git.run(['pull', '-q', '--rebase', remote, 'main'], dir);
-            if (pulled.code !== 0 && !/\b503\b/.test(pulled.stderr)) unexpected.push(`pull by client ${i}: ${pulled.stderr}`);
+            if (pulled.code !== 0 && !BUSY.test(pulled.stderr)) unexpected.push(`pull by client ${i}: ${pulled.stderr}`);
             if (pulled.code !== 0) lastError += `\n(pull) ${pulled.stderr}`;
           } else {
             unexpected.push(`push by client ${i}: ${pushed.stderr}`);

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RequestMethod } from '@nestjs/common';
@@ -205,6 +205,17 @@ describe('git-sync security end to end', () => {
         return { method: 'DELETE', path: `/api/spaces/${spaceId}/pages/${page.id}` };
       },
       expect: { outsider: 404, reader: 403, writer: 204, admin: 204 },
+    },
+    // conflicts: as private as the pages they quote; no conflict exists, so a permitted dismiss finds nothing
+    {
+      name: 'GET /api/spaces/:spaceId/conflicts',
+      call: async () => ({ method: 'GET', path: `/api/spaces/${spaceId}/conflicts` }),
+      expect: { outsider: 404, reader: 200, writer: 200, admin: 200 },
+    },
+    {
+      name: 'POST /api/spaces/:spaceId/conflicts/:conflictId/dismiss',
+      call: async () => ({ method: 'POST', path: `/api/spaces/${spaceId}/conflicts/${randomUUID()}/dismiss` }),
+      expect: { outsider: 404, reader: 403, writer: 404, admin: 404 },
     },
     // users
     { name: 'POST /api/users', call: async () => ({ method: 'POST', path: '/api/users', body: { username: `u-${id()}` } }), expect: { ...adminOnly, admin: 201 } },

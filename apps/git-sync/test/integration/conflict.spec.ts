@@ -42,15 +42,55 @@ describe.each(BACKENDS)('conflicts on %s', (backend) => {
     expect((await t.pages.getPage(space.id, page.id))!.content).toBe('client side\n');
     await assertClean(vault);
 
-    // The wiki's version is the merge's second parent.
+    // The wiki's version is the merge's second parent, and it is recorded with the base and git's side.
     const loser = await vault.run(['show', 'main^2:Shared.md']);
     expect(loser.stdout.toString()).toBe(`---\nid: ${page.id}\n---\nwiki side\n`);
+    expect(await t.conflicts.list(space.id)).toEqual([
+      expect.objectContaining({
+        pageId: page.id,
+        path: 'Shared.md',
+        base: `---\nid: ${page.id}\n---\nbase\n`,
+        wiki: `---\nid: ${page.id}\n---\nwiki side\n`,
+        git: `---\nid: ${page.id}\n---\nclient side\n`,
+        dismissedAt: null,
+      }),
+    ]);
 
     await client.pull();
     expect(await client.read('Shared.md')).toBe(`---\nid: ${page.id}\n---\nclient side\n`);
     const again = await t.engine.runCycle(space.id);
     expect(again.commits).toBe(0);
     expect(again.pull).toEqual({ written: 0, deleted: 0, conflicts: 0 });
+  });
+
+  it('keeps the hunks only one side changed; in a hunk both changed, main wins and the wiki side is recorded', async () => {
+    const paragraphs = (p1: string, p3: string, p5: string) => `${p1}\n\ntwo\n\n${p3}\n\nfour\n\n${p5}\n`;
+    const space = await t.pages.createSpace({ name: 'Hunks' });
+    const page = await t.pages.createPage(space.id, { title: 'Long', content: paragraphs('one', 'three', 'five') }, 'user');
+    await t.engine.runCycle(space.id);
+    const client = await GitClient.clone(t.vaultPath(space.id), join(t.tmp, `clone-${space.id}`));
+    const vault = t.engine.vault(space.id);
+
+    await t.pages.updateContent(space.id, page.id, paragraphs('one by the wiki', 'three by the wiki', 'five'), 'user');
+    await client.write('Long.md', `---\nid: ${page.id}\n---\n${paragraphs('one by git', 'three', 'five by git')}`);
+    await client.commitAll('client edit');
+    await client.push();
+
+    const status = await t.engine.runCycle(space.id);
+    expect(status.pull.conflicts).toBe(1);
+    const merged = paragraphs('one by git', 'three by the wiki', 'five by git');
+    expect((await t.pages.getPage(space.id, page.id))!.content).toBe(merged);
+    expect((await vault.run(['show', 'main:Long.md'])).stdout.toString()).toBe(`---\nid: ${page.id}\n---\n${merged}`);
+    await assertClean(vault);
+    const [record] = await t.conflicts.list(space.id);
+    expect(record).toMatchObject({ pageId: page.id, path: 'Long.md' });
+    expect(record.wiki).toContain('one by the wiki');
+
+    // Dismissed records leave the open list but stay on record.
+    await t.conflicts.dismiss(space.id, record.id);
+    expect(await t.conflicts.list(space.id)).toEqual([]);
+    expect((await t.conflicts.list(space.id, { includeDismissed: true }))[0].dismissedAt).not.toBeNull();
+    expect((await t.engine.runCycle(space.id)).commits).toBe(0);
   });
 
   it('lets a pushed deletion win over a wiki edit', async () => {

@@ -95,7 +95,7 @@ describe.each(BACKENDS)('round trip on %s', (backend) => {
     unsubscribe();
     expect(again).toEqual({
       pull: { written: 0, deleted: 0, conflicts: 0 },
-      push: { created: 0, updated: 0, deleted: 0, moved: 0, renamed: 0, failures: 0, deferred: 0 },
+      push: { created: 0, updated: 0, deleted: 0, moved: 0, renamed: 0, failures: 0, deferred: 0, heldBack: 0 },
       commits: 0,
     });
     expect(writes).toEqual([]);

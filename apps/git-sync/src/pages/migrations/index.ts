@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import { spacesAndPages } from './0001-spaces-and-pages.migration';
+import { conflicts } from './0002-conflicts.migration';
 
 /**
  * Every migration, in order. Kysely sorts by key, so keys carry a zero-padded sequence number;
@@ -8,4 +9,5 @@ import { spacesAndPages } from './0001-spaces-and-pages.migration';
  */
 export const migrations: Record<string, Migration> = {
   '0001-spaces-and-pages': spacesAndPages,
+  '0002-conflicts': conflicts,
 };

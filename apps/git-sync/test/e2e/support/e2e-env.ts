@@ -3,10 +3,12 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'pg';
+import { SpaceLock } from '../../../../../packages/space-lock/src';
 import { closeClient, createClient, deleteKeys, getRedisUrl, uniquePrefix } from '../../../../../packages/space-lock/test/helpers/redis-server';
 import { TcpProxy } from '../../../../../packages/space-lock/test/helpers/tcp-proxy';
 import type { DemoCredentials } from '../../../src/app/demo-seed';
-import { eventually, type ServerProcess } from './server-process';
+import { cloneUrl } from './git-cli';
+import { eventually, startServer, type ServerProcess } from './server-process';
 
 export type StoreName = 'pglite' | 'postgres';
 export const STORES: StoreName[] = ['pglite', 'postgres'];
@@ -100,4 +102,61 @@ export async function postgresBehindProxy(env: E2eEnv): Promise<{ proxy: TcpProx
   const viaProxy = new URL(direct.href);
   viaProxy.port = String(proxy.port);
   return { proxy, serverEnv: { ...env.serverEnv, DATABASE_URL: viaProxy.href } };
+}
+
+/** A suite's own server on the demo space: its environment, the server, the demo credentials and the clone URL. */
+export interface DemoServer {
+  env: E2eEnv;
+  server: ServerProcess;
+  demo: DemoCredentials;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startDemoServer(name: string, store: StoreName, extra: Record<string, string> = {}): Promise<DemoServer> {
+  const env = await makeE2eEnv(name, store, extra);
+  let server: ServerProcess | undefined;
+  try {
+    server = await startServer(env.serverEnv);
+    const demo = await demoCredentials(server, env.dataDir);
+    const url = cloneUrl(server.baseUrl, demo.spaceId, demo.username, demo.token);
+    const running = server;
+    return { env, server, demo, url, stop: async () => (await running.stop(), await env.dispose()) };
+  } catch (err) {
+    await server?.stop();
+    await env.dispose();
+    throw err;
+  }
+}
+
+/** Another replica holding a space's lock, on the suite's Redis and key prefix, until `release`. */
+export interface HeldLock {
+  release(): Promise<void>;
+}
+
+export async function holdSpaceLock(env: E2eEnv, spaceId: string, ttlMs = 5_000): Promise<HeldLock> {
+  const redis = createClient(env.redisUrl);
+  const replica = new SpaceLock({ redis, keyPrefix: env.lockPrefix, ttlMs, logger: { log() {}, warn() {}, error() {} } });
+  let letGo!: () => void;
+  const held = new Promise<void>((resolve) => (letGo = resolve));
+  let holding!: () => void;
+  const isHolding = new Promise<void>((resolve) => (holding = resolve));
+  const hold = replica.withSpaceLock(spaceId, async () => {
+    holding();
+    await held;
+  });
+  const release = async () => {
+    letGo();
+    try {
+      await hold;
+    } finally {
+      await replica.close();
+      await closeClient(redis);
+    }
+  };
+  await Promise.race([isHolding, hold.then(() => undefined)]).catch(async (err: unknown) => {
+    await release();
+    throw err;
+  });
+  return { release };
 }

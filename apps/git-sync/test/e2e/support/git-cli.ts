@@ -15,7 +15,7 @@ export class GitCli {
   }
 }
 
-export async function writeFileIn(dir: string, path: string, content: string): Promise<void> {
+export async function writeFileIn(dir: string, path: string, content: string | Buffer): Promise<void> {
   await mkdir(dirname(join(dir, path)), { recursive: true });
   await writeFile(join(dir, path), content);
 }

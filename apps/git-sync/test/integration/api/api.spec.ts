@@ -202,6 +202,51 @@ describe.each(BACKENDS)('REST API on %s', (backend) => {
     });
   });
 
+  describe('revisions (ETag and If-Match)', () => {
+    it('GET returns the revision as ETag; a PATCH, move or DELETE on a stale one gets 412 and changes nothing', async () => {
+      const space = await createSpace();
+      const page = await createPage(space.id, { title: 'Shared', content: 'v1\n' });
+      const url = `/api/spaces/${space.id}/pages/${page.id}`;
+      const read = await t.request('GET', url);
+      const etag = read.headers.etag as string;
+      expect(etag).toBe(`"${read.body.revision}"`);
+
+      // Two editors read the same revision; the first write wins, the second is told it is stale.
+      const first = await t.request('PATCH', url, { content: 'first\n' }, { headers: { 'if-match': etag } });
+      expect(first.status).toBe(200);
+      expect(first.headers.etag).toBe(`"${first.body.revision}"`);
+      const second = await t.request('PATCH', url, { content: 'second\n' }, { headers: { 'if-match': etag } });
+      expect(second.status).toBe(412);
+      expect(second.body).toMatchObject({ statusCode: 412, error: 'Precondition Failed' });
+      expect(second.body.message).toContain(`revision ${first.body.revision}`);
+      expect((await t.request('POST', `${url}/move`, { parentPageId: null }, { headers: { 'if-match': etag } })).status).toBe(412);
+      expect((await t.request('DELETE', url, undefined, { headers: { 'if-match': etag } })).status).toBe(412);
+      const after = await t.request('GET', url);
+      expect(after.body).toMatchObject({ content: 'first\n', revision: first.body.revision, deletedAt: null });
+
+      // The current revision is accepted, title and content change in one revision, and * matches any.
+      const both = await t.request('PATCH', url, { title: 'Renamed', content: 'both\n' }, { headers: { 'if-match': first.headers.etag as string } });
+      expect(both.status).toBe(200);
+      expect(both.body).toMatchObject({ title: 'Renamed', content: 'both\n', revision: first.body.revision + 1 });
+      expect((await t.request('PATCH', url, { content: 'any\n' }, { headers: { 'if-match': '*' } })).status).toBe(200);
+      // Without If-Match, last write wins as before.
+      expect((await t.request('PATCH', url, { content: 'unconditional\n' })).status).toBe(200);
+      const current = await t.request('GET', url);
+      expect((await t.request('DELETE', url, undefined, { headers: { 'if-match': current.headers.etag as string } })).status).toBe(204);
+    });
+
+    it('refuses an If-Match that is not one of its ETags with 400, before writing', async () => {
+      const space = await createSpace();
+      const page = await createPage(space.id, { title: 'Tagged', content: 'v1\n' });
+      const url = `/api/spaces/${space.id}/pages/${page.id}`;
+      for (const bad of ['3', 'W/"1"', '"abc"']) {
+        const res = await t.request('PATCH', url, { content: 'x\n' }, { headers: { 'if-match': bad } });
+        expectBadRequest(res, 'If-Match');
+      }
+      expect((await t.request('GET', url)).body.content).toBe('v1\n');
+    });
+  });
+
   describe('users, tokens and members', () => {
     it('creates and lists users, issues a token once and revokes it', async () => {
       const user = await createUser('ada');

@@ -27,7 +27,7 @@ const KEY_PREFIX = 'git-http-test:lock:';
 const BUSY = 'This space is busy: a sync is running. Please retry the push in a moment.';
 const IDLE: CycleStatus = {
   pull: { written: 0, deleted: 0, conflicts: 0 },
-  push: { created: 0, updated: 0, deleted: 0, moved: 0, renamed: 0, failures: 0 },
+  push: { created: 0, updated: 0, deleted: 0, moved: 0, renamed: 0, failures: 0, deferred: 0, heldBack: 0 },
   commits: 0,
 };
 

@@ -24,7 +24,7 @@ const SPACE_B = '6f9d2c3a-8b7e-4a6d-b1c2-0e9f8a7b6c02';
 
 const STATUS: CycleStatus = {
   pull: { written: 1, deleted: 0, conflicts: 0 },
-  push: { created: 2, updated: 0, deleted: 0, moved: 0, renamed: 0, failures: 0 },
+  push: { created: 2, updated: 0, deleted: 0, moved: 0, renamed: 0, failures: 0, deferred: 0, heldBack: 0 },
   commits: 1,
 };
 
@@ -376,6 +376,16 @@ describe('GitSyncOrchestrator.ingestExternalPush', () => {
     expect(steps).toEqual(['receive-pack holder=true', 'cycle holder=true']);
     expect(h.redis.get(KEY_PREFIX + SPACE_A)).toBeUndefined();
     expect(h.orchestrator.getStatus().spaces[0]).toMatchObject({ trigger: 'push', result: { ran: true } });
+  });
+
+  it('hands the cycle result to onCycle while the lock is still held, so the push can report it', async () => {
+    const h = await harness();
+    h.runner.behaviour = async () => STATUS;
+    const seen: Array<{ holder: boolean; pushed: number | undefined }> = [];
+    await h.orchestrator.ingestExternalPush(SPACE_A, async () => 'pushed', (result) => {
+      seen.push({ holder: h.redis.get(KEY_PREFIX + SPACE_A) === h.locks.instanceId, pushed: result.push?.created });
+    });
+    expect(seen).toEqual([{ holder: true, pushed: STATUS.push.created }]);
   });
 
   it('throws GitSyncLockHeldError when another holder keeps the lock, and never runs receive-pack', async () => {

@@ -1,0 +1,35 @@
+import { Controller, Get, HttpCode, Inject, Param, Post, Query, UseFilters, UseGuards } from '@nestjs/common';
+import { type Conflict, ConflictStore } from '../pages/conflict-store';
+import { PageStore } from '../pages/page-store';
+import { ApiExceptionFilter } from './api-exception.filter';
+import { Access, ApiAuthGuard } from './auth';
+import { spaceParams, type SpaceParams } from './common.schemas';
+import { conflictListQuery, conflictParams, type ConflictListQuery, type ConflictParams } from './conflicts.schemas';
+import { params, query } from './zod-validation.pipe';
+
+/** The wiki's side of every hunk a merge gave to git, until someone has looked at it. */
+@Controller('api/spaces/:spaceId/conflicts')
+@UseFilters(ApiExceptionFilter)
+@UseGuards(ApiAuthGuard)
+// Conflict records hold page text, so they are as private as the pages.
+@Access({ space: 'read' })
+export class ConflictsController {
+  constructor(
+    @Inject(ConflictStore) private readonly conflicts: ConflictStore,
+    @Inject(PageStore) private readonly pages: PageStore,
+  ) {}
+
+  @Get()
+  async list(@Param(params(spaceParams)) { spaceId }: SpaceParams, @Query(query(conflictListQuery)) { status }: ConflictListQuery): Promise<Conflict[]> {
+    await this.pages.requireSpace(spaceId);
+    return this.conflicts.list(spaceId, { includeDismissed: status === 'all' });
+  }
+
+  @Post(':conflictId/dismiss')
+  @HttpCode(200)
+  @Access({ space: 'write' })
+  async dismiss(@Param(params(conflictParams)) { spaceId, conflictId }: ConflictParams): Promise<Conflict> {
+    await this.pages.requireSpace(spaceId);
+    return this.conflicts.dismiss(spaceId, conflictId);
+  }
+}

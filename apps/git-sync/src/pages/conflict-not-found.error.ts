@@ -1,0 +1,10 @@
+import { EngineError } from '../engine.error';
+
+export class ConflictNotFoundError extends EngineError {
+  constructor(
+    readonly spaceId: string,
+    readonly conflictId: string,
+  ) {
+    super(`conflict ${conflictId} does not exist in space ${spaceId}`);
+  }
+}
