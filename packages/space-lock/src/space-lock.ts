@@ -15,6 +15,7 @@ import {
 import type { LockStore } from './store/lock-store';
 import { MemoryLockStore } from './store/memory-lock-store';
 import { RedisLockStore } from './store/redis-lock-store';
+import { processScheduler, type ScheduledTask, type Scheduler } from './scheduler';
 import { backoffDelayMs, monotonicNow } from './timing';
 
 /** Returned instead of fn's result when this instance is already running fn for the space. */
@@ -124,10 +125,9 @@ export class SpaceLock {
     try {
       return await fn(lease.context);
     } finally {
-      // Heartbeat first, so no refresh is sent after the release; then the
-      // release; the slot last, so this process cannot re-acquire a key it
-      // has not given back yet.
-      lease.stop();
+      // Heartbeat first (in #release), so no refresh is sent after the
+      // release; then the release; the slot last, so this process cannot
+      // re-acquire a key it has not given back yet.
       await this.#release(lease);
       this.#free(spaceId, this.#slots.get(spaceId));
     }
@@ -204,7 +204,7 @@ export class SpaceLock {
           this.#free(spaceId, slot);
           return SKIP_LOCK_HELD;
         }
-        slot.lease = new Lease(this.#store, spaceId, key, this.instanceId, this.ttlMs, this.#logger, sentAt, token);
+        slot.lease = new Lease(this.#store, processScheduler, spaceId, key, this.instanceId, this.ttlMs, this.#logger, sentAt, token);
         return slot.lease;
       }, free);
     }
@@ -213,7 +213,7 @@ export class SpaceLock {
         this.#free(spaceId, slot);
         return SKIP_LOCK_HELD;
       }
-      slot.lease = new Lease(this.#store, spaceId, key, this.instanceId, this.ttlMs, this.#logger, sentAt, undefined);
+      slot.lease = new Lease(this.#store, processScheduler, spaceId, key, this.instanceId, this.ttlMs, this.#logger, sentAt, undefined);
       return slot.lease;
     }, free);
   }
@@ -237,28 +237,21 @@ export class SpaceLock {
   }
 
   /**
-   * Never rejects: a failed release must not mask fn's result, and the TTL
-   * will free the key anyway. Waits no longer than the lease: past it the key
-   * may be someone else's, so a reply would tell nothing, and a frozen link
-   * would otherwise hold `withSpaceLock` for the client's own timeout.
+   * Stops the heartbeat, then sends the release. Never rejects: a failed
+   * release must not mask fn's result, and the TTL will free the key anyway.
+   * Waits no longer than the lease: past it the key may be someone else's, so
+   * a reply would tell nothing, and a frozen link would otherwise hold
+   * `withSpaceLock` for the client's own timeout.
    */
   #release(lease: Lease): Promise<void> {
     return new Promise((resolve) => {
-      let settled = false;
-      const settle = (warning: string | undefined) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(abandon);
-        if (warning !== undefined) this.#logger.warn(warning);
-        resolve();
-      };
-      const abandon = setTimeout(
-        () => settle(`space-lock: release of space ${lease.spaceId} still unanswered at the lease deadline; abandoned, the TTL frees the key`),
-        lease.msUntilDeadline(),
-      );
+      const pending = new PendingRelease(processScheduler, lease.spaceId, this.#logger, resolve);
+      // Scheduled before the heartbeat is cancelled, so the scheduler's timer carries over instead of being re-made.
+      processScheduler.schedule(pending, lease.validUntil);
+      lease.stop();
       this.#store.release(lease.key, this.instanceId).then(
-        () => settle(undefined),
-        (err: unknown) => settle(`space-lock: release failed for space ${lease.spaceId}: ${messageOf(err)}`),
+        () => pending.settle(undefined),
+        (err: unknown) => pending.settle(`space-lock: release failed for space ${lease.spaceId}: ${messageOf(err)}`),
       );
     });
   }
@@ -267,6 +260,33 @@ export class SpaceLock {
     if (slot === undefined || this.#slots.get(spaceId) !== slot) return;
     this.#slots.delete(spaceId);
     slot.onFree?.();
+  }
+}
+
+/** A release on the wire, as a scheduler entry that abandons it at the lease deadline. */
+class PendingRelease implements ScheduledTask {
+  dueAt = 0;
+  heapIndex = -1;
+  #settled = false;
+
+  constructor(
+    private readonly scheduler: Scheduler,
+    private readonly spaceId: string,
+    private readonly logger: SpaceLockLogger,
+    private readonly resolve: () => void,
+  ) {}
+
+  run(): void {
+    this.settle(`space-lock: release of space ${this.spaceId} still unanswered at the lease deadline; abandoned, the TTL frees the key`);
+  }
+
+  /** The first outcome wins: a reply after the abandonment is not reported again. */
+  settle(warning: string | undefined): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.scheduler.cancel(this);
+    if (warning !== undefined) this.logger.warn(warning);
+    this.resolve();
   }
 }
 

@@ -18,7 +18,7 @@ export function loadScript(name: string): LuaScript {
   return { name, source, sha: createHash('sha1').update(source).digest('hex') };
 }
 
-function isNoScript(err: unknown): boolean {
+export function isNoScript(err: unknown): boolean {
   return err instanceof Error && err.message.startsWith('NOSCRIPT');
 }
 

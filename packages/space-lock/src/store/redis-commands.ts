@@ -11,7 +11,7 @@ const REFRESH = loadScript('refresh-1');
 // instead of adding an async frame (and its extra promise) each.
 const isOk = (reply: unknown) => reply === 'OK';
 const released = (reply: unknown) => flagReply('release-1.lua', reply);
-const refreshed = (reply: unknown) => flagReply('refresh-1.lua', reply);
+export const refreshed = (reply: unknown): boolean => flagReply('refresh-1.lua', reply);
 const fencingToken = (reply: unknown): number | null => {
   const token = integerReply('acquire-fenced-2.lua', reply);
   if (token < 0) throw new UnexpectedReplyError({ command: 'acquire-fenced-2.lua', reply });
