@@ -15,6 +15,7 @@ import {
 import type { LockStore } from './store/lock-store';
 import { MemoryLockStore } from './store/memory-lock-store';
 import { RedisLockStore } from './store/redis-lock-store';
+import { waitForRelease, wakeWaiters } from './release-waiters';
 import { processScheduler, type ScheduledTask, type Scheduler } from './scheduler';
 import { backoffDelayMs, monotonicNow } from './timing';
 
@@ -130,6 +131,7 @@ export class SpaceLock {
       // re-acquire a key it has not given back yet.
       await this.#release(lease);
       this.#free(spaceId, this.#slots.get(spaceId));
+      wakeWaiters(lease.key);
     }
   }
 
@@ -173,6 +175,7 @@ export class SpaceLock {
         if (lease === undefined) return;
         lease.lose('closed');
         await this.#release(lease);
+        wakeWaiters(lease.key);
       }),
     );
   }
@@ -229,7 +232,7 @@ export class SpaceLock {
     for (let attempt = 0; isSpaceLockSkip(outcome); attempt++) {
       const remaining = deadline - monotonicNow();
       if (remaining <= 0) break;
-      await sleep(Math.min(remaining, backoffDelayMs(attempt, retry.baseMs, retry.maxMs)), signal);
+      await waitForRelease(this.keyPrefix + spaceId, Math.min(remaining, backoffDelayMs(attempt, retry.baseMs, retry.maxMs)), signal);
       this.#assertOpen(spaceId);
       outcome = await this.#acquire(spaceId);
     }
@@ -288,23 +291,4 @@ class PendingRelease implements ScheduledTask {
     if (warning !== undefined) this.logger.warn(warning);
     this.resolve();
   }
-}
-
-/** A timer-backed wait that leaves no timer behind when the signal cancels it. */
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
