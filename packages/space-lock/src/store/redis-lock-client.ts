@@ -7,21 +7,22 @@ export interface RedisLockClient {
   set(key: string, value: string, px: 'PX', ttlMs: number, nx: 'NX'): Promise<string | null>;
   evalsha(sha: string, numKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
   eval(script: string, numKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
-  /** When present (a plain ioredis `Redis`), refreshes that fall due together go out as one pipeline. */
+  /** When present (a plain ioredis `Redis`), commands issued in one turn of the event loop go out as one pipeline. */
   pipeline?(): RedisLockPipeline;
 }
 
 export interface RedisLockPipeline {
+  set(key: string, value: string, px: 'PX', ttlMs: number, nx: 'NX'): unknown;
   evalsha(sha: string, numKeys: number, ...keysAndArgs: string[]): unknown;
   exec(): Promise<Array<[Error | null, unknown]> | null>;
 }
 
 /**
- * Whether the lock should batch refreshes into pipelines itself: not when
- * ioredis already pipelines whatever is sent in one tick (auto-pipelining),
+ * Whether the lock should batch its commands into pipelines itself: not when
+ * ioredis already pipelines whatever is sent in one turn (auto-pipelining),
  * and not on a Cluster, whose pipelines must stay within one slot.
  */
-export function batchesRefreshes(client: RedisLockClient): boolean {
+export function batchesCommands(client: RedisLockClient): client is RedisLockClient & { pipeline(): RedisLockPipeline } {
   const c = client as RedisLockClient & { isCluster?: boolean; options?: { enableAutoPipelining?: boolean } };
   return typeof c.pipeline === 'function' && c.isCluster !== true && c.options?.enableAutoPipelining !== true;
 }

@@ -1,76 +1,36 @@
+import { CommandBatch } from './command-batch';
 import type { LockStore } from './lock-store';
-import { isNoScript } from './lua-script';
-import { acquireFencedLock, acquireLock, refreshLock, refreshed, releaseLock, scripts } from './redis-commands';
-import { batchesRefreshes, type RedisLockClient } from './redis-lock-client';
-
-interface QueuedRefresh {
-  key: string;
-  value: string;
-  ttlMs: number;
-  resolve: (stillOwned: boolean) => void;
-  reject: (err: unknown) => void;
-}
+import { evalScript } from './lua-script';
+import { fenceKey, fencingToken, isOk, refreshed, released, scripts } from './redis-commands';
+import { batchesCommands, type RedisLockClient } from './redis-lock-client';
 
 /** The wire-compatible store: every replica that shares the Redis shares the locks. */
 export class RedisLockStore implements LockStore {
-  readonly #batches: boolean;
-  /** Refreshes asked for in the current tick; flushed as one pipeline in a microtask. */
-  #queued: QueuedRefresh[] = [];
-  readonly #flush = () => this.#sendQueued();
+  /** Gathers the commands of one turn into a pipeline; undefined where ioredis batches, or must not (see batchesCommands). */
+  readonly #batch: CommandBatch | undefined;
 
   constructor(private readonly client: RedisLockClient) {
-    this.#batches = batchesRefreshes(client);
+    this.#batch = batchesCommands(client) ? new CommandBatch(client) : undefined;
   }
 
   acquire(key: string, value: string, ttlMs: number): Promise<boolean> {
-    return acquireLock(this.client, key, value, ttlMs);
+    const reply = this.#batch !== undefined ? this.#batch.set(key, value, ttlMs) : this.client.set(key, value, 'PX', ttlMs, 'NX');
+    return reply.then(isOk);
   }
 
   acquireFenced(key: string, value: string, ttlMs: number): Promise<number | null> {
-    return acquireFencedLock(this.client, key, value, ttlMs);
+    return this.#script(scripts.acquireFenced, [key, fenceKey(key)], [value, String(ttlMs)], fencingToken);
   }
 
   release(key: string, value: string): Promise<boolean> {
-    return releaseLock(this.client, key, value);
+    return this.#script(scripts.release, [key], [value], released);
   }
 
   refresh(key: string, value: string, ttlMs: number): Promise<boolean> {
-    if (!this.#batches) return refreshLock(this.client, key, value, ttlMs);
-    return new Promise((resolve, reject) => {
-      if (this.#queued.push({ key, value, ttlMs, resolve, reject }) === 1) queueMicrotask(this.#flush);
-    });
+    return this.#script(scripts.refresh, [key], [value, String(ttlMs)], refreshed);
   }
 
-  /** The same EVALSHA commands as one at a time, in one pipeline: one write and one read for the lot. */
-  #sendQueued(): void {
-    const queued = this.#queued;
-    this.#queued = [];
-    if (queued.length === 1) {
-      const [one] = queued;
-      refreshLock(this.client, one.key, one.value, one.ttlMs).then(one.resolve, one.reject);
-      return;
-    }
-    const pipeline = this.client.pipeline!();
-    for (const q of queued) pipeline.evalsha(scripts.refresh.sha, 1, q.key, q.value, String(q.ttlMs));
-    pipeline.exec().then(
-      (results) => {
-        queued.forEach((q, i) => {
-          const [err, reply] = results?.[i] ?? [new Error('the pipeline was discarded'), undefined];
-          if (err === null) settle(q, reply);
-          // The server lost its scripts (restart, failover, SCRIPT FLUSH): this one goes again, with its EVAL fallback.
-          else if (isNoScript(err)) this.client.eval(scripts.refresh.source, 1, q.key, q.value, String(q.ttlMs)).then((r) => settle(q, r), q.reject);
-          else q.reject(err);
-        });
-      },
-      (err: unknown) => queued.forEach((q) => q.reject(err)),
-    );
-  }
-}
-
-function settle(q: QueuedRefresh, reply: unknown): void {
-  try {
-    q.resolve(refreshed(reply));
-  } catch (err) {
-    q.reject(err);
+  #script<T>(script: (typeof scripts)[keyof typeof scripts], keys: string[], args: string[], map: (reply: unknown) => T): Promise<T> {
+    return this.#batch !== undefined ? this.#batch.script(script, keys, args, map) : evalScript(this.client, script, keys, args, map);
   }
 }
