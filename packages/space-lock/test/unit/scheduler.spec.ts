@@ -1,4 +1,4 @@
-import { Scheduler, type ScheduledTask } from '../../src/scheduler';
+import { MAX_TASKS_PER_FIRING, Scheduler, type ScheduledTask } from '../../src/scheduler';
 
 beforeEach(() => jest.useFakeTimers());
 afterEach(() => {
@@ -35,10 +35,25 @@ describe('Scheduler', () => {
     const ran: string[] = [];
     const at = performance.now() + 100;
     for (let i = 0; i < 50; i++) scheduler.schedule(task(String(i), ran), at);
+    expect(50).toBeLessThanOrEqual(MAX_TASKS_PER_FIRING);
     jest.advanceTimersByTime(99);
     expect(ran).toHaveLength(0);
     jest.advanceTimersByTime(1);
     expect(ran).toHaveLength(50);
+  });
+
+  it('runs at most a slice of due tasks per firing, and the rest on the next turns', () => {
+    const scheduler = new Scheduler();
+    const ran: string[] = [];
+    const at = performance.now() + 100;
+    const total = 2 * MAX_TASKS_PER_FIRING + 10;
+    for (let i = 0; i < total; i++) scheduler.schedule(task(String(i), ran), at);
+    jest.advanceTimersByTime(100);
+    expect(ran).toHaveLength(MAX_TASKS_PER_FIRING);
+    jest.advanceTimersByTime(1);
+    expect(ran).toHaveLength(2 * MAX_TASKS_PER_FIRING);
+    jest.advanceTimersByTime(1);
+    expect(ran).toHaveLength(total);
   });
 
   it('cancels any entry, keeps the rest in order, and drops its timer once nothing is left', () => {
