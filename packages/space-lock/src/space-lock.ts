@@ -15,6 +15,7 @@ import {
 import type { LockStore } from './store/lock-store';
 import { MemoryLockStore } from './store/memory-lock-store';
 import { RedisLockStore } from './store/redis-lock-store';
+import { ReleaseSubscription } from './store/release-subscription';
 import { waitForRelease, wakeWaiters } from './release-waiters';
 import { processScheduler, type ScheduledTask, type Scheduler } from './scheduler';
 import { backoffDelayMs, monotonicNow } from './timing';
@@ -87,6 +88,8 @@ export class SpaceLock {
   /** Whether holds carry a fencing token (`ctx.fencingToken`). */
   readonly fencing: boolean;
   readonly #store: LockStore;
+  /** With `wakeOnRelease`, hears the releases of other processes; undefined otherwise. */
+  readonly #releases: ReleaseSubscription | undefined;
   readonly #logger: SpaceLockLogger;
   /** The in-process mutex: a space is in here from its synchronous reservation until its lock is released. */
   readonly #slots = new Map<string, Slot>();
@@ -98,9 +101,12 @@ export class SpaceLock {
     this.ttlMs = resolved.ttlMs;
     this.fencing = resolved.fencing;
     this.#logger = resolved.logger;
-    this.#store =
-      resolved.store ??
-      (resolved.redis !== undefined ? new RedisLockStore(resolved.redis) : sharedMemoryStore(resolved.logger));
+    const { redis, wakeOnRelease } = resolved;
+    this.#store = resolved.store ?? (redis !== undefined ? new RedisLockStore(redis, wakeOnRelease) : sharedMemoryStore(resolved.logger));
+    if (wakeOnRelease && redis?.duplicate !== undefined) {
+      const duplicate = redis.duplicate.bind(redis);
+      this.#releases = new ReleaseSubscription(duplicate, wakeWaiters, resolved.logger);
+    }
   }
 
   /**
@@ -178,6 +184,7 @@ export class SpaceLock {
         wakeWaiters(lease.key);
       }),
     );
+    await this.#releases?.close();
   }
 
   #assertOpen(spaceId: string): void {
@@ -227,14 +234,25 @@ export class SpaceLock {
     retry: ResolvedRetry,
     signal: AbortSignal | undefined,
   ): Promise<Lease | SpaceLockSkip> {
+    const key = this.keyPrefix + spaceId;
     const deadline = monotonicNow() + retry.totalMs;
     let outcome: Lease | SpaceLockSkip = first;
-    for (let attempt = 0; isSpaceLockSkip(outcome); attempt++) {
-      const remaining = deadline - monotonicNow();
-      if (remaining <= 0) break;
-      await waitForRelease(this.keyPrefix + spaceId, Math.min(remaining, backoffDelayMs(attempt, retry.baseMs, retry.maxMs)), signal);
-      this.#assertOpen(spaceId);
-      outcome = await this.#acquire(spaceId);
+    let listening = false;
+    try {
+      for (let attempt = 0; isSpaceLockSkip(outcome); attempt++) {
+        const remaining = deadline - monotonicNow();
+        if (remaining <= 0) break;
+        // Held elsewhere: listen for its release. Held here: this process wakes its own waiters.
+        if (!listening && outcome === SKIP_LOCK_HELD && this.#releases !== undefined) {
+          this.#releases.watch(key);
+          listening = true;
+        }
+        await waitForRelease(key, Math.min(remaining, backoffDelayMs(attempt, retry.baseMs, retry.maxMs)), signal);
+        this.#assertOpen(spaceId);
+        outcome = await this.#acquire(spaceId);
+      }
+    } finally {
+      if (listening) this.#releases!.unwatch(key);
     }
     return outcome;
   }

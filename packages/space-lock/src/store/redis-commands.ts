@@ -4,6 +4,7 @@ import { flagReply, integerReply } from './replies';
 
 const ACQUIRE_FENCED = loadScript('acquire-fenced-2');
 const RELEASE = loadScript('release-1');
+const RELEASE_NOTIFY = loadScript('release-notify-1');
 const REFRESH = loadScript('refresh-1');
 
 // Reply readers of the lock's commands. They sit on the hot path, so they are
@@ -26,4 +27,4 @@ export function fenceKey(key: string): string {
   return `{${key}}:fence`;
 }
 
-export const scripts = { acquireFenced: ACQUIRE_FENCED, release: RELEASE, refresh: REFRESH } as const;
+export const scripts = { acquireFenced: ACQUIRE_FENCED, release: RELEASE, releaseNotify: RELEASE_NOTIFY, refresh: REFRESH } as const;

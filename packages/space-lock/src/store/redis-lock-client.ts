@@ -9,6 +9,18 @@ export interface RedisLockClient {
   eval(script: string, numKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
   /** When present (a plain ioredis `Redis`), commands issued in one turn of the event loop go out as one pipeline. */
   pipeline?(): RedisLockPipeline;
+  /** With `wakeOnRelease: true`: makes the one subscriber connection per SpaceLock that hears releases. */
+  duplicate?(): RedisLockSubscriber;
+}
+
+/** The part of an ioredis connection in subscriber mode that the lock uses. */
+export interface RedisLockSubscriber {
+  subscribe(...channels: string[]): Promise<unknown>;
+  unsubscribe(...channels: string[]): Promise<unknown>;
+  on(event: 'message', listener: (channel: string, message: string) => void): unknown;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+  quit(): Promise<unknown>;
+  disconnect(): void;
 }
 
 export interface RedisLockPipeline {

@@ -1,6 +1,6 @@
 import { CommandBatch } from './command-batch';
 import type { LockStore } from './lock-store';
-import { evalScript } from './lua-script';
+import { evalScript, type LuaScript } from './lua-script';
 import { fenceKey, fencingToken, isOk, refreshed, released, scripts } from './redis-commands';
 import { batchesCommands, type RedisLockClient } from './redis-lock-client';
 
@@ -8,9 +8,15 @@ import { batchesCommands, type RedisLockClient } from './redis-lock-client';
 export class RedisLockStore implements LockStore {
   /** Gathers the commands of one turn into a pipeline; undefined where ioredis batches, or must not (see batchesCommands). */
   readonly #batch: CommandBatch | undefined;
+  readonly #release: LuaScript;
 
-  constructor(private readonly client: RedisLockClient) {
+  /** With `notifyReleases`, a release also publishes on `<key>:released` (release-notify-1.lua). */
+  constructor(
+    private readonly client: RedisLockClient,
+    notifyReleases = false,
+  ) {
     this.#batch = batchesCommands(client) ? new CommandBatch(client) : undefined;
+    this.#release = notifyReleases ? scripts.releaseNotify : scripts.release;
   }
 
   acquire(key: string, value: string, ttlMs: number): Promise<boolean> {
@@ -23,14 +29,14 @@ export class RedisLockStore implements LockStore {
   }
 
   release(key: string, value: string): Promise<boolean> {
-    return this.#script(scripts.release, [key], [value], released);
+    return this.#script(this.#release, [key], [value], released);
   }
 
   refresh(key: string, value: string, ttlMs: number): Promise<boolean> {
     return this.#script(scripts.refresh, [key], [value, String(ttlMs)], refreshed);
   }
 
-  #script<T>(script: (typeof scripts)[keyof typeof scripts], keys: string[], args: string[], map: (reply: unknown) => T): Promise<T> {
+  #script<T>(script: LuaScript, keys: string[], args: string[], map: (reply: unknown) => T): Promise<T> {
     return this.#batch !== undefined ? this.#batch.script(script, keys, args, map) : evalScript(this.client, script, keys, args, map);
   }
 }
