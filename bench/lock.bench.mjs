@@ -4,7 +4,11 @@
 // same options:
 //   (a) sequential latency (p50/p99) of acquire + empty critical section + release;
 //   (b) throughput of 64 concurrent callers on distinct keys, with and without
-//       ioredis auto-pipelining.
+//       ioredis auto-pipelining;
+//   (c) hand-off: from a release to the start of the fn of a holder that was
+//       waiting for it, each library waiting with its own default retry;
+//   (d) 10,000 holds at once: refresh commands per second, event-loop delay
+//       p99 and heap bytes per hold (the locks that keep holds alive themselves).
 // The lock runs twice, without and with fencing tokens, and the cost of
 // fencing is printed as a ratio between the two.
 // Contenders are interleaved in short rounds so that drift (CPU frequency,
@@ -16,6 +20,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, connect } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Redis } from 'ioredis';
 import { Redlock as SesameRedlock } from '@sesamecare-oss/redlock';
 import Redlock5 from 'redlock';
@@ -64,6 +71,11 @@ async function redisForBench() {
   if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).error) {
     throw new Error('No Redis: set REDIS_URL, run one on 127.0.0.1:6379, or install redis-server (e.g. `apt-get install -y redis-server`)');
   }
+  return ownRedis();
+}
+
+/** A redis-server of the bench's own on a free loopback port, for figures no other client may disturb. */
+async function ownRedis() {
   const port = await freePort();
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -266,6 +278,160 @@ async function parallel(url, autoPipelining) {
   return new Map([...totals].map(([name, { ops, ms }]) => [name, (ops / ms) * 1000]));
 }
 
+// ---------------------------------------------------------------- (c) hand-off
+
+/**
+ * Each lock as a waiter uses it: acquire, waiting with the library's own
+ * retry at its documented defaults, run fn, release. Raw ioredis has no wait.
+ */
+const WAITING = {
+  'space-lock withSpaceLock': (client, keyPrefix) => {
+    const lock = new SpaceLock({ redis: client, keyPrefix, ttlMs: TTL_MS, logger: countingLogger });
+    return (key, fn) => lock.withSpaceLock(key, fn, { acquireRetry: { totalMs: 10_000 } });
+  },
+  'space-lock withSpaceLock, fencing': (client, keyPrefix) => {
+    const lock = new SpaceLock({ redis: client, keyPrefix, ttlMs: TTL_MS, fencing: true, logger: countingLogger });
+    return (key, fn) => lock.withSpaceLock(key, fn, { acquireRetry: { totalMs: 10_000 } });
+  },
+  'redis-semaphore Mutex': (client, keyPrefix) => async (key, fn) => {
+    const mutex = new Mutex(client, keyPrefix + key, { lockTimeout: TTL_MS, acquireTimeout: 10_000 });
+    await mutex.acquire();
+    try {
+      await fn();
+    } finally {
+      await mutex.release();
+    }
+  },
+  '@sesamecare-oss/redlock': (client, keyPrefix) => redlockWaiter(new SesameRedlock([client]), keyPrefix),
+  'redlock 5.0.0-beta.2': (client, keyPrefix) => redlockWaiter(new Redlock5([client]), keyPrefix),
+};
+
+function redlockWaiter(redlock, keyPrefix) {
+  redlock.on('error', () => undefined);
+  return async (key, fn) => {
+    const lock = await redlock.acquire([keyPrefix + key], TTL_MS);
+    try {
+      await fn();
+    } finally {
+      await lock.release();
+    }
+  };
+}
+
+/** Release → the next holder's fn starts, with holder and waiter on separate clients of this process. */
+async function handOff(url) {
+  const trials = Math.max(5, Math.round(20 * SCALE));
+  const names = Object.keys(WAITING);
+  const runners = names.map((name, i) => {
+    const keyPrefix = `${PREFIX}handoff:${i}:`;
+    return { name, holder: WAITING[name](newClient(url, false), keyPrefix), waiter: WAITING[name](newClient(url, false), keyPrefix) };
+  });
+  const samples = new Map(names.map((n) => [n, []]));
+  for (let t = 0; t < trials; t++) {
+    for (const r of shuffled(runners)) {
+      let entered;
+      let release;
+      let releasedAt = 0;
+      let startedAt = 0;
+      const inside = new Promise((resolve) => (entered = resolve));
+      const held = r.holder(`k${t}`, async () => {
+        entered();
+        await new Promise((resolve) => (release = resolve));
+        releasedAt = performance.now();
+      });
+      await inside;
+      const waited = r.waiter(`k${t}`, async () => void (startedAt = performance.now()));
+      // The waiter is well into its wait, at a point of its backoff that varies from trial to trial.
+      await sleep(30 + Math.random() * 30);
+      release();
+      await Promise.all([held, waited]);
+      samples.get(r.name).push(startedAt - releasedAt);
+    }
+  }
+  return new Map([...samples].map(([name, ms]) => [name, { p50: percentile(ms.sort((a, b) => a - b), 50), p99: percentile(ms, 99) }]));
+}
+
+// ---------------------------------------------------------------- (d) many holds
+
+const MANY = 10_000;
+const MANY_TTL_MS = 3_000;
+
+/** Holds that keep themselves alive until `done` resolves, the way each library does it. */
+const HOLDING = {
+  'space-lock withSpaceLock': (client, keyPrefix) => {
+    const lock = new SpaceLock({ redis: client, keyPrefix, ttlMs: MANY_TTL_MS, logger: countingLogger });
+    return (key, entered, done) => lock.withSpaceLock(key, () => (entered(), done));
+  },
+  'space-lock withSpaceLock, fencing': (client, keyPrefix) => {
+    const lock = new SpaceLock({ redis: client, keyPrefix, ttlMs: MANY_TTL_MS, fencing: true, logger: countingLogger });
+    return (key, entered, done) => lock.withSpaceLock(key, () => (entered(), done));
+  },
+  // Its own refresh timer per mutex, every 0.8 × lockTimeout by default.
+  'redis-semaphore Mutex': (client, keyPrefix) => async (key, entered, done) => {
+    const mutex = new Mutex(client, keyPrefix + key, { lockTimeout: MANY_TTL_MS, acquireAttemptsLimit: 1 });
+    if (!(await mutex.tryAcquire())) throw new Error(`redis-semaphore: ${key} is held`);
+    entered();
+    await done;
+    await mutex.release();
+  },
+};
+
+function exposedGc() {
+  v8.setFlagsFromString('--expose-gc');
+  return runInNewContext('gc');
+}
+
+/**
+ * 10,000 holds at once on a Redis of the bench's own, for two TTLs: refresh
+ * commands per second (counted by Redis), event-loop delay p99, and heap bytes
+ * per hold (after a full GC, against the heap before the holds).
+ */
+async function manyHolds() {
+  const gc = exposedGc();
+  const server = await ownRedis();
+  const admin = newClient(server.url, false);
+  const out = new Map();
+  try {
+    for (const [name, make] of Object.entries(HOLDING)) {
+      const client = newClient(server.url, false);
+      await client.ping();
+      const hold = make(client, `${PREFIX}many:`);
+      gc();
+      const heapBefore = process.memoryUsage().heapUsed;
+      let finish;
+      const done = new Promise((resolve) => (finish = resolve));
+      const entered = [];
+      const holds = Array.from({ length: MANY }, (_, i) => {
+        let enter;
+        entered.push(new Promise((resolve) => (enter = resolve)));
+        return hold(`h${i}`, enter, done);
+      });
+      await Promise.all(entered);
+      gc();
+      const heapPerHold = (process.memoryUsage().heapUsed - heapBefore) / MANY;
+      await admin.config('RESETSTAT');
+      const delay = monitorEventLoopDelay({ resolution: 10 });
+      delay.enable();
+      const started = performance.now();
+      await sleep(2 * MANY_TTL_MS);
+      delay.disable();
+      const seconds = (performance.now() - started) / 1000;
+      const stats = await admin.info('commandstats');
+      const calls = (cmd) => Number(new RegExp(`cmdstat_${cmd}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+      // Every lock here refreshes with a script; nothing else runs a script while they wait.
+      const refreshesPerSecond = (calls('evalsha') + calls('eval')) / seconds;
+      finish();
+      await Promise.all(holds);
+      out.set(name, { refreshesPerSecond, delayP99Ms: delay.percentile(99) / 1e6, heapPerHold });
+      client.disconnect();
+    }
+  } finally {
+    admin.disconnect();
+    await server.stop();
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------- report
 
 async function deletePrefix(client, prefix) {
@@ -280,9 +446,26 @@ async function deletePrefix(client, prefix) {
   return deleted;
 }
 
-function table(seq, parNo, parAp) {
+function table(seq, parNo, parAp, handoff, many) {
   const raw = CONTENDERS[0].name;
-  const rows = [['library', 'seq p50 µs', 'p99 µs', 'p50 ×raw', '64∥ ops/s', '×raw', '64∥ autopipe ops/s', '×raw']];
+  const rows = [
+    [
+      'library',
+      'seq p50 µs',
+      'p99 µs',
+      'p50 ×raw',
+      '64∥ ops/s',
+      '×raw',
+      '64∥ autopipe ops/s',
+      '×raw',
+      'hand-off p50 ms',
+      'p99 ms',
+      `${MANY / 1000}k holds: refresh/s`,
+      'loop delay p99 ms',
+      'heap B/hold',
+    ],
+  ];
+  const or = (value, format) => (value === undefined ? '—' : format(value));
   for (const { name } of CONTENDERS) {
     const s = seq.get(name);
     rows.push([
@@ -294,6 +477,11 @@ function table(seq, parNo, parAp) {
       (parNo.get(name) / parNo.get(raw)).toFixed(3),
       Math.round(parAp.get(name)).toLocaleString('en-US'),
       (parAp.get(name) / parAp.get(raw)).toFixed(3),
+      or(handoff.get(name), (h) => h.p50.toFixed(2)),
+      or(handoff.get(name), (h) => h.p99.toFixed(2)),
+      or(many.get(name), (m) => Math.round(m.refreshesPerSecond).toLocaleString('en-US')),
+      or(many.get(name), (m) => m.delayP99Ms.toFixed(1)),
+      or(many.get(name), (m) => Math.round(m.heapPerHold).toLocaleString('en-US')),
     ]);
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
@@ -316,10 +504,14 @@ async function main() {
     console.log(`parallel: ${CONCURRENCY} callers on distinct keys, with auto-pipelining ...`);
     const parAp = await parallel(redis.url, true);
     // Fence counters live under `{<key>}:fence`, outside the prefix.
+    console.log('hand-off: release → the waiting holder\'s fn starts, each library waiting with its default retry ...');
+    const handoff = await handOff(redis.url);
+    console.log(`many holds: ${MANY.toLocaleString('en-US')} at once, ttl ${MANY_TTL_MS} ms, on a redis-server of the bench's own ...`);
+    const many = await manyHolds();
     const leftovers = (await deletePrefix(admin, PREFIX)) + (await deletePrefix(admin, `{${PREFIX}`));
 
     console.log('');
-    console.log(table(seq, parNo, parAp));
+    console.log(table(seq, parNo, parAp, handoff, many));
     console.log('');
     const plain = 'space-lock withSpaceLock';
     const fenced = 'space-lock withSpaceLock, fencing';

@@ -14,11 +14,4 @@ export const {
   SpaceLockClosedError,
   UnexpectedReplyError,
   MemoryLockStore,
-  RedisLockStore,
-  acquireLock,
-  acquireFencedLock,
-  fenceKey,
-  releaseLock,
-  refreshLock,
-  refreshIntervalMs,
 } = cjs;

@@ -21,6 +21,3 @@ export { LockLostError, SpaceLockClosedError, UnexpectedReplyError, type LockLos
 export type { LockStore } from './store/lock-store';
 export type { RedisLockClient } from './store/redis-lock-client';
 export { MemoryLockStore } from './store/memory-lock-store';
-export { RedisLockStore } from './store/redis-lock-store';
-export { acquireLock, acquireFencedLock, fenceKey, releaseLock, refreshLock } from './store/redis-commands';
-export { refreshIntervalMs } from './timing';

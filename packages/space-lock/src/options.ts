@@ -45,6 +45,17 @@ export interface SpaceLockOptions {
    */
   fencing?: boolean;
   /**
+   * Tell the waiters of other processes when a space is released: the release
+   * script also publishes on `<key>:released`, and a waiter that finds a
+   * space held elsewhere listens there (one subscriber connection per
+   * SpaceLock, made from `redis.duplicate()` when a retry first waits), so it
+   * tries again at once instead of at its next backoff. Releases in this
+   * process wake its waiters either way. Replicas that do not publish (the
+   * deployed service) are still seen at the backoff.
+   * @default false
+   */
+  wakeOnRelease?: boolean;
+  /**
    * Receives warnings for failed releases and heartbeats.
    * @default console
    */
@@ -127,6 +138,7 @@ export interface ResolvedOptions {
   keyPrefix: string;
   ttlMs: number;
   fencing: boolean;
+  wakeOnRelease: boolean;
   logger: SpaceLockLogger;
 }
 
@@ -134,7 +146,7 @@ export function resolveOptions(options: SpaceLockOptions | undefined): ResolvedO
   if (options !== undefined && (typeof options !== 'object' || options === null)) {
     throw invalid('options', 'an object', options);
   }
-  const { redis, store, keyPrefix = DEFAULT_KEY_PREFIX, ttlMs = DEFAULT_TTL_MS, fencing = false, logger = console } = options ?? {};
+  const { redis, store, keyPrefix = DEFAULT_KEY_PREFIX, ttlMs = DEFAULT_TTL_MS, fencing = false, wakeOnRelease = false, logger = console } = options ?? {};
   if (redis !== undefined && !isRedisLockClient(redis)) {
     throw invalid('redis', 'an ioredis client (with set, eval and evalsha)', redis);
   }
@@ -148,6 +160,10 @@ export function resolveOptions(options: SpaceLockOptions | undefined): ResolvedO
   if (typeof keyPrefix !== 'string') throw invalid('keyPrefix', 'a string', keyPrefix);
   assertInteger('ttlMs', ttlMs, 3);
   if (typeof fencing !== 'boolean') throw invalid('fencing', 'a boolean', fencing);
+  if (typeof wakeOnRelease !== 'boolean') throw invalid('wakeOnRelease', 'a boolean', wakeOnRelease);
+  if (wakeOnRelease && redis !== undefined && typeof redis.duplicate !== 'function') {
+    throw invalid('redis', 'an ioredis client with duplicate() when `wakeOnRelease` is on', redis);
+  }
   if (fencing) {
     // The fence counter's hash tag is the whole lock key; a brace in it would cut the tag short and split the slot.
     if (/[{}]/.test(keyPrefix)) throw invalid('keyPrefix', 'a string without `{` or `}` when `fencing` is on', keyPrefix);
@@ -159,7 +175,7 @@ export function resolveOptions(options: SpaceLockOptions | undefined): ResolvedO
   if (typeof logger !== 'object' || logger === null || !['log', 'warn', 'error'].every((m) => typeof l[m] === 'function')) {
     throw invalid('logger', 'an object with log, warn and error methods', logger);
   }
-  return { redis, store, keyPrefix, ttlMs, fencing, logger };
+  return { redis, store, keyPrefix, ttlMs, fencing, wakeOnRelease, logger };
 }
 
 export interface ResolvedRetry {

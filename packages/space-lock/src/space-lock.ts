@@ -15,6 +15,9 @@ import {
 import type { LockStore } from './store/lock-store';
 import { MemoryLockStore } from './store/memory-lock-store';
 import { RedisLockStore } from './store/redis-lock-store';
+import { ReleaseSubscription } from './store/release-subscription';
+import { waitForRelease, wakeWaiters } from './release-waiters';
+import { processScheduler, type ScheduledTask, type Scheduler } from './scheduler';
 import { backoffDelayMs, monotonicNow } from './timing';
 
 /** Returned instead of fn's result when this instance is already running fn for the space. */
@@ -85,6 +88,8 @@ export class SpaceLock {
   /** Whether holds carry a fencing token (`ctx.fencingToken`). */
   readonly fencing: boolean;
   readonly #store: LockStore;
+  /** With `wakeOnRelease`, hears the releases of other processes; undefined otherwise. */
+  readonly #releases: ReleaseSubscription | undefined;
   readonly #logger: SpaceLockLogger;
   /** The in-process mutex: a space is in here from its synchronous reservation until its lock is released. */
   readonly #slots = new Map<string, Slot>();
@@ -96,9 +101,12 @@ export class SpaceLock {
     this.ttlMs = resolved.ttlMs;
     this.fencing = resolved.fencing;
     this.#logger = resolved.logger;
-    this.#store =
-      resolved.store ??
-      (resolved.redis !== undefined ? new RedisLockStore(resolved.redis) : sharedMemoryStore(resolved.logger));
+    const { redis, wakeOnRelease } = resolved;
+    this.#store = resolved.store ?? (redis !== undefined ? new RedisLockStore(redis, wakeOnRelease) : sharedMemoryStore(resolved.logger));
+    if (wakeOnRelease && redis?.duplicate !== undefined) {
+      const duplicate = redis.duplicate.bind(redis);
+      this.#releases = new ReleaseSubscription(duplicate, wakeWaiters, resolved.logger);
+    }
   }
 
   /**
@@ -124,12 +132,12 @@ export class SpaceLock {
     try {
       return await fn(lease.context);
     } finally {
-      // Heartbeat first, so no refresh is sent after the release; then the
-      // release; the slot last, so this process cannot re-acquire a key it
-      // has not given back yet.
-      lease.stop();
+      // Heartbeat first (in #release), so no refresh is sent after the
+      // release; then the release; the slot last, so this process cannot
+      // re-acquire a key it has not given back yet.
       await this.#release(lease);
       this.#free(spaceId, this.#slots.get(spaceId));
+      wakeWaiters(lease.key);
     }
   }
 
@@ -173,8 +181,10 @@ export class SpaceLock {
         if (lease === undefined) return;
         lease.lose('closed');
         await this.#release(lease);
+        wakeWaiters(lease.key);
       }),
     );
+    await this.#releases?.close();
   }
 
   #assertOpen(spaceId: string): void {
@@ -204,7 +214,7 @@ export class SpaceLock {
           this.#free(spaceId, slot);
           return SKIP_LOCK_HELD;
         }
-        slot.lease = new Lease(this.#store, spaceId, key, this.instanceId, this.ttlMs, this.#logger, sentAt, token);
+        slot.lease = new Lease(this.#store, processScheduler, spaceId, key, this.instanceId, this.ttlMs, this.#logger, sentAt, token);
         return slot.lease;
       }, free);
     }
@@ -213,7 +223,7 @@ export class SpaceLock {
         this.#free(spaceId, slot);
         return SKIP_LOCK_HELD;
       }
-      slot.lease = new Lease(this.#store, spaceId, key, this.instanceId, this.ttlMs, this.#logger, sentAt, undefined);
+      slot.lease = new Lease(this.#store, processScheduler, spaceId, key, this.instanceId, this.ttlMs, this.#logger, sentAt, undefined);
       return slot.lease;
     }, free);
   }
@@ -224,41 +234,45 @@ export class SpaceLock {
     retry: ResolvedRetry,
     signal: AbortSignal | undefined,
   ): Promise<Lease | SpaceLockSkip> {
+    const key = this.keyPrefix + spaceId;
     const deadline = monotonicNow() + retry.totalMs;
     let outcome: Lease | SpaceLockSkip = first;
-    for (let attempt = 0; isSpaceLockSkip(outcome); attempt++) {
-      const remaining = deadline - monotonicNow();
-      if (remaining <= 0) break;
-      await sleep(Math.min(remaining, backoffDelayMs(attempt, retry.baseMs, retry.maxMs)), signal);
-      this.#assertOpen(spaceId);
-      outcome = await this.#acquire(spaceId);
+    let listening = false;
+    try {
+      for (let attempt = 0; isSpaceLockSkip(outcome); attempt++) {
+        const remaining = deadline - monotonicNow();
+        if (remaining <= 0) break;
+        // Held elsewhere: listen for its release. Held here: this process wakes its own waiters.
+        if (!listening && outcome === SKIP_LOCK_HELD && this.#releases !== undefined) {
+          this.#releases.watch(key);
+          listening = true;
+        }
+        await waitForRelease(key, Math.min(remaining, backoffDelayMs(attempt, retry.baseMs, retry.maxMs)), signal);
+        this.#assertOpen(spaceId);
+        outcome = await this.#acquire(spaceId);
+      }
+    } finally {
+      if (listening) this.#releases!.unwatch(key);
     }
     return outcome;
   }
 
   /**
-   * Never rejects: a failed release must not mask fn's result, and the TTL
-   * will free the key anyway. Waits no longer than the lease: past it the key
-   * may be someone else's, so a reply would tell nothing, and a frozen link
-   * would otherwise hold `withSpaceLock` for the client's own timeout.
+   * Stops the heartbeat, then sends the release. Never rejects: a failed
+   * release must not mask fn's result, and the TTL will free the key anyway.
+   * Waits no longer than the lease: past it the key may be someone else's, so
+   * a reply would tell nothing, and a frozen link would otherwise hold
+   * `withSpaceLock` for the client's own timeout.
    */
   #release(lease: Lease): Promise<void> {
     return new Promise((resolve) => {
-      let settled = false;
-      const settle = (warning: string | undefined) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(abandon);
-        if (warning !== undefined) this.#logger.warn(warning);
-        resolve();
-      };
-      const abandon = setTimeout(
-        () => settle(`space-lock: release of space ${lease.spaceId} still unanswered at the lease deadline; abandoned, the TTL frees the key`),
-        lease.msUntilDeadline(),
-      );
+      const pending = new PendingRelease(processScheduler, lease.spaceId, this.#logger, resolve);
+      // Scheduled before the heartbeat is cancelled, so the scheduler's timer carries over instead of being re-made.
+      processScheduler.schedule(pending, lease.validUntil);
+      lease.stop();
       this.#store.release(lease.key, this.instanceId).then(
-        () => settle(undefined),
-        (err: unknown) => settle(`space-lock: release failed for space ${lease.spaceId}: ${messageOf(err)}`),
+        () => pending.settle(undefined),
+        (err: unknown) => pending.settle(`space-lock: release failed for space ${lease.spaceId}: ${messageOf(err)}`),
       );
     });
   }
@@ -270,21 +284,29 @@ export class SpaceLock {
   }
 }
 
-/** A timer-backed wait that leaves no timer behind when the signal cancels it. */
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+/** A release on the wire, as a scheduler entry that abandons it at the lease deadline. */
+class PendingRelease implements ScheduledTask {
+  dueAt = 0;
+  heapIndex = -1;
+  #settled = false;
+
+  constructor(
+    private readonly scheduler: Scheduler,
+    private readonly spaceId: string,
+    private readonly logger: SpaceLockLogger,
+    private readonly resolve: () => void,
+  ) {}
+
+  run(): void {
+    this.settle(`space-lock: release of space ${this.spaceId} still unanswered at the lease deadline; abandoned, the TTL frees the key`);
+  }
+
+  /** The first outcome wins: a reply after the abandonment is not reported again. */
+  settle(warning: string | undefined): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.scheduler.cancel(this);
+    if (warning !== undefined) this.logger.warn(warning);
+    this.resolve();
+  }
 }

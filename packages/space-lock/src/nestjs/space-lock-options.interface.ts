@@ -1,7 +1,7 @@
 import type { SpaceLockOptions } from '../options';
 
 /** Options of `SpaceLockModule.forRoot` / `forRootAsync`. */
-export interface SpaceLockModuleOptions extends Pick<SpaceLockOptions, 'keyPrefix' | 'ttlMs' | 'store' | 'fencing'> {
+export interface SpaceLockModuleOptions extends Pick<SpaceLockOptions, 'redis' | 'keyPrefix' | 'ttlMs' | 'store' | 'fencing' | 'wakeOnRelease'> {
   /**
    * Use the in-memory store instead of Redis: one replica only. Then no
    * `RedisModule` is needed.
@@ -9,7 +9,8 @@ export interface SpaceLockModuleOptions extends Pick<SpaceLockOptions, 'keyPrefi
    */
   inMemory?: boolean;
   /**
-   * Which `@nestjs-labs/nestjs-ioredis` connection to use.
+   * Which `@nestjs-labs/nestjs-ioredis` connection to use, when no `redis`
+   * client is given.
    * @default the default connection
    */
   redisNamespace?: string;

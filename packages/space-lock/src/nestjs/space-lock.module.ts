@@ -3,8 +3,9 @@ import { ConfigurableSpaceLockModule } from './space-lock.module-definition';
 import { SpaceLockService } from './space-lock.service';
 
 /**
- * Provides `SpaceLockService`. Import `RedisModule.forRoot(...)` from
- * `@nestjs-labs/nestjs-ioredis` alongside it, or pass `inMemory: true`.
+ * Provides `SpaceLockService`. Pass an ioredis client as `redis`, or import
+ * `RedisModule.forRoot(...)` from `@nestjs-labs/nestjs-ioredis` alongside it,
+ * or pass `inMemory: true`.
  *
  * @example
  * ```ts

@@ -1,24 +1,20 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { LUA_SOURCES, type LuaScriptName } from '../scripts/lua.generated';
 import type { RedisLockClient } from './redis-lock-client';
 
-/** A Lua script read once from `scripts/`, with its SHA1 for EVALSHA. */
+/** A Lua script of `src/scripts/`, embedded at build time, with its SHA1 for EVALSHA. */
 export interface LuaScript {
   readonly name: string;
   readonly source: string;
   readonly sha: string;
 }
 
-// The build copies src/scripts to dist/scripts, so this resolves from both trees.
-const SCRIPTS_DIR = join(__dirname, '..', 'scripts');
-
-export function loadScript(name: string): LuaScript {
-  const source = readFileSync(join(SCRIPTS_DIR, `${name}.lua`), 'utf8');
+export function loadScript(name: LuaScriptName): LuaScript {
+  const source = LUA_SOURCES[name];
   return { name, source, sha: createHash('sha1').update(source).digest('hex') };
 }
 
-function isNoScript(err: unknown): boolean {
+export function isNoScript(err: unknown): boolean {
   return err instanceof Error && err.message.startsWith('NOSCRIPT');
 }
 

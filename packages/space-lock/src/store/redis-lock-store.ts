@@ -1,24 +1,42 @@
+import { CommandBatch } from './command-batch';
 import type { LockStore } from './lock-store';
-import { acquireFencedLock, acquireLock, refreshLock, releaseLock } from './redis-commands';
-import type { RedisLockClient } from './redis-lock-client';
+import { evalScript, type LuaScript } from './lua-script';
+import { fenceKey, fencingToken, isOk, refreshed, released, scripts } from './redis-commands';
+import { batchesCommands, type RedisLockClient } from './redis-lock-client';
 
 /** The wire-compatible store: every replica that shares the Redis shares the locks. */
 export class RedisLockStore implements LockStore {
-  constructor(private readonly client: RedisLockClient) {}
+  /** Gathers the commands of one turn into a pipeline; undefined where ioredis batches, or must not (see batchesCommands). */
+  readonly #batch: CommandBatch | undefined;
+  readonly #release: LuaScript;
+
+  /** With `notifyReleases`, a release also publishes on `<key>:released` (release-notify-1.lua). */
+  constructor(
+    private readonly client: RedisLockClient,
+    notifyReleases = false,
+  ) {
+    this.#batch = batchesCommands(client) ? new CommandBatch(client) : undefined;
+    this.#release = notifyReleases ? scripts.releaseNotify : scripts.release;
+  }
 
   acquire(key: string, value: string, ttlMs: number): Promise<boolean> {
-    return acquireLock(this.client, key, value, ttlMs);
+    const reply = this.#batch !== undefined ? this.#batch.set(key, value, ttlMs) : this.client.set(key, value, 'PX', ttlMs, 'NX');
+    return reply.then(isOk);
   }
 
   acquireFenced(key: string, value: string, ttlMs: number): Promise<number | null> {
-    return acquireFencedLock(this.client, key, value, ttlMs);
+    return this.#script(scripts.acquireFenced, [key, fenceKey(key)], [value, String(ttlMs)], fencingToken);
   }
 
   release(key: string, value: string): Promise<boolean> {
-    return releaseLock(this.client, key, value);
+    return this.#script(this.#release, [key], [value], released);
   }
 
   refresh(key: string, value: string, ttlMs: number): Promise<boolean> {
-    return refreshLock(this.client, key, value, ttlMs);
+    return this.#script(scripts.refresh, [key], [value, String(ttlMs)], refreshed);
+  }
+
+  #script<T>(script: LuaScript, keys: string[], args: string[], map: (reply: unknown) => T): Promise<T> {
+    return this.#batch !== undefined ? this.#batch.script(script, keys, args, map) : evalScript(this.client, script, keys, args, map);
   }
 }

@@ -1,4 +1,5 @@
-import { SKIP_LOCK_HELD, SpaceLock, fenceKey, isSpaceLockSkip, type SpaceLockContext } from '../../src';
+import { SKIP_LOCK_HELD, SpaceLock, isSpaceLockSkip, type SpaceLockContext } from '../../src';
+import { fenceKey } from '../../src/store/redis-commands';
 import { uniquePrefix, waitFor } from '../helpers/redis-server';
 import { startRedisCluster, type RedisClusterHandle } from '../helpers/redis-topologies';
 import { gate, recordingLogger } from './support';

@@ -1,4 +1,5 @@
-import { LockLostError, SKIP_LOCK_HELD, SpaceLock, fenceKey, isSpaceLockSkip } from '../../src';
+import { LockLostError, SKIP_LOCK_HELD, SpaceLock, isSpaceLockSkip } from '../../src';
+import { fenceKey } from '../../src/store/redis-commands';
 import { createClient, deleteKeys, waitFor } from '../helpers/redis-server';
 import { abortedWithin, gate, recordingLogger, sharedRedisPerTest } from './support';
 

@@ -72,6 +72,30 @@ describe('SpaceLockModule with @nestjs-labs/nestjs-ioredis on a real Redis', () 
     expect(await admin.exists(key)).toBe(0);
   });
 
+  it('takes an ioredis client directly, with no RedisModule, and leaves it open at shutdown', async () => {
+    const client = createClient(url);
+    ({ app } = await boot([SpaceLockModule.forRoot({ redis: client, keyPrefix: prefix, ttlMs: 5_000 })]));
+    const service = app.get(SpaceLockService);
+    const key = `${prefix}space-1`;
+    await expect(service.withSpaceLock('space-1', async () => admin.get(key))).resolves.toBe(service.instanceId);
+    await app.close();
+    app = undefined;
+    expect(client.status).toBe('ready');
+    await expect(client.ping()).resolves.toBe('PONG');
+  });
+
+  it('takes the client from forRootAsync’s factory', async () => {
+    const client = createClient(url);
+    ({ app } = await boot([SpaceLockModule.forRootAsync({ useFactory: () => ({ redis: client, keyPrefix: prefix, ttlMs: 5_000 }) })]));
+    await expect(app.get(SpaceLockService).withSpaceLock('space-1', async () => 'ran')).resolves.toBe('ran');
+  });
+
+  it('names the three ways to get a client when it has none', async () => {
+    await expect(Test.createTestingModule({ imports: [SpaceLockModule.forRoot({ keyPrefix: prefix })] }).compile()).rejects.toThrow(
+      /pass `redis`, or import RedisModule from @nestjs-labs\/nestjs-ioredis, or set `inMemory: true`/,
+    );
+  });
+
   it('passes fencing through forRoot: holds carry increasing tokens', async () => {
     ({ app } = await boot([
       RedisModule.forRoot({ config: { url }, readyLog: false, errorLog: false }),

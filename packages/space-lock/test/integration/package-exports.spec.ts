@@ -39,6 +39,6 @@ describe('the space-lock package entry points', () => {
   it('ships type declarations for both entry points', () => {
     expect(existsSync(join(PACKAGE, 'dist/index.d.ts'))).toBe(true);
     expect(existsSync(join(PACKAGE, 'dist/nestjs/index.d.ts'))).toBe(true);
-    expect(existsSync(join(PACKAGE, 'dist/scripts/release-1.lua'))).toBe(true);
+    expect(existsSync(join(PACKAGE, 'dist/scripts/lua.generated.js'))).toBe(true);
   });
 });

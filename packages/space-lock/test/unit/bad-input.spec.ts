@@ -93,6 +93,12 @@ describe('constructor options', () => {
     expect(redis.calls).toHaveLength(0);
   });
 
+  it('rejects a wakeOnRelease that is not a boolean, and a client that cannot make a subscriber for it', () => {
+    expect(() => new SpaceLock({ redis, wakeOnRelease: 'yes' } as never)).toThrow(/`wakeOnRelease` to be a boolean, got `'yes'` \(string\)/);
+    expect(() => new SpaceLock({ redis, wakeOnRelease: true })).toThrow(/`redis` to be an ioredis client with duplicate\(\) when `wakeOnRelease` is on/);
+    expect(redis.calls).toHaveLength(0);
+  });
+
   it('rejects fencing on a store that cannot issue tokens', () => {
     const store = { acquire: async () => true, release: async () => true, refresh: async () => true };
     expect(() => new SpaceLock({ store, fencing: true })).toThrow(/`store` to be a LockStore with acquireFenced when `fencing` is on/);

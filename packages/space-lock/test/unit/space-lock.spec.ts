@@ -403,6 +403,50 @@ describe('acquire retry', () => {
     await expect(second).resolves.toBe('second');
   });
 
+  it('wakes a waiter at the release of this instance’s own hold (in-progress), without waiting out its backoff', async () => {
+    jest.spyOn(Math, 'random').mockReturnValue(0.99);
+    const gate = deferred();
+    const first = lock.withSpaceLock('space-1', () => gate.promise);
+    const second = lock.withSpaceLock('space-1', () => 'second', { acquireRetry: { totalMs: 10_000, baseMs: 1_000, maxMs: 1_000 } });
+    await jest.advanceTimersByTimeAsync(10);
+    gate.resolve();
+    await first;
+    // No time passes: the release itself woke the waiter.
+    await jest.advanceTimersByTimeAsync(0);
+    await expect(second).resolves.toBe('second');
+    expect(redis.callsOf('set')).toHaveLength(2);
+  });
+
+  it('wakes a waiter at a release by another SpaceLock of this process (lock-held)', async () => {
+    jest.spyOn(Math, 'random').mockReturnValue(0.99);
+    const other = new SpaceLock({ redis, ttlMs: TTL, logger });
+    const gate = deferred();
+    const first = other.withSpaceLock('space-1', () => gate.promise);
+    await jest.advanceTimersByTimeAsync(0);
+    const second = lock.withSpaceLock('space-1', () => 'second', { acquireRetry: { totalMs: 10_000, baseMs: 1_000, maxMs: 1_000 } });
+    await jest.advanceTimersByTimeAsync(10);
+    expect(redis.callsOf('set')).toHaveLength(2);
+    gate.resolve();
+    await first;
+    await jest.advanceTimersByTimeAsync(0);
+    await expect(second).resolves.toBe('second');
+    expect(redis.callsOf('set')).toHaveLength(3);
+  });
+
+  it('wakes the longest waiter of the process first', async () => {
+    jest.spyOn(Math, 'random').mockReturnValue(0.99);
+    const gate = deferred();
+    const ran: number[] = [];
+    const first = lock.withSpaceLock('space-1', () => gate.promise);
+    const waiters = [1, 2, 3].map((n) => lock.withSpaceLock('space-1', () => void ran.push(n), { acquireRetry: { totalMs: 60_000, baseMs: 1_000, maxMs: 1_000 } }));
+    await jest.advanceTimersByTimeAsync(10);
+    gate.resolve();
+    await first;
+    await jest.advanceTimersByTimeAsync(0);
+    expect(ran).toEqual([1, 2, 3]);
+    await Promise.all(waiters);
+  });
+
   it('the signal cancels the waiting: rejects with its reason and leaves no timer', async () => {
     redis.put(KEY, 'other', 60_000);
     const controller = new AbortController();
