@@ -9,10 +9,6 @@ import { fastifyOptions } from './app/http-hardening';
 import { createLogger, scrubSecrets } from './app/logger';
 import { ConfigError, loadConfig, type GitSyncConfig } from './config';
 
-// Matches the lock's own grace for running cycles: a push in flight gets as
-// long to finish as a cycle does.
-const SHUTDOWN_GRACE_MS = 10_000;
-
 function configOrExit(): GitSyncConfig {
   try {
     return loadConfig(process.env);
@@ -28,7 +24,7 @@ function configOrExit(): GitSyncConfig {
 async function main(): Promise<void> {
   const config = configOrExit();
   const logger = createLogger(config.logLevel);
-  const shutdown = new GracefulShutdown(logger, SHUTDOWN_GRACE_MS);
+  const shutdown = new GracefulShutdown(logger, config.shutdownGraceMs);
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot({ config, logger }),
     new FastifyAdapter({ ...fastifyOptions(config), serverFactory: shutdown.serverFactory }),

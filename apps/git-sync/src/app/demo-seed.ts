@@ -1,4 +1,4 @@
-import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { chmod, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AccountStore } from '../accounts';
 import type { PageStore } from '../pages/page-store';
@@ -56,7 +56,10 @@ export async function ensureDemo(
   const { token } = await accounts.issueToken(user.id, 'demo');
   await beforeSave(space.id);
   const credentials: DemoCredentials = { spaceId: space.id, username: user.username, token };
-  await writeFile(file, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
-  await chmod(file, 0o600);
+  // Written aside and renamed into place: whoever waits for the file never reads half of it.
+  const partial = `${file}.${process.pid}.tmp`;
+  await writeFile(partial, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
+  await chmod(partial, 0o600);
+  await rename(partial, file);
   return credentials;
 }

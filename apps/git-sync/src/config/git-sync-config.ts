@@ -21,6 +21,8 @@ export interface GitSyncConfig {
   readonly backendTimeoutMs: number;
   /** How long a push waits for a busy space before it is refused with 503. */
   readonly pushLockWaitMs: number;
+  /** On SIGTERM, how long requests in flight may take before the listener closes and the locks are released. */
+  readonly shutdownGraceMs: number;
   /** A receive-pack still running this long after it started is cut off, however much data it moves. */
   readonly pushDeadlineMs: number;
   /** Largest file a push may carry. */
@@ -71,6 +73,7 @@ export const CONFIG_DEFAULTS = {
   debounceMs: 2_000,
   backendTimeoutMs: 60_000,
   pushLockWaitMs: 3_000,
+  shutdownGraceMs: 10_000,
   pushDeadlineMs: 120_000,
   maxFileBytes: 5 * 1024 * 1024,
   maxPushFiles: 2_000,
@@ -188,6 +191,7 @@ const schema = z.object({
   GIT_SYNC_DEBOUNCE_MS: integer(0).optional(),
   GIT_SYNC_BACKEND_TIMEOUT_MS: integer(1).optional(),
   GIT_SYNC_PUSH_LOCK_WAIT_MS: integer(0).optional(),
+  GIT_SYNC_SHUTDOWN_GRACE_MS: integer(0).optional(),
   GIT_SYNC_PUSH_DEADLINE_MS: integer(1).optional(),
   GIT_SYNC_MAX_FILE_BYTES: integer(1).optional(),
   GIT_SYNC_MAX_PUSH_FILES: integer(1).optional(),
@@ -266,6 +270,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, cw
     debounceMs: v.GIT_SYNC_DEBOUNCE_MS ?? CONFIG_DEFAULTS.debounceMs,
     backendTimeoutMs: v.GIT_SYNC_BACKEND_TIMEOUT_MS ?? CONFIG_DEFAULTS.backendTimeoutMs,
     pushLockWaitMs: v.GIT_SYNC_PUSH_LOCK_WAIT_MS ?? CONFIG_DEFAULTS.pushLockWaitMs,
+    shutdownGraceMs: v.GIT_SYNC_SHUTDOWN_GRACE_MS ?? CONFIG_DEFAULTS.shutdownGraceMs,
     pushDeadlineMs: v.GIT_SYNC_PUSH_DEADLINE_MS ?? CONFIG_DEFAULTS.pushDeadlineMs,
     maxFileBytes: v.GIT_SYNC_MAX_FILE_BYTES ?? CONFIG_DEFAULTS.maxFileBytes,
     maxPushFiles: v.GIT_SYNC_MAX_PUSH_FILES ?? CONFIG_DEFAULTS.maxPushFiles,

@@ -85,6 +85,14 @@ class BackendRun {
       this.#finish(null);
       return;
     }
+    // A client that hung up while this request waited (for the lock, say) left no 'close' or
+    // 'error' for the listeners below to hear: without this, the backend would wait on a body
+    // that never comes, holding the space's lock until the push deadline.
+    if (this.res.destroyed || (body !== undefined && body.destroyed)) {
+      this.#failure = 'client-closed';
+      this.#finish(null);
+      return;
+    }
     const isPush = this.request.route.service === 'receive' && this.request.route.endpoint === 'rpc';
     const declared = Number(this.request.headers['content-length']);
     if (isPush && Number.isFinite(declared) && declared > this.config.maxPushBytes) {

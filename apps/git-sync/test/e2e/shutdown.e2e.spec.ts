@@ -18,7 +18,8 @@ describe('shutdown while a push is in flight', () => {
   let trickle: ClientRequest | undefined;
 
   beforeAll(async () => {
-    env = await makeE2eEnv('shutdown', 'pglite', { GIT_SYNC_POLL_INTERVAL_MS: '0', GIT_SYNC_LOCK_TTL_MS: '30000' });
+    // A grace longer than the test, so the in-flight push ends when the test ends it, however slow the machine.
+    env = await makeE2eEnv('shutdown', 'pglite', { GIT_SYNC_POLL_INTERVAL_MS: '0', GIT_SYNC_LOCK_TTL_MS: '30000', GIT_SYNC_SHUTDOWN_GRACE_MS: '120000' });
     server = await startServer(env.serverEnv);
     demo = await demoCredentials(server, env.dataDir);
     redis = createClient(env.redisUrl);
