@@ -18,6 +18,7 @@ import { AccountGitAccessPolicy } from './accounts';
 import { GitSyncConfigModule, type GitSyncConfig } from './config';
 import { GitHttpModule } from './git-http/git-http.module';
 import { HealthModule } from './health/health.module';
+import { GitSyncMetrics, MeteredCycleRunner, MetricsModule } from './metrics';
 import { OrchestratorModule } from './orchestrator/orchestrator.module';
 import { GitSyncOrchestrator } from './orchestrator/git-sync.orchestrator';
 import { RedisPushWaiters } from './orchestrator/redis-push-waiters';
@@ -64,9 +65,10 @@ export class AppModule {
           ttlMs: config.lockTtlMs,
           keyPrefix: config.lockKeyPrefix,
         }),
+        MetricsModule.forRoot(config),
         EngineModule.forRoot(),
         OrchestratorModule.forRoot({
-          cycleRunner: { useExisting: GuardedCycleRunner },
+          cycleRunner: { inject: [GuardedCycleRunner, GitSyncMetrics], useFactory: (g: GuardedCycleRunner, m: GitSyncMetrics) => new MeteredCycleRunner(g, m) },
           spaceDirectory: { useExisting: PageStoreSpaceDirectory },
           // Replicas share the waiter markers through the lock's Redis; alone, memory is enough.
           ...(config.redisUrl
@@ -77,9 +79,9 @@ export class AppModule {
           accessPolicy: { useExisting: AccountGitAccessPolicy },
           repositoryProvider: {
             // Provided here, not in EngineModule: it needs the orchestrator, which itself needs the engine.
-            inject: [ENGINE, GitSyncOrchestrator, GuardedCycleRunner],
-            useFactory: (engine: Engine, orchestrator: GitSyncOrchestrator, cycles: GuardedCycleRunner) =>
-              new VaultRepositoryProvider(engine, orchestrator, cycles, config.pushLockWaitMs),
+            inject: [ENGINE, GitSyncOrchestrator, GuardedCycleRunner, GitSyncMetrics],
+            useFactory: (engine: Engine, orchestrator: GitSyncOrchestrator, cycles: GuardedCycleRunner, metrics: GitSyncMetrics) =>
+              new VaultRepositoryProvider(engine, orchestrator, new MeteredCycleRunner(cycles, metrics), config.pushLockWaitMs),
           },
         }),
         HttpHardeningModule,

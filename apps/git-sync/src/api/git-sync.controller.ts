@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, UseFilters, UseGuards } from '@nestjs/common';
-import { GuardedCycleRunner, type OverlapReport } from '../app/guarded-cycle-runner';
+import { GuardedCycleRunner } from '../app/guarded-cycle-runner';
 import type { GitSyncStatus, RunOnceResult, SpaceSyncRecord } from '../orchestrator/cycle-status';
 import { GitSyncOrchestrator } from '../orchestrator/git-sync.orchestrator';
 import { ConflictStore } from '../pages/conflict-store';
@@ -14,7 +14,6 @@ export interface GitSyncStatusResponse extends Omit<GitSyncStatus, 'spaces'> {
   spaces: ReadonlyArray<SpaceSyncRecord & { openConflicts: number }>;
   /** Cycles this process found another live cycle in the same working tree: always 0 unless the lock failed. */
   workTreeOverlaps: number;
-  workTreeOverlapReports: readonly OverlapReport[];
 }
 
 @Controller('api/git-sync')
@@ -41,10 +40,9 @@ export class GitSyncController {
 
   @Get('status')
   async status(): Promise<GitSyncStatusResponse> {
-    const overlaps = [...this.runner.overlaps];
     const status = this.orchestrator.getStatus();
     const open = await this.conflicts.countOpen(status.spaces.map((s) => s.result.spaceId));
     const spaces = status.spaces.map((s) => ({ ...s, openConflicts: open.get(s.result.spaceId) ?? 0 }));
-    return { ...status, spaces, workTreeOverlaps: overlaps.length, workTreeOverlapReports: overlaps };
+    return { ...status, spaces, workTreeOverlaps: this.runner.overlapCount };
   }
 }

@@ -8,6 +8,7 @@ import { GIT_SYNC_CONFIG, type GitSyncConfig } from '../config';
 import { createEngine, type Engine } from '../engine';
 import { ConflictStore } from '../pages/conflict-store';
 import { PageStore } from '../pages/page-store';
+import { GitSyncMetrics } from '../metrics/git-sync-metrics';
 import { SyncEngine } from '../sync/sync-engine';
 import { ENGINE, ROOT_LOGGER } from './engine.tokens';
 import { GuardedCycleRunner } from './guarded-cycle-runner';
@@ -71,7 +72,11 @@ export class EngineModule implements OnApplicationShutdown {
           },
         },
         // One checker for git and the API, so both count toward the same throttle.
-        { provide: CredentialChecker, inject: [AccountStore, AuthFailureLimiter], useFactory: (a: AccountStore, l: AuthFailureLimiter) => new CredentialChecker(a, l) },
+        {
+          provide: CredentialChecker,
+          inject: [AccountStore, AuthFailureLimiter, { token: GitSyncMetrics, optional: true }],
+          useFactory: (a: AccountStore, l: AuthFailureLimiter, m?: GitSyncMetrics) => new CredentialChecker(a, l, m),
+        },
         {
           provide: AccountGitAccessPolicy,
           inject: [AccountStore, PageStoreSpaceDirectory, CredentialChecker],

@@ -58,6 +58,12 @@ export interface GitSyncConfig {
    * (none, the default), a hop count, or the proxies' addresses and CIDRs.
    */
   readonly trustProxy: false | number | readonly string[];
+  /** Serve Prometheus metrics at `GET /metrics`; off by default. */
+  readonly metrics: boolean;
+  /** A port of its own for `/metrics`; undefined serves it on `port`. */
+  readonly metricsPort: number | undefined;
+  /** Also export a gauge per failing space, labelled by space id (bounded; opt-in, as ids are unbounded). */
+  readonly metricsPerSpace: boolean;
   /** An admin (created or promoted at start) who owns a token with this SHA-256; see `AccountStore.ensureAdmin`. */
   readonly bootstrapAdmin: { readonly username: string; readonly tokenHash: string } | undefined;
 }
@@ -210,6 +216,9 @@ const schema = z.object({
   GIT_SYNC_ALLOWED_HOSTS: list(hostName).optional(),
   GIT_SYNC_CORS_ORIGINS: list(origin).optional(),
   GIT_SYNC_TRUST_PROXY: trustProxy.optional(),
+  GIT_SYNC_METRICS: boolean.optional(),
+  GIT_SYNC_METRICS_PORT: integer(0, 65_535).optional(),
+  GIT_SYNC_METRICS_PER_SPACE: boolean.optional(),
   GIT_SYNC_ADMIN_USERNAME: z
     .string()
     .trim()
@@ -256,6 +265,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, cw
   if (v.GIT_SYNC_ADMIN_USERNAME !== undefined && v.GIT_SYNC_ADMIN_TOKEN_SHA256 === undefined) {
     deferred.push({ variable: 'GIT_SYNC_ADMIN_TOKEN_SHA256', reason: 'required when GIT_SYNC_ADMIN_USERNAME is set' });
   }
+  if (v.GIT_SYNC_METRICS_PORT !== undefined && v.GIT_SYNC_METRICS_PORT !== 0 && v.GIT_SYNC_METRICS_PORT === (v.PORT ?? CONFIG_DEFAULTS.port)) {
+    deferred.push({ variable: 'GIT_SYNC_METRICS_PORT', reason: 'must differ from PORT (leave it unset to serve /metrics on PORT)' });
+  }
   if (deferred.length > 0) throw new ConfigError(deferred);
   const dataDir = v.GIT_SYNC_DATA_DIR ?? CONFIG_DEFAULTS.dataDir;
   return {
@@ -285,6 +297,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, cw
     allowedHosts: v.GIT_SYNC_ALLOWED_HOSTS ?? [...new Set([...LOOPBACK_HOST_NAMES, host.replace(/^\[(.*)\]$/, '$1').toLowerCase()])],
     corsOrigins: v.GIT_SYNC_CORS_ORIGINS?.map((o) => o.replace(/\/$/, '')) ?? [],
     trustProxy: v.GIT_SYNC_TRUST_PROXY ?? false,
+    metrics: v.GIT_SYNC_METRICS ?? false,
+    metricsPort: v.GIT_SYNC_METRICS_PORT,
+    metricsPerSpace: v.GIT_SYNC_METRICS_PER_SPACE ?? false,
     bootstrapAdmin: v.GIT_SYNC_ADMIN_TOKEN_SHA256 === undefined ? undefined : {
       username: v.GIT_SYNC_ADMIN_USERNAME ?? CONFIG_DEFAULTS.adminUsername,
       tokenHash: v.GIT_SYNC_ADMIN_TOKEN_SHA256,

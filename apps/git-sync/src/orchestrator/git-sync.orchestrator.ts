@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { isSpaceLockSkip } from 'space-lock';
+import { Inject, Injectable, Logger, Optional, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { isSpaceLockSkip, LockLostError, type SpaceLockSkip } from 'space-lock';
 import { SpaceLockService } from 'space-lock/nestjs';
 import { GIT_SYNC_CONFIG, type GitSyncConfig } from '../config';
 import { CYCLE_RUNNER, type CycleRunner } from './cycle-runner.port';
@@ -9,6 +9,7 @@ import type { CycleStatus, CycleTrigger, GitSyncStatus, RunOnceResult, RunOnceSk
 import { GitSyncLockHeldError } from './git-sync-lock-held.error';
 import { PUSH_WAITERS, type PushWaiters } from './push-waiters.port';
 import { SPACE_DIRECTORY, type SpaceDirectory } from './space-directory.port';
+import { SYNC_METRICS, type SyncMetrics } from './sync-metrics.port';
 
 // A push waits for a busy space with short backoffs: a sync cycle usually
 // ends within a second or two, and the client is waiting on the line. Once
@@ -51,6 +52,7 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
     @Inject(SPACE_DIRECTORY) private readonly directory: SpaceDirectory,
     @Inject(GIT_SYNC_CONFIG) private readonly config: GitSyncConfig,
     @Inject(PUSH_WAITERS) private readonly waiters: PushWaiters,
+    @Optional() @Inject(SYNC_METRICS) private readonly metrics?: SyncMetrics,
   ) {}
 
   /**
@@ -104,7 +106,7 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
     let announced = false;
     try {
       for (let attempt = 0; ; attempt++) {
-        const out = await this.locks.withSpaceLock(spaceId, ({ signal }) => fn(signal));
+        const out = await this.#withLock(spaceId, fn);
         if (!isSpaceLockSkip(out)) return out;
         const remaining = deadline - performance.now();
         if (remaining <= 0) {
@@ -240,7 +242,7 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
         // The push's own cycle, run right after it, carries whatever this one would have.
         result = { spaceId, ran, skipped: 'yielded' };
       } else {
-        const out = await this.locks.withSpaceLock(spaceId, ({ signal }) => {
+        const out = await this.#withLock(spaceId, (signal) => {
           ran = true;
           return this.runner.runCycle(spaceId, { signal });
         });
@@ -253,6 +255,35 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
     if (result.skipped !== undefined) this.#logger.debug({ msg: 'cycle skipped', spaceId, trigger, skipped: result.skipped });
     this.#record(trigger, result);
     return result;
+  }
+
+  /** `withSpaceLock`, timed and watched for the metrics. */
+  async #withLock<T>(spaceId: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T | SpaceLockSkip> {
+    if (!this.metrics) return this.locks.withSpaceLock(spaceId, ({ signal }) => fn(signal));
+    const metrics = this.metrics;
+    const startedAt = performance.now();
+    const elapsed = () => (performance.now() - startedAt) / 1000;
+    let out: T | SpaceLockSkip;
+    let acquired = false;
+    try {
+      out = await this.locks.withSpaceLock(spaceId, async ({ signal }) => {
+        acquired = true;
+        metrics.lockAttempted('acquired', elapsed());
+        const onLost = () => metrics.lockLost(signal.reason instanceof LockLostError ? signal.reason.reason : 'unknown');
+        signal.addEventListener('abort', onLost, { once: true });
+        try {
+          return await fn(signal);
+        } finally {
+          signal.removeEventListener('abort', onLost);
+        }
+      });
+    } catch (err) {
+      // An error after the acquire is fn's, and the hold is already counted.
+      if (!acquired) metrics.lockAttempted('error', elapsed());
+      throw err;
+    }
+    if (isSpaceLockSkip(out)) metrics.lockAttempted('busy', elapsed());
+    return out;
   }
 
   async #pushIsWaiting(spaceId: string): Promise<boolean> {
@@ -288,6 +319,7 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
   }
 
   #record(trigger: CycleTrigger, result: RunOnceResult): void {
+    this.metrics?.cycleNotRun(result);
     this.#last.set(result.spaceId, { trigger, at: new Date().toISOString(), result });
   }
 }

@@ -40,6 +40,9 @@ describe('loadConfig', () => {
       allowedHosts: ['localhost', '127.0.0.1', '::1'],
       corsOrigins: [],
       trustProxy: false,
+      metrics: false,
+      metricsPort: undefined,
+      metricsPerSpace: false,
       bootstrapAdmin: undefined,
     });
   });
@@ -72,6 +75,9 @@ describe('loadConfig', () => {
         GIT_SYNC_ALLOWED_HOSTS: 'Wiki.Example.com, [::1]',
         GIT_SYNC_CORS_ORIGINS: 'https://wiki.example.com/,http://localhost:5173',
         GIT_SYNC_TRUST_PROXY: '10.0.0.0/8, 192.168.1.1',
+        GIT_SYNC_METRICS: 'yes',
+        GIT_SYNC_METRICS_PORT: '9464',
+        GIT_SYNC_METRICS_PER_SPACE: 'on',
         GIT_SYNC_ADMIN_USERNAME: 'root',
         GIT_SYNC_ADMIN_TOKEN_SHA256: 'AB'.repeat(32),
       },
@@ -103,6 +109,9 @@ describe('loadConfig', () => {
       allowedHosts: ['wiki.example.com', '::1'],
       corsOrigins: ['https://wiki.example.com', 'http://localhost:5173'],
       trustProxy: ['10.0.0.0/8', '192.168.1.1'],
+      metrics: true,
+      metricsPort: 9464,
+      metricsPerSpace: true,
       bootstrapAdmin: { username: 'root', tokenHash: 'ab'.repeat(32) },
     });
   });
@@ -123,6 +132,11 @@ describe('loadConfig', () => {
     expect(loadConfig({ GIT_SYNC_TRUST_PROXY: 'off' }).trustProxy).toBe(false);
     expect(loadConfig({ GIT_SYNC_TRUST_PROXY: '2' }).trustProxy).toBe(2);
     expect(loadConfig({ GIT_SYNC_TRUST_PROXY: '::1' }).trustProxy).toEqual(['::1']);
+  });
+
+  it('refuses a metrics port that is the server port', () => {
+    expect(errorOf(() => loadConfig({ PORT: '8080', GIT_SYNC_METRICS_PORT: '8080' })).variable).toBe('GIT_SYNC_METRICS_PORT');
+    expect(loadConfig({ PORT: '0', GIT_SYNC_METRICS_PORT: '0' }).metricsPort).toBe(0);
   });
 
   it('treats blank values as unset', () => {
