@@ -5,6 +5,7 @@ import { LoggerModule } from 'nestjs-pino';
 import type { Logger as PinoLogger } from 'pino';
 import { SpaceLockModule } from 'space-lock/nestjs';
 import { ApiModule } from './api/api.module';
+import { OpenApiModule } from './api/openapi/openapi.module';
 import { EngineModule } from './app/engine.module';
 import { FirstRun } from './app/first-run';
 import { clientAddressResolver } from './app/http-hardening';
@@ -86,6 +87,7 @@ export class AppModule {
         }),
         HttpHardeningModule,
         ApiModule,
+        OpenApiModule,
         HealthModule,
       ],
       providers: [PageEditTrigger, FirstRun],

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
+import { serveSwaggerUi } from './api/openapi/api-docs';
 import { AppModule } from './app.module';
 import { FirstRun } from './app/first-run';
 import { GracefulShutdown } from './app/graceful-shutdown';
@@ -37,6 +38,7 @@ async function main(): Promise<void> {
   app.useLogger(app.get(Logger));
   shutdown.attach(app);
   shutdown.handleSignals();
+  await serveSwaggerUi(app);
   await app.listen(config.port, config.host);
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.port;

@@ -8,6 +8,8 @@ import { ApiExceptionFilter } from './api-exception.filter';
 import { ApiAuthGuard } from './auth';
 import { triggerBody, type TriggerBody } from './git-sync.schemas';
 import { body } from './zod-validation.pipe';
+import { ApiDoc } from './openapi/api-doc.decorator';
+import { gitSyncStatusResponse, runOnceResultResponse } from './responses.schemas';
 
 export interface GitSyncStatusResponse extends Omit<GitSyncStatus, 'spaces'> {
   /** The last result per space, with the space's open conflicts. */
@@ -29,6 +31,7 @@ export class GitSyncController {
   ) {}
 
   /** Runs one cycle now. Whatever happens to the cycle is in the 200's body; runOnce never throws. */
+  @ApiDoc({ summary: 'Run one cycle of a space now; the outcome is in the body', response: runOnceResultResponse })
   @Post('trigger')
   @HttpCode(200)
   async trigger(@Body(body(triggerBody)) { spaceId }: TriggerBody): Promise<RunOnceResult> {
@@ -38,6 +41,7 @@ export class GitSyncController {
     return this.orchestrator.runOnce(spaceId);
   }
 
+  @ApiDoc({ summary: 'The configuration, the last result per space with its open conflicts, and work-tree overlaps', response: gitSyncStatusResponse })
   @Get('status')
   async status(): Promise<GitSyncStatusResponse> {
     const status = this.orchestrator.getStatus();

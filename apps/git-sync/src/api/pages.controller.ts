@@ -18,6 +18,9 @@ import {
   type UpdatePageBody,
 } from './pages.schemas';
 import { body, params } from './zod-validation.pipe';
+import { ApiDoc } from './openapi/api-doc.decorator';
+import { pageNodeResponse, pageResponse } from './responses.schemas';
+import { z } from 'zod';
 
 // Every write here is a person's edit: that source is what schedules the debounced sync.
 const SOURCE = 'user';
@@ -29,6 +32,7 @@ const SOURCE = 'user';
 export class PagesController {
   constructor(@Inject(PageStore) private readonly pages: PageStore) {}
 
+  @ApiDoc({ summary: 'Create a page', response: pageResponse })
   @Post()
   @HttpCode(201)
   @Access({ space: 'write' })
@@ -36,6 +40,7 @@ export class PagesController {
     return this.pages.createPage(spaceId, input, SOURCE);
   }
 
+  @ApiDoc({ summary: "The space's page tree, without content", response: z.array(pageNodeResponse) })
   @Get()
   async tree(@Param(params(spaceParams)) { spaceId }: SpaceParams): Promise<PageNode[]> {
     // An unknown space has no tree; an empty one does.
@@ -43,6 +48,7 @@ export class PagesController {
     return this.pages.listTree(spaceId);
   }
 
+  @ApiDoc({ summary: 'A page, with its revision as ETag', response: pageResponse, revisioned: true })
   @Get(':pageId')
   async get(@Param(params(pageParams)) { spaceId, pageId }: PageParams, @Res({ passthrough: true }) reply: FastifyReply): Promise<Page> {
     await this.pages.requireSpace(spaceId);
@@ -53,6 +59,7 @@ export class PagesController {
   }
 
   /** With `If-Match`, only if the page is still at that revision (412 otherwise); without it, last write wins. */
+  @ApiDoc({ summary: 'Change the title or content of a page', response: pageResponse, revisioned: true })
   @Patch(':pageId')
   @Access({ space: 'write' })
   async update(
@@ -66,6 +73,7 @@ export class PagesController {
     return tagged(reply, await this.pages.updatePage(spaceId, pageId, input, SOURCE, { expectedRevision: revision }));
   }
 
+  @ApiDoc({ summary: 'Move a page under another parent, or to the root', response: pageResponse, revisioned: true })
   @Post(':pageId/move')
   @HttpCode(200)
   @Access({ space: 'write' })
@@ -80,6 +88,7 @@ export class PagesController {
     return tagged(reply, await this.pages.move(spaceId, pageId, input.parentPageId, SOURCE, input.position, { expectedRevision: revision }));
   }
 
+  @ApiDoc({ summary: 'Delete a page (soft: it can be restored)', revisioned: true })
   @Delete(':pageId')
   @HttpCode(204)
   @Access({ space: 'write' })

@@ -8,6 +8,9 @@ import { Access, ApiAuthGuard, Principal } from './auth';
 import { spaceParams, type SpaceParams } from './common.schemas';
 import { createSpaceBody, setGitSyncBody, type CreateSpaceBody, type SetGitSyncBody } from './spaces.schemas';
 import { body, params } from './zod-validation.pipe';
+import { ApiDoc } from './openapi/api-doc.decorator';
+import { spaceResponse } from './responses.schemas';
+import { z } from 'zod';
 
 @Controller('api/spaces')
 @UseFilters(ApiExceptionFilter)
@@ -20,6 +23,7 @@ export class SpacesController {
   ) {}
 
   /** Creates the space and, when it syncs, its repository, so that clones never wait for a lock. */
+  @ApiDoc({ summary: 'Create a space; a syncing one gets its git repository before the answer', response: spaceResponse })
   @Post()
   @HttpCode(201)
   async create(@Body(body(createSpaceBody)) input: CreateSpaceBody): Promise<Space> {
@@ -29,6 +33,7 @@ export class SpacesController {
   }
 
   /** Every space for an admin; a member sees the spaces they belong to. */
+  @ApiDoc({ summary: 'The spaces the caller may read: every space for an admin', response: z.array(spaceResponse) })
   @Get()
   @Access('user')
   async list(@Principal() user: User): Promise<Space[]> {
@@ -38,12 +43,14 @@ export class SpacesController {
     return spaces.filter((space) => mine.has(space.id));
   }
 
+  @ApiDoc({ summary: 'A space', response: spaceResponse })
   @Get(':spaceId')
   @Access({ space: 'read' })
   get(@Param(params(spaceParams)) { spaceId }: SpaceParams): Promise<Space> {
     return this.pages.requireSpace(spaceId);
   }
 
+  @ApiDoc({ summary: 'Turn git-sync on or off for a space', response: spaceResponse })
   @Put(':spaceId/git-sync')
   async setGitSync(
     @Param(params(spaceParams)) { spaceId }: SpaceParams,

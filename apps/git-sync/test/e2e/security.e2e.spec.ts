@@ -1,9 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { RequestMethod } from '@nestjs/common';
-import { METHOD_METADATA, MODULE_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import type { Type } from '@nestjs/common';
+import { MODULE_METADATA } from '@nestjs/common/constants';
 import { ApiModule } from '../../src/api/api.module';
+import { declaredRoutes } from '../../src/api/openapi/openapi-document';
 import type { DemoCredentials } from '../../src/app/demo-seed';
 import { demoCredentials, makeE2eEnv, type E2eEnv } from './support/e2e-env';
 import { cloneUrl, GitCli, writeFileIn } from './support/git-cli';
@@ -49,18 +50,8 @@ const id = () => randomBytes(4).toString('hex');
 
 /** `METHOD /path` of every handler the API module's controllers declare, read from Nest's own metadata. */
 function declaredApiRoutes(): string[] {
-  const controllers = (Reflect.getMetadata(MODULE_METADATA.CONTROLLERS, ApiModule) ?? []) as (new (...args: never[]) => object)[];
-  return controllers.flatMap((controller) => {
-    const base = String(Reflect.getMetadata(PATH_METADATA, controller));
-    return Object.getOwnPropertyNames(controller.prototype).flatMap((name) => {
-      const handler = (controller.prototype as Record<string, unknown>)[name];
-      if (typeof handler !== 'function' || name === 'constructor') return [];
-      const path = Reflect.getMetadata(PATH_METADATA, handler) as string | undefined;
-      if (path === undefined) return [];
-      const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod];
-      return [`${method} /${[base, path].filter((p) => p !== '/' && p !== '').join('/')}`];
-    });
-  });
+  const controllers = (Reflect.getMetadata(MODULE_METADATA.CONTROLLERS, ApiModule) ?? []) as Type<unknown>[];
+  return declaredRoutes(controllers).map((route) => `${route.method} ${route.path}`);
 }
 
 /**
