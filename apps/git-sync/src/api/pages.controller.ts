@@ -1,8 +1,8 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Param, Patch, Post, Res, UseFilters, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Param, Patch, Post, Query, Res, UseFilters, UseGuards } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { PageNotFoundError } from '../pages/page-not-found.error';
 import { PageStore } from '../pages/page-store';
-import type { Page, PageNode } from '../pages/page-store.types';
+import type { DeletedPageNode, Page, PageNode } from '../pages/page-store.types';
 import { ApiExceptionFilter } from './api-exception.filter';
 import { Access, ApiAuthGuard } from './auth';
 import { expectedRevision, pageEtag } from './page-etag';
@@ -10,14 +10,16 @@ import { spaceParams, type SpaceParams } from './common.schemas';
 import {
   createPageBody,
   movePageBody,
+  pageListQuery,
   pageParams,
   updatePageBody,
   type CreatePageBody,
   type MovePageBody,
+  type PageListQuery,
   type PageParams,
   type UpdatePageBody,
 } from './pages.schemas';
-import { body, params } from './zod-validation.pipe';
+import { body, params, query } from './zod-validation.pipe';
 import { ApiDoc } from './openapi/api-doc.decorator';
 import { pageNodeResponse, pageResponse } from './responses.schemas';
 import { z } from 'zod';
@@ -40,12 +42,25 @@ export class PagesController {
     return this.pages.createPage(spaceId, input, SOURCE);
   }
 
-  @ApiDoc({ summary: "The space's page tree, without content", response: z.array(pageNodeResponse) })
+  @ApiDoc({
+    summary: "The space's page tree, without content; with `deleted=true`, its deleted pages instead, each with `deletedAt`",
+    response: z.array(pageNodeResponse.extend({ deletedAt: z.string().datetime().optional() })),
+  })
   @Get()
-  async tree(@Param(params(spaceParams)) { spaceId }: SpaceParams): Promise<PageNode[]> {
+  async tree(@Param(params(spaceParams)) { spaceId }: SpaceParams, @Query(query(pageListQuery)) { deleted }: PageListQuery): Promise<PageNode[] | DeletedPageNode[]> {
     // An unknown space has no tree; an empty one does.
     await this.pages.requireSpace(spaceId);
-    return this.pages.listTree(spaceId);
+    return deleted ? this.pages.listDeleted(spaceId) : this.pages.listTree(spaceId);
+  }
+
+  /** The page is live again, at its revision + 1; the debounced sync puts its file back in git. */
+  @ApiDoc({ summary: 'Restore a deleted page; it comes back to git on the next cycle', response: pageResponse })
+  @Post(':pageId/restore')
+  @HttpCode(200)
+  @Access({ space: 'write' })
+  async restore(@Param(params(pageParams)) { spaceId, pageId }: PageParams, @Res({ passthrough: true }) reply: FastifyReply): Promise<Page> {
+    await this.pages.requireSpace(spaceId);
+    return tagged(reply, await this.pages.restore(spaceId, pageId, SOURCE));
   }
 
   @ApiDoc({ summary: 'A page, with its revision as ETag', response: pageResponse, revisioned: true })

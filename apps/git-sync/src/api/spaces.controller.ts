@@ -1,7 +1,8 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Put, UseFilters, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, UseFilters, UseGuards } from '@nestjs/common';
 import { AccountStore, type User } from '../accounts';
 import { GitSyncOrchestrator } from '../orchestrator/git-sync.orchestrator';
 import { PageStore } from '../pages/page-store';
+import { SpaceTrash } from '../vault/space-trash';
 import type { Space } from '../pages/page-store.types';
 import { ApiExceptionFilter } from './api-exception.filter';
 import { Access, ApiAuthGuard, Principal } from './auth';
@@ -20,6 +21,7 @@ export class SpacesController {
     @Inject(PageStore) private readonly pages: PageStore,
     @Inject(GitSyncOrchestrator) private readonly orchestrator: GitSyncOrchestrator,
     @Inject(AccountStore) private readonly accounts: AccountStore,
+    @Inject(SpaceTrash) private readonly trash: SpaceTrash,
   ) {}
 
   /** Creates the space and, when it syncs, its repository, so that clones never wait for a lock. */
@@ -57,6 +59,47 @@ export class SpacesController {
     @Body(body(setGitSyncBody)) input: SetGitSyncBody,
   ): Promise<Space> {
     const space = await this.pages.setGitSyncEnabled(spaceId, input.enabled);
+    if (space.gitSyncEnabled) await this.orchestrator.provision(space.id);
+    return space;
+  }
+
+  /**
+   * Under the space's lock, so no cycle or push is in its vault: the vault
+   * moves to the trash folder of the data directory, and the space and its
+   * pages are soft-deleted. Both are undone by `restore`.
+   */
+  @ApiDoc({ summary: 'Delete a space: its vault moves to the trash, it and its pages are soft-deleted' })
+  @Delete(':spaceId')
+  @HttpCode(204)
+  async remove(@Param(params(spaceParams)) { spaceId }: SpaceParams): Promise<void> {
+    await this.pages.requireSpace(spaceId);
+    await this.orchestrator.runExclusive(spaceId, async () => {
+      const trashed = await this.trash.put(spaceId);
+      try {
+        await this.pages.deleteSpace(spaceId);
+      } catch (err) {
+        // Deleted is both or neither: a live space keeps its vault.
+        if (trashed) await this.trash.takeBack(spaceId);
+        throw err;
+      }
+    });
+  }
+
+  /** Brings back a deleted space, its vault and the pages deleted with it (not those deleted before). */
+  @ApiDoc({ summary: 'Restore a deleted space, its vault and the pages deleted with it', response: spaceResponse })
+  @Post(':spaceId/restore')
+  @HttpCode(200)
+  async restore(@Param(params(spaceParams)) { spaceId }: SpaceParams): Promise<Space> {
+    const space = await this.orchestrator.runExclusive(spaceId, async () => {
+      const back = await this.trash.takeBack(spaceId);
+      try {
+        return await this.pages.restoreSpace(spaceId);
+      } catch (err) {
+        if (back) await this.trash.put(spaceId);
+        throw err;
+      }
+    });
+    // A space deleted before its first cycle had no vault to bring back.
     if (space.gitSyncEnabled) await this.orchestrator.provision(space.id);
     return space;
   }

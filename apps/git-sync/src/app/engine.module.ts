@@ -10,6 +10,7 @@ import { ConflictStore } from '../pages/conflict-store';
 import { PageStore } from '../pages/page-store';
 import { GitSyncMetrics } from '../metrics/git-sync-metrics';
 import { SyncEngine } from '../sync/sync-engine';
+import { SpaceTrash } from '../vault/space-trash';
 import { ENGINE, ROOT_LOGGER } from './engine.tokens';
 import { GuardedCycleRunner } from './guarded-cycle-runner';
 import { PageStoreSpaceDirectory } from './page-store-space-directory';
@@ -50,6 +51,7 @@ export class EngineModule implements OnApplicationShutdown {
         { provide: ConflictStore, inject: [ENGINE], useFactory: (e: Engine) => e.conflicts },
         { provide: SyncEngine, inject: [ENGINE], useFactory: (e: Engine) => e.engine },
         { provide: AccountStore, inject: [ENGINE], useFactory: (e: Engine) => new AccountStore(e.db) },
+        { provide: SpaceTrash, inject: [ENGINE], useFactory: (e: Engine) => new SpaceTrash(e.dataDir) },
         { provide: PageStoreSpaceDirectory, inject: [PageStore], useFactory: (p: PageStore) => new PageStoreSpaceDirectory(p) },
         {
           provide: GuardedCycleRunner,
@@ -90,6 +92,7 @@ export class EngineModule implements OnApplicationShutdown {
         ConflictStore,
         SyncEngine,
         AccountStore,
+        SpaceTrash,
         PageStoreSpaceDirectory,
         GuardedCycleRunner,
         AccountGitAccessPolicy,

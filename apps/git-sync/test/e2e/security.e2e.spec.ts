@@ -167,6 +167,20 @@ describe('git-sync security end to end', () => {
       call: async () => ({ method: 'PUT', path: `/api/spaces/${spaceId}/git-sync`, body: { enabled: true } }),
       expect: adminOnly,
     },
+    {
+      name: 'DELETE /api/spaces/:spaceId',
+      call: async () => ({ method: 'DELETE', path: `/api/spaces/${(await created<{ id: string }>('POST', '/api/spaces', { name: `Gone ${id()}` })).id}` }),
+      expect: { ...adminOnly, admin: 204 },
+    },
+    {
+      name: 'POST /api/spaces/:spaceId/restore',
+      call: async () => {
+        const space = await created<{ id: string }>('POST', '/api/spaces', { name: `Back ${id()}` });
+        await created('DELETE', `/api/spaces/${space.id}`);
+        return { method: 'POST', path: `/api/spaces/${space.id}/restore` };
+      },
+      expect: adminOnly,
+    },
     // pages
     { name: 'GET /api/spaces/:spaceId/pages', call: async () => ({ method: 'GET', path: `/api/spaces/${spaceId}/pages` }), expect: { outsider: 404, reader: 200, writer: 200, admin: 200 } },
     {
@@ -196,6 +210,20 @@ describe('git-sync security end to end', () => {
         return { method: 'DELETE', path: `/api/spaces/${spaceId}/pages/${page.id}` };
       },
       expect: { outsider: 404, reader: 403, writer: 204, admin: 204 },
+    },
+    {
+      name: 'GET /api/spaces/:spaceId/pages (deleted)',
+      call: async () => ({ method: 'GET', path: `/api/spaces/${spaceId}/pages?deleted=true` }),
+      expect: { outsider: 404, reader: 200, writer: 200, admin: 200 },
+    },
+    {
+      name: 'POST /api/spaces/:spaceId/pages/:pageId/restore',
+      call: async () => {
+        const page = await created<{ id: string }>('POST', `/api/spaces/${spaceId}/pages`, { title: `Undone ${id()}` });
+        await created('DELETE', `/api/spaces/${spaceId}/pages/${page.id}`);
+        return { method: 'POST', path: `/api/spaces/${spaceId}/pages/${page.id}/restore` };
+      },
+      expect: { outsider: 404, reader: 403, writer: 200, admin: 200 },
     },
     // conflicts: as private as the pages they quote; no conflict exists, so a permitted dismiss finds nothing
     {
