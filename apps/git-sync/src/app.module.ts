@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { RedisModule, RedisService } from '@nestjs-labs/nestjs-ioredis';
 import { LoggerModule } from 'nestjs-pino';
@@ -33,6 +33,18 @@ export interface AppModuleOptions {
 @Module({})
 class RootLoggerModule {}
 
+/**
+ * Git clients poll info/refs constantly, so a served request is debug. A 503
+ * is the busy answer a client is told to retry, not a server fault. A 401 to
+ * a request without credentials is git's own first step (it asks, is told
+ * to authenticate, then sends them), so it is debug too, not a warning.
+ */
+export function requestLogLevel(req: IncomingMessage, res: ServerResponse, err?: Error): 'error' | 'warn' | 'debug' {
+  if (err || (res.statusCode >= 500 && res.statusCode !== 503)) return 'error';
+  if (res.statusCode === 401 && req.headers.authorization === undefined) return 'debug';
+  return res.statusCode >= 400 ? 'warn' : 'debug';
+}
+
 /** The git-sync server: page store and vaults, the lock, the orchestrator, the git host and the REST API. */
 @Module({})
 export class AppModule {
@@ -44,10 +56,7 @@ export class AppModule {
         LoggerModule.forRoot({
           pinoHttp: {
             logger,
-            // Git clients poll info/refs constantly; one line per request at info is noise.
-            // A 503 is the busy answer a client is told to retry, not a server fault.
-            customLogLevel: (_req, res, err) =>
-              err || (res.statusCode >= 500 && res.statusCode !== 503) ? 'error' : res.statusCode >= 400 ? 'warn' : 'debug',
+            customLogLevel: requestLogLevel,
             // Behind a trusted proxy, the address worth logging is the client's, as the throttle sees it.
             serializers: {
               req: (req: { remoteAddress?: string; raw?: IncomingMessage }) => {

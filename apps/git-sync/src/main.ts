@@ -5,9 +5,10 @@ import { Logger } from 'nestjs-pino';
 import { serveSwaggerUi } from './api/openapi/api-docs';
 import { AppModule } from './app.module';
 import { FirstRun } from './app/first-run';
+import { FrameworkQuietLogger } from './app/framework-quiet-logger';
 import { GracefulShutdown } from './app/graceful-shutdown';
 import { fastifyOptions } from './app/http-hardening';
-import { createLogger, scrubSecrets } from './app/logger';
+import { createLogger, logDestination, resolveLogFormat, scrubSecrets } from './app/logger';
 import { ConfigError, loadConfig, type GitSyncConfig } from './config';
 
 // Matches the lock's own grace for running cycles: a push in flight gets as
@@ -28,14 +29,14 @@ function configOrExit(): GitSyncConfig {
 
 async function main(): Promise<void> {
   const config = configOrExit();
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, logDestination(resolveLogFormat(config.logFormat)));
   const shutdown = new GracefulShutdown(logger, SHUTDOWN_GRACE_MS);
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot({ config, logger }),
     new FastifyAdapter({ ...fastifyOptions(config), serverFactory: shutdown.serverFactory }),
     { bufferLogs: true },
   );
-  app.useLogger(app.get(Logger));
+  app.useLogger(new FrameworkQuietLogger(app.get(Logger)));
   shutdown.attach(app);
   shutdown.handleSignals();
   await serveSwaggerUi(app);

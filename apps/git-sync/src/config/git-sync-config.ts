@@ -37,6 +37,8 @@ export interface GitSyncConfig {
   /** Interface to listen on; loopback unless the deployment opens it up. */
   readonly host: string;
   readonly logLevel: LogLevel;
+  /** `json` lines, `pretty` lines for a person, or `auto`: pretty when stdout is a terminal. */
+  readonly logFormat: LogFormat;
   /**
    * On a first run (no space, no user yet), create a demo space, admin user and token.
    * Defaults to on only with the embedded defaults: no `DATABASE_URL` and a loopback `HOST`.
@@ -70,6 +72,8 @@ export interface GitSyncConfig {
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 export const CONFIG_DEFAULTS = {
   dataDir: '.data',
@@ -208,6 +212,7 @@ const schema = z.object({
     .regex(/^[A-Za-z0-9.:-]+$/, 'expected a host name or an IP address')
     .optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS, { errorMap: () => ({ message: `expected one of ${LOG_LEVELS.join(', ')}` }) }).optional(),
+  LOG_FORMAT: z.enum(LOG_FORMATS, { errorMap: () => ({ message: `expected one of ${LOG_FORMATS.join(', ')}` }) }).optional(),
   GIT_SYNC_DEMO: boolean.optional(),
   GIT_SYNC_AUTH_MAX_FAILURES: integer(1).optional(),
   GIT_SYNC_AUTH_MAX_ADDRESS_FAILURES: integer(1).optional(),
@@ -288,6 +293,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, cw
     port: v.PORT ?? CONFIG_DEFAULTS.port,
     host,
     logLevel: v.LOG_LEVEL ?? CONFIG_DEFAULTS.logLevel,
+    logFormat: v.LOG_FORMAT ?? 'auto',
     // A demo admin with a known token has no place in a real deployment, unless asked for.
     seedDemo: v.GIT_SYNC_DEMO ?? (v.DATABASE_URL === undefined && loopback),
     authMaxFailures: v.GIT_SYNC_AUTH_MAX_FAILURES ?? CONFIG_DEFAULTS.authMaxFailures,

@@ -128,7 +128,8 @@ export class GitHttpController {
         if (outcome.failure === undefined) this.metrics?.pushAccepted();
         else this.metrics?.pushRefused(outcome.failure);
       }
-      this.#logger.log({ msg: 'git request served', spaceId, endpoint: route.pathInfo, user: decision.user, status: outcome.status, failure: outcome.failure });
+      // A push's effect is on the cycle's line; one more per request would double every push.
+      this.#logger.debug({ msg: 'git request served', spaceId, endpoint: route.pathInfo, user: decision.user, status: outcome.status, failure: outcome.failure });
     } catch (err) {
       if (err instanceof GitSyncLockHeldError || err instanceof RepositoryNotReadyError) {
         // A read is never told about pushes: it only waited for the repository to exist.
@@ -140,10 +141,10 @@ export class GitHttpController {
         return this.#unavailable(reply, 'shutting-down', SHUTTING_DOWN_MESSAGE, isPush);
       }
       if (isDatabaseUnavailable(err) && !reply.raw.headersSent) {
-        this.#logger.warn({ msg: 'git request refused: database unavailable', spaceId, endpoint: route.pathInfo, error: err instanceof Error ? err.message : String(err) });
+        this.#logger.warn({ msg: 'git request refused: database unavailable', spaceId, endpoint: route.pathInfo, err });
         return this.#unavailable(reply, 'database', DATABASE_MESSAGE, isPush);
       }
-      this.#logger.error({ msg: 'git request failed', spaceId, endpoint: route.pathInfo, error: err instanceof Error ? err.message : String(err) });
+      this.#logger.error({ msg: 'git request failed', spaceId, endpoint: route.pathInfo, err });
       if (reply.raw.headersSent) reply.raw.destroy();
       else this.#plain(reply, 500, 'Internal error while serving the git request.');
     }

@@ -134,10 +134,10 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
     if (!this.config.enabled) return { spaceId, ran: false, skipped: 'disabled' };
     let result: RunOnceResult;
     try {
-      result = await this.runExclusive(spaceId, async (signal) => this.#succeeded(spaceId, 'create', await this.runner.runCycle(spaceId, { signal })));
+      result = await this.runExclusive(spaceId, (signal) => this.#cycle(spaceId, 'create', signal));
     } catch (err) {
       result = { spaceId, ran: !(err instanceof GitSyncLockHeldError), error: messageOf(err) };
-      this.#logger.warn({ msg: 'first cycle of a new space failed; its first read will create the repository', spaceId, error: result.error });
+      this.#logger.warn({ msg: 'first cycle of a new space did not run or failed; its first read will create the repository', spaceId, err });
     }
     this.#record('create', result);
     return result;
@@ -155,7 +155,7 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
   }
 
   #waiterFailure(op: 'announce' | 'withdraw' | 'check', spaceId: string, err: unknown): void {
-    this.#logger.warn({ msg: `push waiter marker: ${op} failed`, spaceId, error: messageOf(err) });
+    this.#logger.warn({ msg: `push waiter marker: ${op} failed`, spaceId, err });
   }
 
   /**
@@ -220,7 +220,7 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
     try {
       spaceIds = await this.directory.listGitSyncEnabledSpaceIds();
     } catch (err) {
-      this.#logger.error({ msg: 'poll: listing git-sync spaces failed', error: messageOf(err) });
+      this.#logger.error({ msg: 'poll: listing git-sync spaces failed', err });
       return;
     }
     // One space at a time keeps a replica's load flat however many spaces it serves.
@@ -244,13 +244,14 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
       } else {
         const out = await this.#withLock(spaceId, (signal) => {
           ran = true;
-          return this.runner.runCycle(spaceId, { signal });
+          return this.#cycle(spaceId, trigger, signal);
         });
-        result = isSpaceLockSkip(out) ? { spaceId, ran, skipped: out.skipped } : this.#succeeded(spaceId, trigger, out);
+        result = isSpaceLockSkip(out) ? { spaceId, ran, skipped: out.skipped } : out;
       }
     } catch (err) {
       result = { spaceId, ran, error: messageOf(err) };
-      this.#logger.error({ msg: 'cycle failed', spaceId, trigger, error: result.error });
+      // A cycle that ran has logged its own failure.
+      if (!ran) this.#logger.error({ msg: 'cycle could not start', spaceId, trigger, err });
     }
     if (result.skipped !== undefined) this.#logger.debug({ msg: 'cycle skipped', spaceId, trigger, skipped: result.skipped });
     this.#record(trigger, result);
@@ -304,18 +305,35 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
     }
     let result: RunOnceResult;
     try {
-      result = this.#succeeded(spaceId, 'push', await this.runner.runCycle(spaceId, { signal }));
+      result = await this.#cycle(spaceId, 'push', signal);
     } catch (err) {
+      // Logged by #cycle; the push itself is stored in git, and the poll loop will reconcile.
       result = { spaceId, ran: true, error: messageOf(err) };
-      this.#logger.error({ msg: 'cycle after push failed; the poll loop will reconcile', spaceId, error: result.error });
     }
     this.#record('push', result);
     return result;
   }
 
-  #succeeded(spaceId: string, trigger: CycleTrigger, status: CycleStatus): RunOnceResult {
-    this.#logger.log({ msg: 'cycle done', spaceId, trigger, pull: status.pull, push: status.push, commits: status.commits });
-    return { spaceId, ran: true, pull: status.pull, push: status.push };
+  /**
+   * Runs one cycle under the lock already held, and logs it: the one line
+   * per cycle, with its counts and duration. A cycle that changed nothing
+   * is logged at debug, so idle polls stay out of an info log.
+   */
+  async #cycle(spaceId: string, trigger: CycleTrigger, signal: AbortSignal): Promise<RunOnceResult> {
+    const startedAt = performance.now();
+    let status: CycleStatus;
+    try {
+      status = await this.runner.runCycle(spaceId, { signal });
+    } catch (err) {
+      this.#logger.error({ msg: 'cycle failed', spaceId, trigger, durationMs: Math.round(performance.now() - startedAt), err });
+      throw err;
+    }
+    const { pull, push, commits } = status;
+    const line = { msg: 'cycle done', spaceId, trigger, durationMs: Math.round(performance.now() - startedAt), pull, push, commits };
+    const idle = commits === 0 && Object.values(pull).every((n) => n === 0) && Object.values(push).every((n) => n === 0);
+    if (idle) this.#logger.debug(line);
+    else this.#logger.log(line);
+    return { spaceId, ran: true, pull, push };
   }
 
   #record(trigger: CycleTrigger, result: RunOnceResult): void {
