@@ -125,8 +125,9 @@ export class GitHttpController {
         } finally {
           served?.complete?.(pushReportLines(cycle));
         }
-        if (outcome.failure === undefined) this.metrics?.pushAccepted();
-        else this.metrics?.pushRefused(outcome.failure);
+        if (outcome.failure !== undefined) this.metrics?.pushRefused(outcome.failure);
+        else if (outcome.declined) this.metrics?.pushRefused('declined');
+        else this.metrics?.pushAccepted();
       }
       // A push's effect is on the cycle's line; one more per request would double every push.
       this.#logger.debug({ msg: 'git request served', spaceId, endpoint: route.pathInfo, user: decision.user, status: outcome.status, failure: outcome.failure });

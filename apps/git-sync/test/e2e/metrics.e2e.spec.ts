@@ -74,7 +74,13 @@ describe('metrics end to end', () => {
     } finally {
       await lock.release();
     }
+    // A push the pre-receive checks refuse (another branch): refused, not accepted.
+    const declined = await git.run(['push', '-q', 'origin', 'HEAD:refs/heads/feature'], dir);
+    expect(declined.code).not.toBe(0);
+    expect(declined.stderr).toContain('only main is synced');
     const after = await scrape();
+    expect(sample(after, 'git_sync_pushes_total', { result: 'refused', reason: 'declined' })).toBe(1);
+    expect(sample(after, 'git_sync_pushes_total', { result: 'accepted' })).toBe(1);
     expect(sample(after, 'git_sync_unavailable_responses_total', { reason: 'lock-busy' })).toBe(1);
     expect(sample(after, 'git_sync_lock_acquire_duration_seconds_count', { result: 'busy' })).toBeGreaterThanOrEqual(1);
     // No secret and no path in the exposition.
