@@ -1,10 +1,11 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { RedisModule, RedisService } from '@nestjs-labs/nestjs-ioredis';
 import { LoggerModule } from 'nestjs-pino';
 import type { Logger as PinoLogger } from 'pino';
 import { SpaceLockModule } from 'space-lock/nestjs';
 import { ApiModule } from './api/api.module';
+import { OpenApiModule } from './api/openapi/openapi.module';
 import { EngineModule } from './app/engine.module';
 import { FirstRun } from './app/first-run';
 import { clientAddressResolver } from './app/http-hardening';
@@ -18,6 +19,7 @@ import { AccountGitAccessPolicy } from './accounts';
 import { GitSyncConfigModule, type GitSyncConfig } from './config';
 import { GitHttpModule } from './git-http/git-http.module';
 import { HealthModule } from './health/health.module';
+import { GitSyncMetrics, MeteredCycleRunner, MetricsModule } from './metrics';
 import { OrchestratorModule } from './orchestrator/orchestrator.module';
 import { GitSyncOrchestrator } from './orchestrator/git-sync.orchestrator';
 import { RedisPushWaiters } from './orchestrator/redis-push-waiters';
@@ -31,6 +33,18 @@ export interface AppModuleOptions {
 @Module({})
 class RootLoggerModule {}
 
+/**
+ * Git clients poll info/refs constantly, so a served request is debug. A 503
+ * is the busy answer a client is told to retry, not a server fault. A 401 to
+ * a request without credentials is git's own first step (it asks, is told
+ * to authenticate, then sends them), so it is debug too, not a warning.
+ */
+export function requestLogLevel(req: IncomingMessage, res: ServerResponse, err?: Error): 'error' | 'warn' | 'debug' {
+  if (err || (res.statusCode >= 500 && res.statusCode !== 503)) return 'error';
+  if (res.statusCode === 401 && req.headers.authorization === undefined) return 'debug';
+  return res.statusCode >= 400 ? 'warn' : 'debug';
+}
+
 /** The git-sync server: page store and vaults, the lock, the orchestrator, the git host and the REST API. */
 @Module({})
 export class AppModule {
@@ -42,10 +56,7 @@ export class AppModule {
         LoggerModule.forRoot({
           pinoHttp: {
             logger,
-            // Git clients poll info/refs constantly; one line per request at info is noise.
-            // A 503 is the busy answer a client is told to retry, not a server fault.
-            customLogLevel: (_req, res, err) =>
-              err || (res.statusCode >= 500 && res.statusCode !== 503) ? 'error' : res.statusCode >= 400 ? 'warn' : 'debug',
+            customLogLevel: requestLogLevel,
             // Behind a trusted proxy, the address worth logging is the client's, as the throttle sees it.
             serializers: {
               req: (req: { remoteAddress?: string; raw?: IncomingMessage }) => {
@@ -64,9 +75,10 @@ export class AppModule {
           ttlMs: config.lockTtlMs,
           keyPrefix: config.lockKeyPrefix,
         }),
+        MetricsModule.forRoot(config),
         EngineModule.forRoot(),
         OrchestratorModule.forRoot({
-          cycleRunner: { useExisting: GuardedCycleRunner },
+          cycleRunner: { inject: [GuardedCycleRunner, GitSyncMetrics], useFactory: (g: GuardedCycleRunner, m: GitSyncMetrics) => new MeteredCycleRunner(g, m) },
           spaceDirectory: { useExisting: PageStoreSpaceDirectory },
           // Replicas share the waiter markers through the lock's Redis; alone, memory is enough.
           ...(config.redisUrl
@@ -77,13 +89,14 @@ export class AppModule {
           accessPolicy: { useExisting: AccountGitAccessPolicy },
           repositoryProvider: {
             // Provided here, not in EngineModule: it needs the orchestrator, which itself needs the engine.
-            inject: [ENGINE, GitSyncOrchestrator, GuardedCycleRunner],
-            useFactory: (engine: Engine, orchestrator: GitSyncOrchestrator, cycles: GuardedCycleRunner) =>
-              new VaultRepositoryProvider(engine, orchestrator, cycles, config.pushLockWaitMs),
+            inject: [ENGINE, GitSyncOrchestrator, GuardedCycleRunner, GitSyncMetrics],
+            useFactory: (engine: Engine, orchestrator: GitSyncOrchestrator, cycles: GuardedCycleRunner, metrics: GitSyncMetrics) =>
+              new VaultRepositoryProvider(engine, orchestrator, new MeteredCycleRunner(cycles, metrics), config.pushLockWaitMs),
           },
         }),
         HttpHardeningModule,
         ApiModule,
+        OpenApiModule,
         HealthModule,
       ],
       providers: [PageEditTrigger, FirstRun],

@@ -2,11 +2,13 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
+import { serveSwaggerUi } from './api/openapi/api-docs';
 import { AppModule } from './app.module';
 import { FirstRun } from './app/first-run';
+import { FrameworkQuietLogger } from './app/framework-quiet-logger';
 import { GracefulShutdown } from './app/graceful-shutdown';
 import { fastifyOptions } from './app/http-hardening';
-import { createLogger, scrubSecrets } from './app/logger';
+import { createLogger, logDestination, resolveLogFormat, scrubSecrets } from './app/logger';
 import { ConfigError, loadConfig, type GitSyncConfig } from './config';
 
 function configOrExit(): GitSyncConfig {
@@ -23,16 +25,17 @@ function configOrExit(): GitSyncConfig {
 
 async function main(): Promise<void> {
   const config = configOrExit();
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, logDestination(resolveLogFormat(config.logFormat)));
   const shutdown = new GracefulShutdown(logger, config.shutdownGraceMs);
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot({ config, logger }),
     new FastifyAdapter({ ...fastifyOptions(config), serverFactory: shutdown.serverFactory }),
     { bufferLogs: true },
   );
-  app.useLogger(app.get(Logger));
+  app.useLogger(new FrameworkQuietLogger(app.get(Logger)));
   shutdown.attach(app);
   shutdown.handleSignals();
+  await serveSwaggerUi(app);
   await app.listen(config.port, config.host);
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.port;

@@ -13,6 +13,12 @@ export type CredentialCheck =
   | { readonly ok: false; readonly reason: 'missing' | 'invalid' }
   | { readonly ok: false; readonly reason: 'throttled'; readonly retryAfterSeconds: number };
 
+/** Where failed and throttled logins are counted (the metrics). */
+export interface AuthOutcomeCounter {
+  authFailed(): void;
+  authThrottled(): void;
+}
+
 /**
  * The one place where a presented token becomes a user, for git (Basic) and
  * the API (Bearer) alike, so that both count failures toward the same throttle.
@@ -21,6 +27,7 @@ export class CredentialChecker {
   constructor(
     private readonly accounts: AccountStore,
     private readonly limiter: AuthFailureLimiter,
+    private readonly counter?: AuthOutcomeCounter,
   ) {}
 
   /**
@@ -31,18 +38,25 @@ export class CredentialChecker {
   async check(credentials: PresentedCredentials | undefined, headerPresent: boolean, address: string): Promise<CredentialCheck> {
     const attempt = { address, username: credentials?.username };
     const waitMs = await this.limiter.blockedForMs(attempt);
-    if (waitMs > 0) return { ok: false, reason: 'throttled', retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
+    if (waitMs > 0) {
+      this.counter?.authThrottled();
+      return { ok: false, reason: 'throttled', retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
+    }
     if (!credentials) {
       if (!headerPresent) return { ok: false, reason: 'missing' };
-      await this.limiter.recordFailure(attempt);
-      return { ok: false, reason: 'invalid' };
+      return this.#failed(attempt);
     }
     const owner = await this.accounts.authenticateToken(credentials.token);
     if (!owner || (credentials.username !== undefined && owner.user.username.toLowerCase() !== credentials.username.toLowerCase())) {
-      await this.limiter.recordFailure(attempt);
-      return { ok: false, reason: 'invalid' };
+      return this.#failed(attempt);
     }
     if (credentials.username !== undefined) await this.limiter.recordSuccess(attempt);
     return { ok: true, user: owner.user, tokenId: owner.tokenId };
+  }
+
+  async #failed(attempt: { address: string; username: string | undefined }): Promise<CredentialCheck> {
+    this.counter?.authFailed();
+    await this.limiter.recordFailure(attempt);
+    return { ok: false, reason: 'invalid' };
   }
 }

@@ -12,6 +12,7 @@ import {
   StaleRevisionError,
   isDatabaseUnavailable,
 } from '../pages';
+import { GitSyncLockHeldError } from '../orchestrator/git-sync-lock-held.error';
 import { AccessTokenNotFoundError } from './access-token-not-found.error';
 import { hasResponseHeaders } from './auth/api-auth.errors';
 import { MembershipNotFoundError } from './membership-not-found.error';
@@ -53,6 +54,9 @@ export function toApiError(err: unknown): ApiErrorBody | undefined {
   if (isDatabaseUnavailable(err)) {
     return { statusCode: 503, error: 'Service Unavailable', message: 'The database is unavailable right now; retry in a moment.' };
   }
+  if (err instanceof GitSyncLockHeldError) {
+    return { statusCode: 503, error: 'Service Unavailable', message: 'The space is busy with a sync or a push; retry in a moment.' };
+  }
   if (err instanceof InvalidSpaceIdError) {
     const issues = [{ field: 'spaceId', message: 'must be a UUID' }];
     return { statusCode: 400, error: 'Bad Request', message: 'spaceId: must be a UUID', issues };
@@ -73,7 +77,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const reply = http.getResponse<FastifyReply>();
     let body = toApiError(err);
     if (body?.statusCode === 503) {
-      this.logger.warn({ err: { message: (err as Error).message, code: (err as { code?: unknown }).code } }, 'api request refused: database unavailable');
+      const why = err instanceof GitSyncLockHeldError ? 'space busy' : 'database unavailable';
+      this.logger.warn({ err: { message: (err as Error).message, code: (err as { code?: unknown }).code } }, `api request refused: ${why}`);
       void reply.status(503).header('retry-after', String(DATABASE_RETRY_AFTER_S)).header('content-type', 'application/json; charset=utf-8').send(body);
       return;
     }

@@ -6,6 +6,9 @@ import { Access, ApiAuthGuard } from './auth';
 import { spaceParams, type SpaceParams } from './common.schemas';
 import { conflictListQuery, conflictParams, type ConflictListQuery, type ConflictParams } from './conflicts.schemas';
 import { params, query } from './zod-validation.pipe';
+import { ApiDoc } from './openapi/api-doc.decorator';
+import { conflictResponse } from './responses.schemas';
+import { z } from 'zod';
 
 /** The wiki's side of every hunk a merge gave to git, until someone has looked at it. */
 @Controller('api/spaces/:spaceId/conflicts')
@@ -19,12 +22,14 @@ export class ConflictsController {
     @Inject(PageStore) private readonly pages: PageStore,
   ) {}
 
+  @ApiDoc({ summary: 'Merge conflicts, newest first: open ones, or all with `status=all`', response: z.array(conflictResponse) })
   @Get()
   async list(@Param(params(spaceParams)) { spaceId }: SpaceParams, @Query(query(conflictListQuery)) { status }: ConflictListQuery): Promise<Conflict[]> {
     await this.pages.requireSpace(spaceId);
     return this.conflicts.list(spaceId, { includeDismissed: status === 'all' });
   }
 
+  @ApiDoc({ summary: 'Dismiss a conflict record', response: conflictResponse })
   @Post(':conflictId/dismiss')
   @HttpCode(200)
   @Access({ space: 'write' })

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, UseFilters, UseGuards } from '@nestjs/common';
-import { GuardedCycleRunner, type OverlapReport } from '../app/guarded-cycle-runner';
+import { GuardedCycleRunner } from '../app/guarded-cycle-runner';
 import type { GitSyncStatus, RunOnceResult, SpaceSyncRecord } from '../orchestrator/cycle-status';
 import { GitSyncOrchestrator } from '../orchestrator/git-sync.orchestrator';
 import { ConflictStore } from '../pages/conflict-store';
@@ -8,13 +8,14 @@ import { ApiExceptionFilter } from './api-exception.filter';
 import { ApiAuthGuard } from './auth';
 import { triggerBody, type TriggerBody } from './git-sync.schemas';
 import { body } from './zod-validation.pipe';
+import { ApiDoc } from './openapi/api-doc.decorator';
+import { gitSyncStatusResponse, runOnceResultResponse } from './responses.schemas';
 
 export interface GitSyncStatusResponse extends Omit<GitSyncStatus, 'spaces'> {
   /** The last result per space, with the space's open conflicts. */
   spaces: ReadonlyArray<SpaceSyncRecord & { openConflicts: number }>;
   /** Cycles this process found another live cycle in the same working tree: always 0 unless the lock failed. */
   workTreeOverlaps: number;
-  workTreeOverlapReports: readonly OverlapReport[];
 }
 
 @Controller('api/git-sync')
@@ -30,6 +31,7 @@ export class GitSyncController {
   ) {}
 
   /** Runs one cycle now. Whatever happens to the cycle is in the 200's body; runOnce never throws. */
+  @ApiDoc({ summary: 'Run one cycle of a space now; the outcome is in the body', response: runOnceResultResponse })
   @Post('trigger')
   @HttpCode(200)
   async trigger(@Body(body(triggerBody)) { spaceId }: TriggerBody): Promise<RunOnceResult> {
@@ -39,12 +41,12 @@ export class GitSyncController {
     return this.orchestrator.runOnce(spaceId);
   }
 
+  @ApiDoc({ summary: 'The configuration, the last result per space with its open conflicts, and work-tree overlaps', response: gitSyncStatusResponse })
   @Get('status')
   async status(): Promise<GitSyncStatusResponse> {
-    const overlaps = [...this.runner.overlaps];
     const status = this.orchestrator.getStatus();
     const open = await this.conflicts.countOpen(status.spaces.map((s) => s.result.spaceId));
     const spaces = status.spaces.map((s) => ({ ...s, openConflicts: open.get(s.result.spaceId) ?? 0 }));
-    return { ...status, spaces, workTreeOverlaps: overlaps.length, workTreeOverlapReports: overlaps };
+    return { ...status, spaces, workTreeOverlaps: this.runner.overlapCount };
   }
 }

@@ -7,6 +7,9 @@ import { spaceParams, type SpaceParams } from './common.schemas';
 import { memberParams, setMemberBody, type MemberParams, type SetMemberBody } from './members.schemas';
 import { MembershipNotFoundError } from './membership-not-found.error';
 import { body, params } from './zod-validation.pipe';
+import { ApiDoc } from './openapi/api-doc.decorator';
+import { membershipResponse } from './responses.schemas';
+import { z } from 'zod';
 
 @Controller('api/spaces/:spaceId/members')
 @UseFilters(ApiExceptionFilter)
@@ -18,6 +21,7 @@ export class MembersController {
     @Inject(AccountStore) private readonly accounts: AccountStore,
   ) {}
 
+  @ApiDoc({ summary: "The space's members", response: z.array(membershipResponse) })
   @Get()
   async list(@Param(params(spaceParams)) { spaceId }: SpaceParams): Promise<Membership[]> {
     await this.pages.requireSpace(spaceId);
@@ -25,6 +29,7 @@ export class MembersController {
   }
 
   /** Adds the member or changes their role; answers with the membership as stored. */
+  @ApiDoc({ summary: 'Add a member, or change their role', response: membershipResponse })
   @Put(':userId')
   async set(@Param(params(memberParams)) { spaceId, userId }: MemberParams, @Body(body(setMemberBody)) input: SetMemberBody): Promise<Membership> {
     // Checked here so an unknown space is a 404, not a foreign-key failure.
@@ -35,6 +40,7 @@ export class MembersController {
     return member;
   }
 
+  @ApiDoc({ summary: 'Remove a member' })
   @Delete(':userId')
   @HttpCode(204)
   async remove(@Param(params(memberParams)) { spaceId, userId }: MemberParams): Promise<void> {

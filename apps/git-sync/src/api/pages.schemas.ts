@@ -35,3 +35,13 @@ export const movePageBody = z
   })
   .strict();
 export type MovePageBody = z.infer<typeof movePageBody>;
+
+export const pageListQuery = z
+  .object({
+    deleted: z
+      .enum(['true', 'false'], { errorMap: () => ({ message: "must be 'true' or 'false'" }) })
+      .default('false')
+      .transform((value) => value === 'true'),
+  })
+  .strict();
+export type PageListQuery = z.infer<typeof pageListQuery>;

@@ -20,10 +20,10 @@ function toIssues(issue: ZodIssue, root: string): ValidationIssue[] {
  */
 @Injectable()
 export class ZodValidationPipe<S extends ZodTypeAny> implements PipeTransform<unknown, z.output<S>> {
-  /** `root` names the value itself when the whole of it is wrong (a missing body, say). */
+  /** `root` names the value itself when the whole of it is wrong (a missing body, say); it is also the part it validates. */
   constructor(
-    private readonly schema: S,
-    private readonly root = 'body',
+    readonly schema: S,
+    readonly root: 'body' | 'params' | 'query' = 'body',
   ) {}
 
   transform(value: unknown): z.output<S> {

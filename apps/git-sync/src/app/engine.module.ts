@@ -8,7 +8,9 @@ import { GIT_SYNC_CONFIG, type GitSyncConfig } from '../config';
 import { createEngine, type Engine } from '../engine';
 import { ConflictStore } from '../pages/conflict-store';
 import { PageStore } from '../pages/page-store';
+import { GitSyncMetrics } from '../metrics/git-sync-metrics';
 import { SyncEngine } from '../sync/sync-engine';
+import { SpaceTrash } from '../vault/space-trash';
 import { ENGINE, ROOT_LOGGER } from './engine.tokens';
 import { GuardedCycleRunner } from './guarded-cycle-runner';
 import { PageStoreSpaceDirectory } from './page-store-space-directory';
@@ -49,6 +51,7 @@ export class EngineModule implements OnApplicationShutdown {
         { provide: ConflictStore, inject: [ENGINE], useFactory: (e: Engine) => e.conflicts },
         { provide: SyncEngine, inject: [ENGINE], useFactory: (e: Engine) => e.engine },
         { provide: AccountStore, inject: [ENGINE], useFactory: (e: Engine) => new AccountStore(e.db) },
+        { provide: SpaceTrash, inject: [ENGINE], useFactory: (e: Engine) => new SpaceTrash(e.dataDir) },
         { provide: PageStoreSpaceDirectory, inject: [PageStore], useFactory: (p: PageStore) => new PageStoreSpaceDirectory(p) },
         {
           provide: GuardedCycleRunner,
@@ -71,7 +74,11 @@ export class EngineModule implements OnApplicationShutdown {
           },
         },
         // One checker for git and the API, so both count toward the same throttle.
-        { provide: CredentialChecker, inject: [AccountStore, AuthFailureLimiter], useFactory: (a: AccountStore, l: AuthFailureLimiter) => new CredentialChecker(a, l) },
+        {
+          provide: CredentialChecker,
+          inject: [AccountStore, AuthFailureLimiter, { token: GitSyncMetrics, optional: true }],
+          useFactory: (a: AccountStore, l: AuthFailureLimiter, m?: GitSyncMetrics) => new CredentialChecker(a, l, m),
+        },
         {
           provide: AccountGitAccessPolicy,
           inject: [AccountStore, PageStoreSpaceDirectory, CredentialChecker],
@@ -85,6 +92,7 @@ export class EngineModule implements OnApplicationShutdown {
         ConflictStore,
         SyncEngine,
         AccountStore,
+        SpaceTrash,
         PageStoreSpaceDirectory,
         GuardedCycleRunner,
         AccountGitAccessPolicy,

@@ -4,13 +4,6 @@ import type { CycleRunner } from '../orchestrator/cycle-runner.port';
 import type { CycleStatus } from '../orchestrator/cycle-status';
 import { WorkTreeOverlapError } from './work-tree-overlap.error';
 
-export interface OverlapReport {
-  spaceId: string;
-  holder: string;
-  otherHolder: string;
-  at: string;
-}
-
 /**
  * Runs cycles behind a marker file that exists for a cycle's whole duration,
  * created with O_EXCL. The lock should make a collision impossible; the
@@ -22,7 +15,8 @@ export interface OverlapReport {
  * any marker older than the lock TTL is stale and is taken over.
  */
 export class GuardedCycleRunner implements CycleRunner {
-  readonly overlaps: OverlapReport[] = [];
+  /** Overlaps found since start; a count, not a list, so it stays bounded however long a broken lock lasts. */
+  #overlaps = 0;
   readonly #dir: string;
 
   constructor(
@@ -32,6 +26,11 @@ export class GuardedCycleRunner implements CycleRunner {
     private readonly staleAfterMs: number,
   ) {
     this.#dir = join(dataDir, '.cycle-markers');
+  }
+
+  /** Cycles this process found another live cycle in the same working tree: 0 unless the lock failed. */
+  get overlapCount(): number {
+    return this.#overlaps;
   }
 
   async runCycle(spaceId: string, options: { signal: AbortSignal }): Promise<CycleStatus> {
@@ -64,9 +63,8 @@ export class GuardedCycleRunner implements CycleRunner {
     }
     const age = Date.now() - (other.startedAt ?? 0);
     if (age < this.staleAfterMs) {
-      const report = { spaceId, holder: this.holder, otherHolder: other.holder ?? 'unknown', at: new Date().toISOString() };
-      this.overlaps.push(report);
-      throw new WorkTreeOverlapError(spaceId, report.otherHolder);
+      this.#overlaps++;
+      throw new WorkTreeOverlapError(spaceId, other.holder ?? 'unknown');
     }
     // Stale: a cycle died without cleaning up; the lock has since passed to us.
     await unlink(marker).catch(() => undefined);

@@ -1,5 +1,6 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
-import type { LogLevel } from '../config';
+import pinoPretty from 'pino-pretty';
+import type { LogFormat, LogLevel } from '../config';
 
 export const REDACTED = '[REDACTED]';
 
@@ -37,4 +38,28 @@ export function scrubSecrets(line: string): string {
 export function createLogger(level: LogLevel, destination: DestinationStream = pino.destination(1)): Logger {
   const scrubbed: DestinationStream = { write: (line: string) => destination.write(scrubSecrets(line)) };
   return pino({ level, base: { pid: process.pid }, redact: { paths: REDACT_PATHS, censor: REDACTED } }, scrubbed);
+}
+
+/**
+ * Where the server's log goes: JSON lines on stdout, or, for a person at a
+ * terminal, one readable line per entry (errors keep their stack). Pretty
+ * printing is synchronous, so it stays in order with the banner written to
+ * stdout directly. Either way the lines are scrubbed first (`createLogger`).
+ */
+export function logDestination(format: Exclude<LogFormat, 'auto'>): DestinationStream {
+  if (format === 'json') return pino.destination(1);
+  return pinoPretty({
+    destination: 1,
+    sync: true,
+    colorize: process.stdout.isTTY === true,
+    singleLine: true,
+    translateTime: 'SYS:HH:MM:ss',
+    ignore: 'pid,hostname,context,component',
+  });
+}
+
+/** `auto` is pretty when stdout is a terminal, and JSON otherwise (containers, files, log shippers). */
+export function resolveLogFormat(format: LogFormat, isTty: boolean | undefined = process.stdout.isTTY): Exclude<LogFormat, 'auto'> {
+  if (format !== 'auto') return format;
+  return isTty === true ? 'pretty' : 'json';
 }

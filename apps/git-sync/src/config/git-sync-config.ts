@@ -39,6 +39,8 @@ export interface GitSyncConfig {
   /** Interface to listen on; loopback unless the deployment opens it up. */
   readonly host: string;
   readonly logLevel: LogLevel;
+  /** `json` lines, `pretty` lines for a person, or `auto`: pretty when stdout is a terminal. */
+  readonly logFormat: LogFormat;
   /**
    * On a first run (no space, no user yet), create a demo space, admin user and token.
    * Defaults to on only with the embedded defaults: no `DATABASE_URL` and a loopback `HOST`.
@@ -60,12 +62,20 @@ export interface GitSyncConfig {
    * (none, the default), a hop count, or the proxies' addresses and CIDRs.
    */
   readonly trustProxy: false | number | readonly string[];
+  /** Serve Prometheus metrics at `GET /metrics`; off by default. */
+  readonly metrics: boolean;
+  /** A port of its own for `/metrics`; undefined serves it on `port`. */
+  readonly metricsPort: number | undefined;
+  /** Also export a gauge per failing space, labelled by space id (bounded; opt-in, as ids are unbounded). */
+  readonly metricsPerSpace: boolean;
   /** An admin (created or promoted at start) who owns a token with this SHA-256; see `AccountStore.ensureAdmin`. */
   readonly bootstrapAdmin: { readonly username: string; readonly tokenHash: string } | undefined;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 export const CONFIG_DEFAULTS = {
   dataDir: '.data',
@@ -206,6 +216,7 @@ const schema = z.object({
     .regex(/^[A-Za-z0-9.:-]+$/, 'expected a host name or an IP address')
     .optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS, { errorMap: () => ({ message: `expected one of ${LOG_LEVELS.join(', ')}` }) }).optional(),
+  LOG_FORMAT: z.enum(LOG_FORMATS, { errorMap: () => ({ message: `expected one of ${LOG_FORMATS.join(', ')}` }) }).optional(),
   GIT_SYNC_DEMO: boolean.optional(),
   GIT_SYNC_AUTH_MAX_FAILURES: integer(1).optional(),
   GIT_SYNC_AUTH_MAX_ADDRESS_FAILURES: integer(1).optional(),
@@ -214,6 +225,9 @@ const schema = z.object({
   GIT_SYNC_ALLOWED_HOSTS: list(hostName).optional(),
   GIT_SYNC_CORS_ORIGINS: list(origin).optional(),
   GIT_SYNC_TRUST_PROXY: trustProxy.optional(),
+  GIT_SYNC_METRICS: boolean.optional(),
+  GIT_SYNC_METRICS_PORT: integer(0, 65_535).optional(),
+  GIT_SYNC_METRICS_PER_SPACE: boolean.optional(),
   GIT_SYNC_ADMIN_USERNAME: z
     .string()
     .trim()
@@ -260,6 +274,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, cw
   if (v.GIT_SYNC_ADMIN_USERNAME !== undefined && v.GIT_SYNC_ADMIN_TOKEN_SHA256 === undefined) {
     deferred.push({ variable: 'GIT_SYNC_ADMIN_TOKEN_SHA256', reason: 'required when GIT_SYNC_ADMIN_USERNAME is set' });
   }
+  if (v.GIT_SYNC_METRICS_PORT !== undefined && v.GIT_SYNC_METRICS_PORT !== 0 && v.GIT_SYNC_METRICS_PORT === (v.PORT ?? CONFIG_DEFAULTS.port)) {
+    deferred.push({ variable: 'GIT_SYNC_METRICS_PORT', reason: 'must differ from PORT (leave it unset to serve /metrics on PORT)' });
+  }
   if (deferred.length > 0) throw new ConfigError(deferred);
   const dataDir = v.GIT_SYNC_DATA_DIR ?? CONFIG_DEFAULTS.dataDir;
   return {
@@ -281,6 +298,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, cw
     port: v.PORT ?? CONFIG_DEFAULTS.port,
     host,
     logLevel: v.LOG_LEVEL ?? CONFIG_DEFAULTS.logLevel,
+    logFormat: v.LOG_FORMAT ?? 'auto',
     // A demo admin with a known token has no place in a real deployment, unless asked for.
     seedDemo: v.GIT_SYNC_DEMO ?? (v.DATABASE_URL === undefined && loopback),
     authMaxFailures: v.GIT_SYNC_AUTH_MAX_FAILURES ?? CONFIG_DEFAULTS.authMaxFailures,
@@ -290,6 +308,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, cw
     allowedHosts: v.GIT_SYNC_ALLOWED_HOSTS ?? [...new Set([...LOOPBACK_HOST_NAMES, host.replace(/^\[(.*)\]$/, '$1').toLowerCase()])],
     corsOrigins: v.GIT_SYNC_CORS_ORIGINS?.map((o) => o.replace(/\/$/, '')) ?? [],
     trustProxy: v.GIT_SYNC_TRUST_PROXY ?? false,
+    metrics: v.GIT_SYNC_METRICS ?? false,
+    metricsPort: v.GIT_SYNC_METRICS_PORT,
+    metricsPerSpace: v.GIT_SYNC_METRICS_PER_SPACE ?? false,
     bootstrapAdmin: v.GIT_SYNC_ADMIN_TOKEN_SHA256 === undefined ? undefined : {
       username: v.GIT_SYNC_ADMIN_USERNAME ?? CONFIG_DEFAULTS.adminUsername,
       tokenHash: v.GIT_SYNC_ADMIN_TOKEN_SHA256,

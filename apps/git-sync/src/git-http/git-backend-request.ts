@@ -36,4 +36,6 @@ export interface GitBackendOutcome {
    * messages (git prints each as `remote: <line>`) when the client asked for them. Idempotent.
    */
   readonly complete?: (lines: readonly string[]) => void;
+  /** With `deferEnd`: git refused a ref of the push (a hook declined it); nothing of that ref was applied. */
+  readonly declined?: boolean;
 }

@@ -11,6 +11,14 @@ import { FLUSH_PKT, isSidebandResponse, progressPacket, SIDEBAND_PROBE_BYTES } f
 
 const STDERR_KEPT_BYTES = 4 * 1024;
 
+/**
+ * A ref receive-pack did not update, in its report-status: the pkt-line `<len>ng <ref> <reason>`
+ * (with side-band, inside a channel-1 packet). The four hex digits keep a progress message that
+ * merely contains "ng refs/" ("pushing refs/…") from matching.
+ */
+const REF_DECLINED = /[0-9a-f]{4}ng refs\//;
+const REF_DECLINED_SCAN_CHARS = 12;
+
 const FAILURE_RESPONSES: Record<Exclude<GitBackendFailure, 'client-closed'>, { status: number; message: string; retryAfter?: string }> = {
   timeout: { status: 504, message: 'The git backend timed out.' },
   deadline: { status: 504, message: 'The push did not finish within the time allowed and was cut off; nothing of it was applied. Push again, or in smaller parts.' },
@@ -67,6 +75,10 @@ class BackendRun {
   #tail = Buffer.alloc(0);
   /** The first bytes of output, enough to see whether it is multiplexed (side-band). */
   #start = Buffer.alloc(0);
+  /** With `deferEnd`: the end of the output scanned so far, so a status split across chunks is still seen. */
+  #scanned = '';
+  /** With `deferEnd`: receive-pack reported a ref it did not update (`ng`: a hook declined it). */
+  #declined = false;
   #finished = false;
 
   constructor(
@@ -224,6 +236,11 @@ class BackendRun {
   #write(chunk: Buffer): void {
     if (this.res.destroyed) return;
     if (this.request.deferEnd) {
+      if (!this.#declined) {
+        const text = this.#scanned + chunk.toString('latin1');
+        this.#declined = REF_DECLINED.test(text);
+        this.#scanned = text.slice(-REF_DECLINED_SCAN_CHARS);
+      }
       if (this.#start.length < SIDEBAND_PROBE_BYTES) this.#start = Buffer.concat([this.#start, chunk]).subarray(0, SIDEBAND_PROBE_BYTES);
       const all = Buffer.concat([this.#tail, chunk]);
       const keep = Math.min(FLUSH_PKT.length, all.length);
@@ -293,7 +310,7 @@ class BackendRun {
         this.#fail(failure);
       }
     }
-    this.resolve({ status: this.res.headersSent ? this.res.statusCode : 0, exitCode, failure, complete });
+    this.resolve({ status: this.res.headersSent ? this.res.statusCode : 0, exitCode, failure, complete, declined: this.#declined });
   }
 
   #complete(lines: readonly string[]): void {

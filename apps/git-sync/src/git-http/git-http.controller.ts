@@ -1,6 +1,7 @@
-import { Controller, Get, Inject, Logger, Post, Req, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Logger, Optional, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SpaceLockClosedError } from 'space-lock';
+import { GitSyncMetrics, type UnavailableReason } from '../metrics/git-sync-metrics';
 import { GitSyncLockHeldError, GitSyncOrchestrator, type RunOnceResult } from '../orchestrator';
 import { isDatabaseUnavailable } from '../pages/database-unavailable';
 import { GIT_ACCESS_POLICY, type GitAccessPolicy } from './git-access-policy.port';
@@ -18,6 +19,8 @@ const BUSY_MESSAGE = 'This space is busy: a sync is running. Please retry the pu
 const NOT_READY_MESSAGE = "This space's repository is still being prepared. Please retry the clone or fetch in a moment.";
 const DATABASE_MESSAGE = 'The server cannot reach its database right now. Please retry in a moment.';
 const SHUTTING_DOWN_MESSAGE = 'The server is shutting down. Please retry in a moment.';
+/** How a push refused by the access policy is counted, by the status it got. */
+const AUTH_REFUSALS: Readonly<Record<number, string>> = { 401: 'unauthorized', 403: 'forbidden', 429: 'throttled' };
 /** A push that has not got its space's lock by then is told, on a `remote:` line, that it waits. */
 const LOCK_WAIT_NOTICE_MS = 250;
 
@@ -37,6 +40,7 @@ export class GitHttpController {
     private readonly backend: GitBackendService,
     @Inject(GIT_ACCESS_POLICY) private readonly policy: GitAccessPolicy,
     @Inject(GIT_REPOSITORY_PROVIDER) private readonly repositories: GitRepositoryProvider,
+    @Optional() @Inject(GitSyncMetrics) private readonly metrics?: GitSyncMetrics,
   ) {}
 
   @Get('*')
@@ -60,6 +64,7 @@ export class GitHttpController {
       return this.#plain(reply, err.status, `Refused: ${err.reason}.`, headers);
     }
     const { spaceId } = route;
+    const isPush = route.service === 'receive' && route.endpoint === 'rpc';
     try {
       const decision = await this.policy.authorize({
         spaceId,
@@ -67,7 +72,10 @@ export class GitHttpController {
         authorization: req.headers.authorization,
         remoteAddress: req.ip,
       });
-      if (!decision.ok) return this.#plain(reply, decision.status, decision.message, decision.headers);
+      if (!decision.ok) {
+        if (isPush) this.metrics?.pushRefused(AUTH_REFUSALS[decision.status] ?? 'not-found');
+        return this.#plain(reply, decision.status, decision.message, decision.headers);
+      }
 
       const serve = async (signal?: AbortSignal): Promise<GitBackendOutcome> => {
         const repositoryPath = await this.repositories.ensureRepository(spaceId, { underLock: signal !== undefined });
@@ -109,31 +117,44 @@ export class GitHttpController {
         } catch (err) {
           await notice.stop();
           // The response has begun with the notice, so the busy answer goes in-band instead of a 503.
-          if (err instanceof GitSyncLockHeldError && notice.sent) return notice.fail(BUSY_MESSAGE);
+          if (err instanceof GitSyncLockHeldError && notice.sent) {
+            this.metrics?.pushRefused('busy');
+            return notice.fail(BUSY_MESSAGE);
+          }
           throw err;
         } finally {
           served?.complete?.(pushReportLines(cycle));
         }
+        if (outcome.failure !== undefined) this.metrics?.pushRefused(outcome.failure);
+        else if (outcome.declined) this.metrics?.pushRefused('declined');
+        else this.metrics?.pushAccepted();
       }
-      this.#logger.log({ msg: 'git request served', spaceId, endpoint: route.pathInfo, user: decision.user, status: outcome.status, failure: outcome.failure });
+      // A push's effect is on the cycle's line; one more per request would double every push.
+      this.#logger.debug({ msg: 'git request served', spaceId, endpoint: route.pathInfo, user: decision.user, status: outcome.status, failure: outcome.failure });
     } catch (err) {
       if (err instanceof GitSyncLockHeldError || err instanceof RepositoryNotReadyError) {
         // A read is never told about pushes: it only waited for the repository to exist.
-        const message = route.service === 'upload' ? NOT_READY_MESSAGE : BUSY_MESSAGE;
-        return this.#plain(reply, 503, message, { 'retry-after': '1' });
+        const upload = route.service === 'upload';
+        return this.#unavailable(reply, upload ? 'not-ready' : 'lock-busy', upload ? NOT_READY_MESSAGE : BUSY_MESSAGE, isPush);
       }
       if (err instanceof SpaceLockClosedError) {
         // Shutdown closed the lock between this request's arrival and its turn for it.
-        return this.#plain(reply, 503, SHUTTING_DOWN_MESSAGE, { 'retry-after': '1' });
+        return this.#unavailable(reply, 'shutting-down', SHUTTING_DOWN_MESSAGE, isPush);
       }
       if (isDatabaseUnavailable(err) && !reply.raw.headersSent) {
-        this.#logger.warn({ msg: 'git request refused: database unavailable', spaceId, endpoint: route.pathInfo, error: err instanceof Error ? err.message : String(err) });
-        return this.#plain(reply, 503, DATABASE_MESSAGE, { 'retry-after': '1' });
+        this.#logger.warn({ msg: 'git request refused: database unavailable', spaceId, endpoint: route.pathInfo, err });
+        return this.#unavailable(reply, 'database', DATABASE_MESSAGE, isPush);
       }
-      this.#logger.error({ msg: 'git request failed', spaceId, endpoint: route.pathInfo, error: err instanceof Error ? err.message : String(err) });
+      this.#logger.error({ msg: 'git request failed', spaceId, endpoint: route.pathInfo, err });
       if (reply.raw.headersSent) reply.raw.destroy();
       else this.#plain(reply, 500, 'Internal error while serving the git request.');
     }
+  }
+
+  #unavailable(reply: FastifyReply, reason: UnavailableReason, message: string, isPush: boolean): void {
+    this.metrics?.unavailable(reason);
+    if (isPush) this.metrics?.pushRefused(reason === 'lock-busy' ? 'busy' : reason);
+    this.#plain(reply, 503, message, { 'retry-after': '1' });
   }
 
   /** A short text answer, through Fastify while it still owns the reply, or raw after the hijack. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { isSpaceLockSkip } from 'space-lock';
+import { Inject, Injectable, Logger, Optional, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { isSpaceLockSkip, LockLostError, type SpaceLockSkip } from 'space-lock';
 import { SpaceLockService } from 'space-lock/nestjs';
 import { GIT_SYNC_CONFIG, type GitSyncConfig } from '../config';
 import { CYCLE_RUNNER, type CycleRunner } from './cycle-runner.port';
@@ -9,6 +9,7 @@ import type { CycleStatus, CycleTrigger, GitSyncStatus, RunOnceResult, RunOnceSk
 import { GitSyncLockHeldError } from './git-sync-lock-held.error';
 import { PUSH_WAITERS, type PushWaiters } from './push-waiters.port';
 import { SPACE_DIRECTORY, type SpaceDirectory } from './space-directory.port';
+import { SYNC_METRICS, type SyncMetrics } from './sync-metrics.port';
 
 // A push waits for a busy space with short backoffs: a sync cycle usually
 // ends within a second or two, and the client is waiting on the line. Once
@@ -51,6 +52,7 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
     @Inject(SPACE_DIRECTORY) private readonly directory: SpaceDirectory,
     @Inject(GIT_SYNC_CONFIG) private readonly config: GitSyncConfig,
     @Inject(PUSH_WAITERS) private readonly waiters: PushWaiters,
+    @Optional() @Inject(SYNC_METRICS) private readonly metrics?: SyncMetrics,
   ) {}
 
   /**
@@ -104,7 +106,7 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
     let announced = false;
     try {
       for (let attempt = 0; ; attempt++) {
-        const out = await this.locks.withSpaceLock(spaceId, ({ signal }) => fn(signal));
+        const out = await this.#withLock(spaceId, fn);
         if (!isSpaceLockSkip(out)) return out;
         const remaining = deadline - performance.now();
         if (remaining <= 0) {
@@ -132,10 +134,10 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
     if (!this.config.enabled) return { spaceId, ran: false, skipped: 'disabled' };
     let result: RunOnceResult;
     try {
-      result = await this.runExclusive(spaceId, async (signal) => this.#succeeded(spaceId, 'create', await this.runner.runCycle(spaceId, { signal })));
+      result = await this.runExclusive(spaceId, (signal) => this.#cycle(spaceId, 'create', signal));
     } catch (err) {
       result = { spaceId, ran: !(err instanceof GitSyncLockHeldError), error: messageOf(err) };
-      this.#logger.warn({ msg: 'first cycle of a new space failed; its first read will create the repository', spaceId, error: result.error });
+      this.#logger.warn({ msg: 'first cycle of a new space did not run or failed; its first read will create the repository', spaceId, err });
     }
     this.#record('create', result);
     return result;
@@ -153,7 +155,7 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
   }
 
   #waiterFailure(op: 'announce' | 'withdraw' | 'check', spaceId: string, err: unknown): void {
-    this.#logger.warn({ msg: `push waiter marker: ${op} failed`, spaceId, error: messageOf(err) });
+    this.#logger.warn({ msg: `push waiter marker: ${op} failed`, spaceId, err });
   }
 
   /**
@@ -218,7 +220,7 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
     try {
       spaceIds = await this.directory.listGitSyncEnabledSpaceIds();
     } catch (err) {
-      this.#logger.error({ msg: 'poll: listing git-sync spaces failed', error: messageOf(err) });
+      this.#logger.error({ msg: 'poll: listing git-sync spaces failed', err });
       return;
     }
     // One space at a time keeps a replica's load flat however many spaces it serves.
@@ -240,19 +242,49 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
         // The push's own cycle, run right after it, carries whatever this one would have.
         result = { spaceId, ran, skipped: 'yielded' };
       } else {
-        const out = await this.locks.withSpaceLock(spaceId, ({ signal }) => {
+        const out = await this.#withLock(spaceId, (signal) => {
           ran = true;
-          return this.runner.runCycle(spaceId, { signal });
+          return this.#cycle(spaceId, trigger, signal);
         });
-        result = isSpaceLockSkip(out) ? { spaceId, ran, skipped: out.skipped } : this.#succeeded(spaceId, trigger, out);
+        result = isSpaceLockSkip(out) ? { spaceId, ran, skipped: out.skipped } : out;
       }
     } catch (err) {
       result = { spaceId, ran, error: messageOf(err) };
-      this.#logger.error({ msg: 'cycle failed', spaceId, trigger, error: result.error });
+      // A cycle that ran has logged its own failure.
+      if (!ran) this.#logger.error({ msg: 'cycle could not start', spaceId, trigger, err });
     }
     if (result.skipped !== undefined) this.#logger.debug({ msg: 'cycle skipped', spaceId, trigger, skipped: result.skipped });
     this.#record(trigger, result);
     return result;
+  }
+
+  /** `withSpaceLock`, timed and watched for the metrics. */
+  async #withLock<T>(spaceId: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T | SpaceLockSkip> {
+    if (!this.metrics) return this.locks.withSpaceLock(spaceId, ({ signal }) => fn(signal));
+    const metrics = this.metrics;
+    const startedAt = performance.now();
+    const elapsed = () => (performance.now() - startedAt) / 1000;
+    let out: T | SpaceLockSkip;
+    let acquired = false;
+    try {
+      out = await this.locks.withSpaceLock(spaceId, async ({ signal }) => {
+        acquired = true;
+        metrics.lockAttempted('acquired', elapsed());
+        const onLost = () => metrics.lockLost(signal.reason instanceof LockLostError ? signal.reason.reason : 'unknown');
+        signal.addEventListener('abort', onLost, { once: true });
+        try {
+          return await fn(signal);
+        } finally {
+          signal.removeEventListener('abort', onLost);
+        }
+      });
+    } catch (err) {
+      // An error after the acquire is fn's, and the hold is already counted.
+      if (!acquired) metrics.lockAttempted('error', elapsed());
+      throw err;
+    }
+    if (isSpaceLockSkip(out)) metrics.lockAttempted('busy', elapsed());
+    return out;
   }
 
   async #pushIsWaiting(spaceId: string): Promise<boolean> {
@@ -273,21 +305,39 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
     }
     let result: RunOnceResult;
     try {
-      result = this.#succeeded(spaceId, 'push', await this.runner.runCycle(spaceId, { signal }));
+      result = await this.#cycle(spaceId, 'push', signal);
     } catch (err) {
+      // Logged by #cycle; the push itself is stored in git, and the poll loop will reconcile.
       result = { spaceId, ran: true, error: messageOf(err) };
-      this.#logger.error({ msg: 'cycle after push failed; the poll loop will reconcile', spaceId, error: result.error });
     }
     this.#record('push', result);
     return result;
   }
 
-  #succeeded(spaceId: string, trigger: CycleTrigger, status: CycleStatus): RunOnceResult {
-    this.#logger.log({ msg: 'cycle done', spaceId, trigger, pull: status.pull, push: status.push, commits: status.commits });
-    return { spaceId, ran: true, pull: status.pull, push: status.push };
+  /**
+   * Runs one cycle under the lock already held, and logs it: the one line
+   * per cycle, with its counts and duration. A cycle that changed nothing
+   * is logged at debug, so idle polls stay out of an info log.
+   */
+  async #cycle(spaceId: string, trigger: CycleTrigger, signal: AbortSignal): Promise<RunOnceResult> {
+    const startedAt = performance.now();
+    let status: CycleStatus;
+    try {
+      status = await this.runner.runCycle(spaceId, { signal });
+    } catch (err) {
+      this.#logger.error({ msg: 'cycle failed', spaceId, trigger, durationMs: Math.round(performance.now() - startedAt), err });
+      throw err;
+    }
+    const { pull, push, commits } = status;
+    const line = { msg: 'cycle done', spaceId, trigger, durationMs: Math.round(performance.now() - startedAt), pull, push, commits };
+    const idle = commits === 0 && Object.values(pull).every((n) => n === 0) && Object.values(push).every((n) => n === 0);
+    if (idle) this.#logger.debug(line);
+    else this.#logger.log(line);
+    return { spaceId, ran: true, pull, push };
   }
 
   #record(trigger: CycleTrigger, result: RunOnceResult): void {
+    this.metrics?.cycleNotRun(result);
     this.#last.set(result.spaceId, { trigger, at: new Date().toISOString(), result });
   }
 }

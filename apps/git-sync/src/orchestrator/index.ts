@@ -1,6 +1,7 @@
 export type { CycleStatus, CycleTrigger, GitSyncStatus, RunOnceResult, RunOnceSkip, SpaceSyncRecord } from './cycle-status';
 export { CYCLE_RUNNER, type CycleRunner } from './cycle-runner.port';
 export { SPACE_DIRECTORY, type SpaceDirectory } from './space-directory.port';
+export { SYNC_METRICS, type SyncMetrics } from './sync-metrics.port';
 export { PUSH_WAITERS, type PushWaiters } from './push-waiters.port';
 export { InMemoryPushWaiters } from './in-memory-push-waiters';
 export { RedisPushWaiters } from './redis-push-waiters';

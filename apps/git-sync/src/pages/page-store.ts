@@ -8,6 +8,7 @@ import type {
   CreatePageInput,
   Page,
   PageIdState,
+  DeletedPageNode,
   PageNode,
   PageWriteEvent,
   PageWriteListener,
@@ -111,6 +112,55 @@ export class PageStore {
     return toSpace(row);
   }
 
+  /**
+   * Soft-deletes the space and its live pages, all stamped with the same
+   * time, so that a restore brings back exactly those and not the pages
+   * deleted before. Its memberships and conflict records are kept.
+   */
+  async deleteSpace(spaceId: string): Promise<void> {
+    assertSpaceId(spaceId);
+    await this.db.transaction().execute(async (trx) => {
+      const space = await trx
+        .updateTable('spaces')
+        .set({ deleted_at: sql`now()` as never, updated_at: sql`now()` as never })
+        .where('id', '=', spaceId)
+        .where('deleted_at', 'is', null)
+        .returning('id')
+        .executeTakeFirst();
+      if (!space) throw new SpaceNotFoundError(spaceId);
+      await trx
+        .updateTable('pages')
+        .set({ deleted_at: sql`(select deleted_at from spaces where id = ${spaceId})` as never, ...writeStamp('user') })
+        .where('space_id', '=', spaceId)
+        .where('deleted_at', 'is', null)
+        .execute();
+    });
+  }
+
+  /** Undoes `deleteSpace`: the space and the pages deleted with it. A live space is returned as it is. */
+  async restoreSpace(spaceId: string): Promise<Space> {
+    assertSpaceId(spaceId);
+    return this.db.transaction().execute(async (trx) => {
+      const existing = await trx.selectFrom('spaces').selectAll().where('id', '=', spaceId).executeTakeFirst();
+      if (!existing) throw new SpaceNotFoundError(spaceId);
+      if (existing.deleted_at === null) return toSpace(existing);
+      // Compared in SQL: a JavaScript Date would drop the timestamp's microseconds.
+      await trx
+        .updateTable('pages')
+        .set({ deleted_at: null, ...writeStamp('user') })
+        .where('space_id', '=', spaceId)
+        .where('deleted_at', '=', sql<Date>`(select deleted_at from spaces where id = ${spaceId})`)
+        .execute();
+      const row = await trx
+        .updateTable('spaces')
+        .set({ deleted_at: null, updated_at: sql`now()` as never })
+        .where('id', '=', spaceId)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toSpace(row);
+    });
+  }
+
   // ---- pages: reads ----
 
   /** The live pages of a space, without content, in a stable order. */
@@ -125,14 +175,21 @@ export class PageStore {
       .orderBy('created_at')
       .orderBy('id')
       .execute();
-    return rows.map((r) => ({
-      id: r.id,
-      parentPageId: r.parent_page_id,
-      title: r.title,
-      position: r.position,
-      revision: r.revision,
-      createdAt: r.created_at,
-    }));
+    return rows.map(toPageNode);
+  }
+
+  /** The soft-deleted pages of a space, without content, most recently deleted first. */
+  async listDeleted(spaceId: string): Promise<DeletedPageNode[]> {
+    assertSpaceId(spaceId);
+    const rows = await this.db
+      .selectFrom('pages')
+      .select(['id', 'parent_page_id', 'title', 'position', 'revision', 'created_at', 'deleted_at'])
+      .where('space_id', '=', spaceId)
+      .where('deleted_at', 'is not', null)
+      .orderBy('deleted_at', 'desc')
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => ({ ...toPageNode(r), deletedAt: r.deleted_at as Date }));
   }
 
   /**
@@ -432,6 +489,17 @@ function toSpace(row: {
     gitSyncEnabled: settings?.gitSync?.enabled === true,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+  };
+}
+
+function toPageNode(row: Pick<Selectable<PagesTable>, 'id' | 'parent_page_id' | 'title' | 'position' | 'revision' | 'created_at'>): PageNode {
+  return {
+    id: row.id,
+    parentPageId: row.parent_page_id,
+    title: row.title,
+    position: row.position,
+    revision: row.revision,
+    createdAt: row.created_at,
   };
 }
 

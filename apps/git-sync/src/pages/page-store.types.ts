@@ -19,6 +19,10 @@ export interface PageNode {
   createdAt: Date;
 }
 
+export interface DeletedPageNode extends PageNode {
+  deletedAt: Date;
+}
+
 export interface Page extends PageNode {
   spaceId: string;
   content: string;

@@ -131,7 +131,8 @@ export class SyncEngine {
     try {
       const status = await this.cycle(vault, spaceId, refs, signal);
       await vault.markCycleEnd();
-      this.logger.info({ spaceId, ...status }, 'git-sync cycle done');
+      // The orchestrator logs each cycle once, with its trigger and duration.
+      this.logger.debug({ spaceId, ...status }, 'git-sync cycle done');
       return status;
     } catch (error) {
       // Aborts happen only between steps, when everything is consistent. Any other failure keeps the

@@ -9,3 +9,4 @@ export * from './page-layout';
 export * from './vault';
 export * from './vault-manifest';
 export * from './vault.types';
+export * from './space-trash';

@@ -1,9 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { RequestMethod } from '@nestjs/common';
-import { METHOD_METADATA, MODULE_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import type { Type } from '@nestjs/common';
+import { MODULE_METADATA } from '@nestjs/common/constants';
 import { ApiModule } from '../../src/api/api.module';
+import { declaredRoutes } from '../../src/api/openapi/openapi-document';
 import type { DemoCredentials } from '../../src/app/demo-seed';
 import { demoCredentials, makeE2eEnv, type E2eEnv } from './support/e2e-env';
 import { cloneUrl, GitCli, writeFileIn } from './support/git-cli';
@@ -49,18 +50,8 @@ const id = () => randomBytes(4).toString('hex');
 
 /** `METHOD /path` of every handler the API module's controllers declare, read from Nest's own metadata. */
 function declaredApiRoutes(): string[] {
-  const controllers = (Reflect.getMetadata(MODULE_METADATA.CONTROLLERS, ApiModule) ?? []) as (new (...args: never[]) => object)[];
-  return controllers.flatMap((controller) => {
-    const base = String(Reflect.getMetadata(PATH_METADATA, controller));
-    return Object.getOwnPropertyNames(controller.prototype).flatMap((name) => {
-      const handler = (controller.prototype as Record<string, unknown>)[name];
-      if (typeof handler !== 'function' || name === 'constructor') return [];
-      const path = Reflect.getMetadata(PATH_METADATA, handler) as string | undefined;
-      if (path === undefined) return [];
-      const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod];
-      return [`${method} /${[base, path].filter((p) => p !== '/' && p !== '').join('/')}`];
-    });
-  });
+  const controllers = (Reflect.getMetadata(MODULE_METADATA.CONTROLLERS, ApiModule) ?? []) as Type<unknown>[];
+  return declaredRoutes(controllers).map((route) => `${route.method} ${route.path}`);
 }
 
 /**
@@ -176,6 +167,20 @@ describe('git-sync security end to end', () => {
       call: async () => ({ method: 'PUT', path: `/api/spaces/${spaceId}/git-sync`, body: { enabled: true } }),
       expect: adminOnly,
     },
+    {
+      name: 'DELETE /api/spaces/:spaceId',
+      call: async () => ({ method: 'DELETE', path: `/api/spaces/${(await created<{ id: string }>('POST', '/api/spaces', { name: `Gone ${id()}` })).id}` }),
+      expect: { ...adminOnly, admin: 204 },
+    },
+    {
+      name: 'POST /api/spaces/:spaceId/restore',
+      call: async () => {
+        const space = await created<{ id: string }>('POST', '/api/spaces', { name: `Back ${id()}` });
+        await created('DELETE', `/api/spaces/${space.id}`);
+        return { method: 'POST', path: `/api/spaces/${space.id}/restore` };
+      },
+      expect: adminOnly,
+    },
     // pages
     { name: 'GET /api/spaces/:spaceId/pages', call: async () => ({ method: 'GET', path: `/api/spaces/${spaceId}/pages` }), expect: { outsider: 404, reader: 200, writer: 200, admin: 200 } },
     {
@@ -205,6 +210,20 @@ describe('git-sync security end to end', () => {
         return { method: 'DELETE', path: `/api/spaces/${spaceId}/pages/${page.id}` };
       },
       expect: { outsider: 404, reader: 403, writer: 204, admin: 204 },
+    },
+    {
+      name: 'GET /api/spaces/:spaceId/pages (deleted)',
+      call: async () => ({ method: 'GET', path: `/api/spaces/${spaceId}/pages?deleted=true` }),
+      expect: { outsider: 404, reader: 200, writer: 200, admin: 200 },
+    },
+    {
+      name: 'POST /api/spaces/:spaceId/pages/:pageId/restore',
+      call: async () => {
+        const page = await created<{ id: string }>('POST', `/api/spaces/${spaceId}/pages`, { title: `Undone ${id()}` });
+        await created('DELETE', `/api/spaces/${spaceId}/pages/${page.id}`);
+        return { method: 'POST', path: `/api/spaces/${spaceId}/pages/${page.id}/restore` };
+      },
+      expect: { outsider: 404, reader: 403, writer: 200, admin: 200 },
     },
     // conflicts: as private as the pages they quote; no conflict exists, so a permitted dismiss finds nothing
     {

@@ -36,6 +36,24 @@ describe.each(BACKENDS)('page store on %s', (backend) => {
     await expect(t.pages.getSpace('nope')).rejects.toBeInstanceOf(InvalidSpaceIdError);
   });
 
+  it('deletes a space with its live pages, and restores exactly those pages with it', async () => {
+    const space = await t.pages.createSpace({ name: 'Doomed' });
+    const kept = await t.pages.createPage(space.id, { title: 'Kept' }, 'user');
+    const before = await t.pages.createPage(space.id, { title: 'Deleted before' }, 'user');
+    await t.pages.softDelete(space.id, before.id, 'user');
+    await t.pages.deleteSpace(space.id);
+    expect(await t.pages.getSpace(space.id)).toBeUndefined();
+    expect((await t.pages.listSpaces()).map((s) => s.id)).not.toContain(space.id);
+    expect((await t.pages.listDeleted(space.id)).map((p) => p.id).sort()).toEqual([kept.id, before.id].sort());
+    await expect(t.pages.deleteSpace(space.id)).rejects.toBeInstanceOf(SpaceNotFoundError);
+
+    expect((await t.pages.restoreSpace(space.id)).id).toBe(space.id);
+    expect((await t.pages.listTree(space.id)).map((p) => [p.id, p.revision])).toEqual([[kept.id, 3]]);
+    expect((await t.pages.listDeleted(space.id)).map((p) => p.id)).toEqual([before.id]);
+    expect((await t.pages.restoreSpace(space.id)).id).toBe(space.id);
+    await expect(t.pages.restoreSpace(randomUUID())).rejects.toBeInstanceOf(SpaceNotFoundError);
+  });
+
   it('records the source of every write and announces it to listeners', async () => {
     const space = await t.pages.createSpace({ name: 'Sources' });
     const events: PageWriteEvent[] = [];

@@ -33,6 +33,7 @@ describe('loadConfig', () => {
       port: CONFIG_DEFAULTS.port,
       host: '127.0.0.1',
       logLevel: 'info',
+      logFormat: 'auto',
       seedDemo: true,
       authMaxFailures: 10,
       authMaxAddressFailures: 100,
@@ -41,6 +42,9 @@ describe('loadConfig', () => {
       allowedHosts: ['localhost', '127.0.0.1', '::1'],
       corsOrigins: [],
       trustProxy: false,
+      metrics: false,
+      metricsPort: undefined,
+      metricsPerSpace: false,
       bootstrapAdmin: undefined,
     });
   });
@@ -66,6 +70,7 @@ describe('loadConfig', () => {
         PORT: '8080',
         HOST: '::1',
         LOG_LEVEL: 'debug',
+        LOG_FORMAT: 'json',
         GIT_SYNC_DEMO: 'false',
         GIT_SYNC_AUTH_MAX_FAILURES: '3',
         GIT_SYNC_AUTH_WINDOW_S: '30',
@@ -74,6 +79,9 @@ describe('loadConfig', () => {
         GIT_SYNC_ALLOWED_HOSTS: 'Wiki.Example.com, [::1]',
         GIT_SYNC_CORS_ORIGINS: 'https://wiki.example.com/,http://localhost:5173',
         GIT_SYNC_TRUST_PROXY: '10.0.0.0/8, 192.168.1.1',
+        GIT_SYNC_METRICS: 'yes',
+        GIT_SYNC_METRICS_PORT: '9464',
+        GIT_SYNC_METRICS_PER_SPACE: 'on',
         GIT_SYNC_ADMIN_USERNAME: 'root',
         GIT_SYNC_ADMIN_TOKEN_SHA256: 'AB'.repeat(32),
       },
@@ -98,6 +106,7 @@ describe('loadConfig', () => {
       port: 8080,
       host: '::1',
       logLevel: 'debug',
+      logFormat: 'json',
       seedDemo: false,
       authMaxFailures: 3,
       authMaxAddressFailures: 40,
@@ -106,6 +115,9 @@ describe('loadConfig', () => {
       allowedHosts: ['wiki.example.com', '::1'],
       corsOrigins: ['https://wiki.example.com', 'http://localhost:5173'],
       trustProxy: ['10.0.0.0/8', '192.168.1.1'],
+      metrics: true,
+      metricsPort: 9464,
+      metricsPerSpace: true,
       bootstrapAdmin: { username: 'root', tokenHash: 'ab'.repeat(32) },
     });
   });
@@ -126,6 +138,11 @@ describe('loadConfig', () => {
     expect(loadConfig({ GIT_SYNC_TRUST_PROXY: 'off' }).trustProxy).toBe(false);
     expect(loadConfig({ GIT_SYNC_TRUST_PROXY: '2' }).trustProxy).toBe(2);
     expect(loadConfig({ GIT_SYNC_TRUST_PROXY: '::1' }).trustProxy).toEqual(['::1']);
+  });
+
+  it('refuses a metrics port that is the server port', () => {
+    expect(errorOf(() => loadConfig({ PORT: '8080', GIT_SYNC_METRICS_PORT: '8080' })).variable).toBe('GIT_SYNC_METRICS_PORT');
+    expect(loadConfig({ PORT: '0', GIT_SYNC_METRICS_PORT: '0' }).metricsPort).toBe(0);
   });
 
   it('treats blank values as unset', () => {
