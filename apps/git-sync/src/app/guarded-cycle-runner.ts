@@ -1,6 +1,6 @@
 import { mkdir, open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CycleRunner } from '../orchestrator/cycle-runner.port';
+import type { CycleRunner, LockScope } from '../orchestrator/cycle-runner.port';
 import type { CycleStatus } from '../orchestrator/cycle-status';
 import { WorkTreeOverlapError } from './work-tree-overlap.error';
 
@@ -34,7 +34,7 @@ export class GuardedCycleRunner implements CycleRunner {
     this.#dir = join(dataDir, '.cycle-markers');
   }
 
-  async runCycle(spaceId: string, options: { signal: AbortSignal }): Promise<CycleStatus> {
+  async runCycle(spaceId: string, options: LockScope): Promise<CycleStatus> {
     await mkdir(this.#dir, { recursive: true });
     const marker = join(this.#dir, spaceId);
     const content = JSON.stringify({ holder: this.holder, startedAt: Date.now() });

@@ -4,7 +4,7 @@ import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } f
 import { isSpaceLockSkip } from 'space-lock';
 import { SpaceLockService } from 'space-lock/nestjs';
 import { GIT_SYNC_CONFIG, type GitSyncConfig } from '../config';
-import { CYCLE_RUNNER, type CycleRunner } from './cycle-runner.port';
+import { CYCLE_RUNNER, type CycleRunner, type LockScope } from './cycle-runner.port';
 import type { CycleStatus, CycleTrigger, GitSyncStatus, RunOnceResult, RunOnceSkip, SpaceSyncRecord } from './cycle-status';
 import { GitSyncLockHeldError } from './git-sync-lock-held.error';
 import { PUSH_WAITERS, type PushWaiters } from './push-waiters.port';
@@ -27,6 +27,11 @@ export interface ExclusiveOptions {
 
 /** Skips after which a debounced edit is tried again: the space was busy, not off. */
 const BUSY_SKIPS: ReadonlySet<RunOnceSkip> = new Set<RunOnceSkip>(['yielded', 'lock-held', 'in-progress']);
+
+/** The parts of the lock's context the work under it needs; the signal is read only here, where it is used. */
+function scopeOf(ctx: { readonly signal: AbortSignal; readonly fencingToken?: number }): LockScope {
+  return { signal: ctx.signal, fencingToken: ctx.fencingToken };
+}
 
 function messageOf(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
@@ -68,7 +73,8 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
    * push is already durable in git and the poll loop will reconcile it.
    *
    * `runReceivePack` gets the lock's signal, which aborts when the lock is
-   * lost; it must then kill whatever is writing to the repository.
+   * lost; it must then kill whatever is writing to the repository. The cycle
+   * after it carries the hold's fencing token.
    *
    * `onCycle` gets that cycle's result, still under the lock.
    *
@@ -80,9 +86,9 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
     runReceivePack: (signal: AbortSignal) => Promise<T>,
     onCycle?: (result: RunOnceResult) => void,
   ): Promise<T> {
-    return this.runExclusive(spaceId, async (signal) => {
+    return this.runExclusive(spaceId, async (signal, scope) => {
       const pushed = await runReceivePack(signal);
-      const result = await this.#cycleAfterPush(spaceId, signal);
+      const result = await this.#cycleAfterPush(spaceId, scope);
       if (result) onCycle?.(result);
       return pushed;
     });
@@ -93,10 +99,12 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
    * for work that must not interleave with a cycle, such as advertising the
    * refs a push will be based on. While it waits, a marker tells cycles on
    * every replica to step aside (`yielded`), so polling cannot starve it.
+   * `fn` gets the lock's signal, and the whole scope (with the fencing token)
+   * as a second argument.
    *
    * @throws GitSyncLockHeldError when the space stays busy; `fn` has not run.
    */
-  async runExclusive<T>(spaceId: string, fn: (signal: AbortSignal) => Promise<T>, options: ExclusiveOptions = {}): Promise<T> {
+  async runExclusive<T>(spaceId: string, fn: (signal: AbortSignal, scope: LockScope) => Promise<T>, options: ExclusiveOptions = {}): Promise<T> {
     const waitMs = options.waitMs ?? this.config.pushLockWaitMs;
     const startedAt = performance.now();
     const deadline = startedAt + waitMs;
@@ -104,7 +112,7 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
     let announced = false;
     try {
       for (let attempt = 0; ; attempt++) {
-        const out = await this.locks.withSpaceLock(spaceId, ({ signal }) => fn(signal));
+        const out = await this.locks.withSpaceLock(spaceId, (ctx) => fn(ctx.signal, scopeOf(ctx)));
         if (!isSpaceLockSkip(out)) return out;
         const remaining = deadline - performance.now();
         if (remaining <= 0) {
@@ -132,7 +140,7 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
     if (!this.config.enabled) return { spaceId, ran: false, skipped: 'disabled' };
     let result: RunOnceResult;
     try {
-      result = await this.runExclusive(spaceId, async (signal) => this.#succeeded(spaceId, 'create', await this.runner.runCycle(spaceId, { signal })));
+      result = await this.runExclusive(spaceId, async (_signal, scope) => this.#succeeded(spaceId, 'create', await this.runner.runCycle(spaceId, scope)));
     } catch (err) {
       result = { spaceId, ran: !(err instanceof GitSyncLockHeldError), error: messageOf(err) };
       this.#logger.warn({ msg: 'first cycle of a new space failed; its first read will create the repository', spaceId, error: result.error });
@@ -240,9 +248,9 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
         // The push's own cycle, run right after it, carries whatever this one would have.
         result = { spaceId, ran, skipped: 'yielded' };
       } else {
-        const out = await this.locks.withSpaceLock(spaceId, ({ signal }) => {
+        const out = await this.locks.withSpaceLock(spaceId, (ctx) => {
           ran = true;
-          return this.runner.runCycle(spaceId, { signal });
+          return this.runner.runCycle(spaceId, scopeOf(ctx));
         });
         result = isSpaceLockSkip(out) ? { spaceId, ran, skipped: out.skipped } : this.#succeeded(spaceId, trigger, out);
       }
@@ -265,15 +273,15 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
   }
 
   /** The cycle that follows a push; its failure is logged, never thrown. */
-  async #cycleAfterPush(spaceId: string, signal: AbortSignal): Promise<RunOnceResult | undefined> {
+  async #cycleAfterPush(spaceId: string, scope: LockScope): Promise<RunOnceResult | undefined> {
     if (!this.config.enabled) return undefined;
-    if (signal.aborted) {
+    if (scope.signal.aborted) {
       this.#logger.warn({ msg: 'lock lost during push; leaving the cycle to the poll loop', spaceId });
       return undefined;
     }
     let result: RunOnceResult;
     try {
-      result = this.#succeeded(spaceId, 'push', await this.runner.runCycle(spaceId, { signal }));
+      result = this.#succeeded(spaceId, 'push', await this.runner.runCycle(spaceId, scope));
     } catch (err) {
       result = { spaceId, ran: true, error: messageOf(err) };
       this.#logger.error({ msg: 'cycle after push failed; the poll loop will reconcile', spaceId, error: result.error });

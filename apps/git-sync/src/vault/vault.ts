@@ -35,10 +35,15 @@ export class Vault {
   /** Engine-private state (manifest, deferred deletes, crash marker), inside `.git` so clients never see it. */
   readonly stateDir: string;
 
+  /**
+   * @param signal every git command this vault runs is killed when it aborts; a cycle passes its
+   *   lock's signal.
+   */
   constructor(
     readonly dataDir: string,
     readonly spaceId: string,
     private readonly git: GitRunner,
+    private readonly signal?: AbortSignal,
   ) {
     this.path = vaultPath(dataDir, spaceId);
     this.gitDir = join(this.path, '.git');
@@ -46,7 +51,7 @@ export class Vault {
   }
 
   run(args: readonly string[], options: GitRunOptions = {}) {
-    return this.git.run(['-C', this.path, ...args], options);
+    return this.git.run(['-C', this.path, ...args], this.signal ? { signal: this.signal, ...options } : options);
   }
 
   private async text(args: readonly string[], options: GitRunOptions = {}): Promise<string> {
@@ -57,7 +62,7 @@ export class Vault {
   async ensure(): Promise<VaultRefs> {
     if (!existsSync(join(this.gitDir, 'HEAD'))) {
       await mkdir(this.path, { recursive: true });
-      await this.git.run(['init', '-q', '-b', 'main', this.path]);
+      await this.git.run(['init', '-q', '-b', 'main', this.path], { signal: this.signal });
     }
     await mkdir(this.stateDir, { recursive: true });
     // Before the early return, so vaults made before the hooks existed get them too.
