@@ -48,6 +48,8 @@ export interface RunCycleOptions {
    * lock of a single replica) writes are unfenced.
    */
   fencingToken?: number;
+  /** Who runs the cycle (the lock's instance id); its cycle marker is removed only by it. @default one id per engine */
+  owner?: string;
 }
 
 export function emptyCycleStatus(): CycleStatus {

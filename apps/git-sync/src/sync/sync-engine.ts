@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { InvalidSpaceIdError } from '../pages/invalid-space-id.error';
@@ -11,7 +12,7 @@ import { decodeStem, encodeTitle } from '../vault/filename-codec';
 import type { GitRunner } from '../vault/git-runner';
 import { blobOid, parsePageFile, serializePage } from '../vault/page-file';
 import { dirOf, isManagedPath, layoutPages, PAGE_EXTENSION, stemOf } from '../vault/page-layout';
-import { Vault } from '../vault/vault';
+import { Vault, type VaultHold } from '../vault/vault';
 import { VaultManifest } from '../vault/vault-manifest';
 import { type ConflictEntry, type FileWrite, LAST_PUSHED_REF, MAIN_REF, PAGES_REF, type VaultRefs } from '../vault/vault.types';
 import { CycleAbortedError } from './cycle-aborted.error';
@@ -81,6 +82,8 @@ export class SyncEngine {
   private readonly logger: EngineLogger;
   private gitChecked: Promise<void> | undefined;
   private readonly memos = new Map<string, SpaceMemo>();
+  /** Names this engine in the cycle markers it writes when the caller names no owner. */
+  private readonly owner = `engine:${process.pid}:${randomUUID()}`;
 
   constructor(private readonly options: SyncEngineOptions) {
     this.store = options.store;
@@ -94,10 +97,10 @@ export class SyncEngine {
     return this.options.dataDir;
   }
 
-  /** With a signal, every git command of the vault is killed when it aborts. */
-  vault(spaceId: string, signal?: AbortSignal): Vault {
+  /** With a hold, every git command of the vault is killed when its signal aborts, and its markers and state files are fenced. */
+  vault(spaceId: string, hold?: VaultHold): Vault {
     if (!isUuid(spaceId)) throw new InvalidSpaceIdError(spaceId);
-    return new Vault(this.options.dataDir, spaceId.toLowerCase(), this.git, signal);
+    return new Vault(this.options.dataDir, spaceId.toLowerCase(), this.git, hold);
   }
 
   /** Fails with a typed error when git is missing or the data directory cannot be used; writes nothing. */
@@ -125,7 +128,7 @@ export class SyncEngine {
     const { signal, fencingToken } = options;
     this.checkSignal(signal, spaceId, 'start');
 
-    const vault = this.vault(spaceId, signal);
+    const vault = this.vault(spaceId, { signal, fencingToken, owner: options.owner ?? this.owner });
     const refs = await vault.ensure();
     const recovery = await vault.recover();
     if (recovery.worktreeReset) this.logger.warn({ spaceId, ...recovery }, 'recovered vault from an interrupted cycle');
