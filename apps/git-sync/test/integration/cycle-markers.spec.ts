@@ -21,9 +21,13 @@ class GatedRunner implements OwnedCycleRunner {
   }
 }
 
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 2_000 && !condition(); i++) await new Promise((resolve) => setImmediate(resolve));
-  if (!condition()) throw new Error('condition not met');
+/** Waits for file work on a loaded machine: bounded generously in time, never by a count of turns. */
+async function until(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }
 
 function scope(fencingToken?: number): LockScope {
