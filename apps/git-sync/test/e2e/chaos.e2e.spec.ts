@@ -353,6 +353,8 @@ describe('git-sync under faults (chaos)', () => {
     expect(rows.every((r) => r.lost === 0 && r.overlaps === 0)).toBe(true);
     expect(regressions).toBe(0);
     expect(staleApplied).toBe(0);
+    // With Redis configured the replicas fence: their writes carry tokens the trigger saw.
+    expect(highestApplied).toBeGreaterThan(0);
     expect(highestApplied).toBeLessThanOrEqual(issuedAtEnd);
     expect(mains).toBeDefined();
     expect(accepted.length).toBeGreaterThan(0);
