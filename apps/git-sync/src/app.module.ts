@@ -74,6 +74,9 @@ export class AppModule {
           inMemory: !config.redisUrl,
           ttlMs: config.lockTtlMs,
           keyPrefix: config.lockKeyPrefix,
+          // With several replicas a holder can be paused past its lease; its token lets the page
+          // store refuse what it writes after that. The in-memory lock serves one process only.
+          fencing: Boolean(config.redisUrl),
         }),
         MetricsModule.forRoot(config),
         EngineModule.forRoot(),

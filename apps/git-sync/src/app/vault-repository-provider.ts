@@ -43,9 +43,9 @@ export class VaultRepositoryProvider implements GitRepositoryProvider {
       try {
         await this.orchestrator.runExclusive(
           spaceId,
-          async (signal) => {
+          async (_signal, scope) => {
             // Another replica may have created it while this one waited for the lock.
-            if (!(await isReady(vault))) await this.cycles.runCycle(spaceId, { signal });
+            if (!(await isReady(vault))) await this.cycles.runCycle(spaceId, scope);
           },
           { waitMs: Math.max(0, Math.min(READ_LOCK_WAIT_MS, remaining)) },
         );

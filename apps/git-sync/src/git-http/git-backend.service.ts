@@ -207,7 +207,12 @@ class BackendRun {
     if (this.#bodyBytes > this.config.maxPushBytes) this.#kill('too-large');
   };
 
-  readonly #onAbort = (): void => this.#kill('aborted');
+  readonly #onAbort = (): void => {
+    // The backend has already exited, only its output is still draining: what it did to the
+    // repository is done, so the client gets git's own report of it, not a cut connection.
+    if (this.#child !== undefined && (this.#child.exitCode !== null || this.#child.signalCode !== null)) return;
+    this.#kill('aborted');
+  };
 
   readonly #onResponseClose = (): void => {
     if (!this.res.writableFinished) this.#kill('client-closed');

@@ -1,6 +1,7 @@
 import { WorkTreeOverlapError } from '../app/work-tree-overlap.error';
+import { StaleFencingTokenError } from '../pages/stale-fencing-token.error';
 import { CycleAbortedError } from '../sync/cycle-aborted.error';
-import type { CycleRunner } from '../orchestrator/cycle-runner.port';
+import type { CycleRunner, LockScope } from '../orchestrator/cycle-runner.port';
 import type { CycleStatus } from '../orchestrator/cycle-status';
 import type { GitSyncMetrics } from './git-sync-metrics';
 
@@ -11,7 +12,7 @@ export class MeteredCycleRunner implements CycleRunner {
     private readonly metrics: GitSyncMetrics,
   ) {}
 
-  async runCycle(spaceId: string, options: { signal: AbortSignal }): Promise<CycleStatus> {
+  async runCycle(spaceId: string, options: LockScope): Promise<CycleStatus> {
     const startedAt = performance.now();
     const seconds = () => (performance.now() - startedAt) / 1000;
     try {
@@ -20,7 +21,7 @@ export class MeteredCycleRunner implements CycleRunner {
       return status;
     } catch (err) {
       if (err instanceof WorkTreeOverlapError) this.metrics.workTreeOverlap();
-      this.metrics.cycleRan(spaceId, err instanceof CycleAbortedError || options.signal.aborted ? 'aborted' : 'failed', seconds());
+      this.metrics.cycleRan(spaceId, err instanceof CycleAbortedError || err instanceof StaleFencingTokenError || options.signal.aborted ? 'aborted' : 'failed', seconds());
       throw err;
     }
   }

@@ -4,7 +4,7 @@ import { Inject, Injectable, Logger, Optional, type OnModuleDestroy, type OnModu
 import { isSpaceLockSkip, LockLostError, type SpaceLockSkip } from 'space-lock';
 import { SpaceLockService } from 'space-lock/nestjs';
 import { GIT_SYNC_CONFIG, type GitSyncConfig } from '../config';
-import { CYCLE_RUNNER, type CycleRunner } from './cycle-runner.port';
+import { CYCLE_RUNNER, type CycleRunner, type LockScope } from './cycle-runner.port';
 import type { CycleStatus, CycleTrigger, GitSyncStatus, RunOnceResult, RunOnceSkip, SpaceSyncRecord } from './cycle-status';
 import { GitSyncLockHeldError } from './git-sync-lock-held.error';
 import { PUSH_WAITERS, type PushWaiters } from './push-waiters.port';
@@ -28,6 +28,11 @@ export interface ExclusiveOptions {
 
 /** Skips after which a debounced edit is tried again: the space was busy, not off. */
 const BUSY_SKIPS: ReadonlySet<RunOnceSkip> = new Set<RunOnceSkip>(['yielded', 'lock-held', 'in-progress']);
+
+/** The parts of the lock's context the work under it needs; the signal is read only here, where it is used. */
+function scopeOf(ctx: { readonly signal: AbortSignal; readonly fencingToken?: number }): LockScope {
+  return { signal: ctx.signal, fencingToken: ctx.fencingToken };
+}
 
 function messageOf(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
@@ -70,7 +75,8 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
    * push is already durable in git and the poll loop will reconcile it.
    *
    * `runReceivePack` gets the lock's signal, which aborts when the lock is
-   * lost; it must then kill whatever is writing to the repository.
+   * lost; it must then kill whatever is writing to the repository. The cycle
+   * after it carries the hold's fencing token.
    *
    * `onCycle` gets that cycle's result, still under the lock.
    *
@@ -82,9 +88,9 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
     runReceivePack: (signal: AbortSignal) => Promise<T>,
     onCycle?: (result: RunOnceResult) => void,
   ): Promise<T> {
-    return this.runExclusive(spaceId, async (signal) => {
+    return this.runExclusive(spaceId, async (signal, scope) => {
       const pushed = await runReceivePack(signal);
-      const result = await this.#cycleAfterPush(spaceId, signal);
+      const result = await this.#cycleAfterPush(spaceId, scope);
       if (result) onCycle?.(result);
       return pushed;
     });
@@ -95,10 +101,12 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
    * for work that must not interleave with a cycle, such as advertising the
    * refs a push will be based on. While it waits, a marker tells cycles on
    * every replica to step aside (`yielded`), so polling cannot starve it.
+   * `fn` gets the lock's signal, and the whole scope (with the fencing token)
+   * as a second argument.
    *
    * @throws GitSyncLockHeldError when the space stays busy; `fn` has not run.
    */
-  async runExclusive<T>(spaceId: string, fn: (signal: AbortSignal) => Promise<T>, options: ExclusiveOptions = {}): Promise<T> {
+  async runExclusive<T>(spaceId: string, fn: (signal: AbortSignal, scope: LockScope) => Promise<T>, options: ExclusiveOptions = {}): Promise<T> {
     const waitMs = options.waitMs ?? this.config.pushLockWaitMs;
     const startedAt = performance.now();
     const deadline = startedAt + waitMs;
@@ -134,7 +142,7 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
     if (!this.config.enabled) return { spaceId, ran: false, skipped: 'disabled' };
     let result: RunOnceResult;
     try {
-      result = await this.runExclusive(spaceId, (signal) => this.#cycle(spaceId, 'create', signal));
+      result = await this.runExclusive(spaceId, (_signal, scope) => this.#cycle(spaceId, 'create', scope));
     } catch (err) {
       result = { spaceId, ran: !(err instanceof GitSyncLockHeldError), error: messageOf(err) };
       this.#logger.warn({ msg: 'first cycle of a new space did not run or failed; its first read will create the repository', spaceId, err });
@@ -242,9 +250,9 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
         // The push's own cycle, run right after it, carries whatever this one would have.
         result = { spaceId, ran, skipped: 'yielded' };
       } else {
-        const out = await this.#withLock(spaceId, (signal) => {
+        const out = await this.#withLock(spaceId, (_signal, scope) => {
           ran = true;
-          return this.#cycle(spaceId, trigger, signal);
+          return this.#cycle(spaceId, trigger, scope);
         });
         result = isSpaceLockSkip(out) ? { spaceId, ran, skipped: out.skipped } : out;
       }
@@ -259,21 +267,22 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
   }
 
   /** `withSpaceLock`, timed and watched for the metrics. */
-  async #withLock<T>(spaceId: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T | SpaceLockSkip> {
-    if (!this.metrics) return this.locks.withSpaceLock(spaceId, ({ signal }) => fn(signal));
+  async #withLock<T>(spaceId: string, fn: (signal: AbortSignal, scope: LockScope) => Promise<T>): Promise<T | SpaceLockSkip> {
+    if (!this.metrics) return this.locks.withSpaceLock(spaceId, (ctx) => fn(ctx.signal, scopeOf(ctx)));
     const metrics = this.metrics;
     const startedAt = performance.now();
     const elapsed = () => (performance.now() - startedAt) / 1000;
     let out: T | SpaceLockSkip;
     let acquired = false;
     try {
-      out = await this.locks.withSpaceLock(spaceId, async ({ signal }) => {
+      out = await this.locks.withSpaceLock(spaceId, async (ctx) => {
+        const { signal } = ctx;
         acquired = true;
         metrics.lockAttempted('acquired', elapsed());
         const onLost = () => metrics.lockLost(signal.reason instanceof LockLostError ? signal.reason.reason : 'unknown');
         signal.addEventListener('abort', onLost, { once: true });
         try {
-          return await fn(signal);
+          return await fn(signal, scopeOf(ctx));
         } finally {
           signal.removeEventListener('abort', onLost);
         }
@@ -297,15 +306,15 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
   }
 
   /** The cycle that follows a push; its failure is logged, never thrown. */
-  async #cycleAfterPush(spaceId: string, signal: AbortSignal): Promise<RunOnceResult | undefined> {
+  async #cycleAfterPush(spaceId: string, scope: LockScope): Promise<RunOnceResult | undefined> {
     if (!this.config.enabled) return undefined;
-    if (signal.aborted) {
+    if (scope.signal.aborted) {
       this.#logger.warn({ msg: 'lock lost during push; leaving the cycle to the poll loop', spaceId });
       return undefined;
     }
     let result: RunOnceResult;
     try {
-      result = await this.#cycle(spaceId, 'push', signal);
+      result = await this.#cycle(spaceId, 'push', scope);
     } catch (err) {
       // Logged by #cycle; the push itself is stored in git, and the poll loop will reconcile.
       result = { spaceId, ran: true, error: messageOf(err) };
@@ -319,11 +328,11 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
    * per cycle, with its counts and duration. A cycle that changed nothing
    * is logged at debug, so idle polls stay out of an info log.
    */
-  async #cycle(spaceId: string, trigger: CycleTrigger, signal: AbortSignal): Promise<RunOnceResult> {
+  async #cycle(spaceId: string, trigger: CycleTrigger, scope: LockScope): Promise<RunOnceResult> {
     const startedAt = performance.now();
     let status: CycleStatus;
     try {
-      status = await this.runner.runCycle(spaceId, { signal });
+      status = await this.runner.runCycle(spaceId, scope);
     } catch (err) {
       this.#logger.error({ msg: 'cycle failed', spaceId, trigger, durationMs: Math.round(performance.now() - startedAt), err });
       throw err;

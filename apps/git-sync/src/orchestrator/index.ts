@@ -1,5 +1,5 @@
 export type { CycleStatus, CycleTrigger, GitSyncStatus, RunOnceResult, RunOnceSkip, SpaceSyncRecord } from './cycle-status';
-export { CYCLE_RUNNER, type CycleRunner } from './cycle-runner.port';
+export { CYCLE_RUNNER, type CycleRunner, type LockScope } from './cycle-runner.port';
 export { SPACE_DIRECTORY, type SpaceDirectory } from './space-directory.port';
 export { SYNC_METRICS, type SyncMetrics } from './sync-metrics.port';
 export { PUSH_WAITERS, type PushWaiters } from './push-waiters.port';

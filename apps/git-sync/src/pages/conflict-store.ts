@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type Kysely, type Selectable, sql } from 'kysely';
 import { ConflictNotFoundError } from './conflict-not-found.error';
 import type { ConflictsTable, Database } from './database.types';
+import { passFence } from './space-fence';
 import { assertSpaceId } from './page-store';
 import { isUuid } from './uuid';
 
@@ -24,13 +25,18 @@ export type NewConflict = Pick<Conflict, 'pageId' | 'path' | 'base' | 'wiki' | '
 export class ConflictStore {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async record(spaceId: string, conflicts: readonly NewConflict[]): Promise<void> {
+  /** With `fencingToken`, refused (StaleFencingTokenError) once a higher token has written to the space. */
+  async record(spaceId: string, conflicts: readonly NewConflict[], options: { fencingToken?: number } = {}): Promise<void> {
     assertSpaceId(spaceId);
     if (conflicts.length === 0) return;
-    await this.db
-      .insertInto('conflicts')
-      .values(conflicts.map((c) => ({ id: randomUUID(), space_id: spaceId, page_id: c.pageId, path: c.path, base: c.base, wiki: c.wiki, git: c.git })))
-      .execute();
+    const { fencingToken } = options;
+    await this.db.transaction().execute(async (trx) => {
+      if (fencingToken !== undefined) await passFence(trx, spaceId, fencingToken);
+      await trx
+        .insertInto('conflicts')
+        .values(conflicts.map((c) => ({ id: randomUUID(), space_id: spaceId, page_id: c.pageId, path: c.path, base: c.base, wiki: c.wiki, git: c.git })))
+        .execute();
+    });
   }
 
   /** Newest first; dismissed ones only when asked for. */

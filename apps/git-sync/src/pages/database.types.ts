@@ -50,6 +50,13 @@ export interface ConflictsTable {
   dismissed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
+/** The highest fencing token that has written to a space's pages; lower tokens are refused. */
+export interface SpaceFencesTable {
+  space_id: string;
+  /** A bigint column: pg returns it as a string, PGlite as a number. */
+  token: ColumnType<string | number, number, number>;
+}
+
 /**
  * The tables this package owns. The control plane extends this interface with its own tables
  * (users, tokens, memberships) and appends migrations to the registry in `migrations/index.ts`.
@@ -58,4 +65,5 @@ export interface Database {
   spaces: SpacesTable;
   pages: PagesTable;
   conflicts: ConflictsTable;
+  space_fences: SpaceFencesTable;
 }

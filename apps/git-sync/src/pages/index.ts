@@ -10,6 +10,8 @@ export { migrations } from './migrations';
 export * from './page-not-found.error';
 export * from './page-store';
 export * from './page-store.types';
+export * from './space-fence';
 export * from './space-not-found.error';
+export * from './stale-fencing-token.error';
 export * from './stale-revision.error';
 export * from './uuid';

@@ -14,6 +14,7 @@ import type {
   PageWriteListener,
   Space,
 } from './page-store.types';
+import { passFence } from './space-fence';
 import { SpaceNotFoundError } from './space-not-found.error';
 import { StaleRevisionError } from './stale-revision.error';
 import { isUuid } from './uuid';
@@ -36,6 +37,12 @@ function writeStamp(source: WriteSource) {
 export interface WriteOptions {
   /** Write only if the page is still at this revision (optimistic concurrency); StaleRevisionError otherwise. */
   expectedRevision?: number;
+  /**
+   * The writer's fencing token (`ctx.fencingToken` of the space's lock). The write is refused with
+   * StaleFencingTokenError, in its own transaction, when a higher token has already written to the
+   * space. Without it the write is unfenced, as API edits and a single replica's writes are.
+   */
+  fencingToken?: number;
 }
 
 /** Spaces and their pages. Every page write records who made it, and is announced to listeners once committed. */
@@ -260,12 +267,12 @@ export class PageStore {
 
   // ---- pages: writes ----
 
-  async createPage(spaceId: string, input: CreatePageInput, source: WriteSource): Promise<Page> {
+  async createPage(spaceId: string, input: CreatePageInput, source: WriteSource, options: WriteOptions = {}): Promise<Page> {
     assertSpaceId(spaceId);
     const id = input.id ?? randomUUID();
     if (!isUuid(id)) throw new RangeError(`page id ${JSON.stringify(id)} is not a uuid`);
     const parentPageId = input.parentPageId ?? null;
-    const row = await this.db.transaction().execute(async (trx) => {
+    const row = await this.transaction(spaceId, options.fencingToken, async (trx) => {
       const space = await trx.selectFrom('spaces').select('id').where('id', '=', spaceId).executeTakeFirst();
       if (!space) throw new SpaceNotFoundError(spaceId);
       if (parentPageId !== null) await this.assertParent(trx, spaceId, id, parentPageId);
@@ -288,12 +295,12 @@ export class PageStore {
     return toPage(row);
   }
 
-  async updateContent(spaceId: string, pageId: string, content: string, source: WriteSource): Promise<Page> {
-    return this.write(spaceId, pageId, source, { content });
+  async updateContent(spaceId: string, pageId: string, content: string, source: WriteSource, options: WriteOptions = {}): Promise<Page> {
+    return this.write(spaceId, pageId, source, { content }, options);
   }
 
-  async rename(spaceId: string, pageId: string, title: string, source: WriteSource): Promise<Page> {
-    return this.write(spaceId, pageId, source, { title });
+  async rename(spaceId: string, pageId: string, title: string, source: WriteSource, options: WriteOptions = {}): Promise<Page> {
+    return this.write(spaceId, pageId, source, { title }, options);
   }
 
   /**
@@ -307,7 +314,7 @@ export class PageStore {
     source: WriteSource,
     options: WriteOptions = {},
   ): Promise<Page> {
-    return this.write(spaceId, pageId, source, values, options.expectedRevision);
+    return this.write(spaceId, pageId, source, values, options);
   }
 
   /** Moves a page under another parent (or to the root with `null`), after its new siblings unless a position is given. */
@@ -320,7 +327,7 @@ export class PageStore {
     options: WriteOptions = {},
   ): Promise<Page> {
     assertSpaceId(spaceId);
-    const row = await this.db.transaction().execute(async (trx) => {
+    const row = await this.transaction(spaceId, options.fencingToken, async (trx) => {
       await this.requireLivePage(trx, spaceId, pageId);
       if (parentPageId !== null) await this.assertParent(trx, spaceId, pageId, parentPageId);
       const pos = position ?? (await nextPosition(trx, spaceId, parentPageId));
@@ -332,7 +339,7 @@ export class PageStore {
 
   async softDelete(spaceId: string, pageId: string, source: WriteSource, options: WriteOptions = {}): Promise<Page> {
     assertSpaceId(spaceId);
-    const row = await this.db.transaction().execute(async (trx) => {
+    const row = await this.transaction(spaceId, options.fencingToken, async (trx) => {
       await this.requireLivePage(trx, spaceId, pageId);
       return this.updateRow(trx, spaceId, pageId, source, { deleted_at: sql`now()` as never }, options.expectedRevision);
     });
@@ -340,16 +347,19 @@ export class PageStore {
     return toPage(row);
   }
 
-  async restore(spaceId: string, pageId: string, source: WriteSource): Promise<Page> {
+  async restore(spaceId: string, pageId: string, source: WriteSource, options: WriteOptions = {}): Promise<Page> {
     assertSpaceId(spaceId);
     if (!isUuid(pageId)) throw new PageNotFoundError(spaceId, pageId);
-    const row = await this.db
-      .updateTable('pages')
-      .set({ deleted_at: null, ...writeStamp(source) })
-      .where('space_id', '=', spaceId)
-      .where('id', '=', pageId)
-      .returningAll()
-      .executeTakeFirst();
+    const row = await this.transaction(spaceId, options.fencingToken, (trx) =>
+      trx
+        .updateTable('pages')
+        .set({ deleted_at: null, ...writeStamp(source) })
+        .where('space_id', '=', spaceId)
+        .where('id', '=', pageId)
+        .returningAll()
+        .executeTakeFirst(),
+      true,
+    );
     if (!row) throw new PageNotFoundError(spaceId, pageId);
     this.emit({ spaceId, pageId, source, kind: 'restore' });
     return toPage(row);
@@ -357,24 +367,44 @@ export class PageStore {
 
   // ---- internals ----
 
+  /**
+   * Runs a write in a transaction that first passes the space's fence when a token is given, so the
+   * check and the write commit together. An unfenced single statement needs no transaction.
+   */
+  private async transaction<T>(spaceId: string, fencingToken: number | undefined, fn: (trx: Executor) => Promise<T>, single = false): Promise<T> {
+    if (fencingToken === undefined && single) return fn(this.db);
+    return this.db.transaction().execute(async (trx) => {
+      if (fencingToken !== undefined) await passFence(trx, spaceId, fencingToken);
+      return fn(trx);
+    });
+  }
+
   private async write(
     spaceId: string,
     pageId: string,
     source: WriteSource,
     values: { content?: string; title?: string },
-    expectedRevision?: number,
+    { expectedRevision, fencingToken }: WriteOptions = {},
   ): Promise<Page> {
     assertSpaceId(spaceId);
     if (!isUuid(pageId)) throw new PageNotFoundError(spaceId, pageId);
-    let query = this.db
-      .updateTable('pages')
-      .set({ ...values, ...writeStamp(source) })
-      .where('space_id', '=', spaceId)
-      .where('id', '=', pageId)
-      .where('deleted_at', 'is', null);
-    if (expectedRevision !== undefined) query = query.where('revision', '=', expectedRevision);
-    const row = await query.returningAll().executeTakeFirst();
-    if (!row) throw await this.whyNotWritten(this.db, spaceId, pageId, expectedRevision);
+    const row = await this.transaction(
+      spaceId,
+      fencingToken,
+      async (trx) => {
+        let query = trx
+          .updateTable('pages')
+          .set({ ...values, ...writeStamp(source) })
+          .where('space_id', '=', spaceId)
+          .where('id', '=', pageId)
+          .where('deleted_at', 'is', null);
+        if (expectedRevision !== undefined) query = query.where('revision', '=', expectedRevision);
+        const written = await query.returningAll().executeTakeFirst();
+        if (!written) throw await this.whyNotWritten(trx, spaceId, pageId, expectedRevision);
+        return written;
+      },
+      true,
+    );
     if (values.content !== undefined) this.emit({ spaceId, pageId, source, kind: 'update-content' });
     if (values.title !== undefined) this.emit({ spaceId, pageId, source, kind: 'rename' });
     return toPage(row);

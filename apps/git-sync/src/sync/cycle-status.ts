@@ -37,8 +37,19 @@ export interface CycleStatus {
 export type CycleStep = 'recovered' | 'pulled' | 'merged' | 'pushed' | 'ids-written' | 'advanced' | 'settled';
 
 export interface RunCycleOptions {
-  /** Checked between steps; an aborted signal stops the cycle with CycleAbortedError. */
+  /**
+   * Checked between steps and before every store write, and passed to every git command, which it
+   * kills: an aborted signal stops the cycle with CycleAbortedError (or GitAbortedError mid-command).
+   */
   signal?: AbortSignal;
+  /**
+   * The lock's fencing token. Every store write of the cycle carries it, and is refused with
+   * StaleFencingTokenError once a higher token has written to the space. Without it (the in-memory
+   * lock of a single replica) writes are unfenced.
+   */
+  fencingToken?: number;
+  /** Who runs the cycle (the lock's instance id); its cycle marker is removed only by it. @default one id per engine */
+  owner?: string;
 }
 
 export function emptyCycleStatus(): CycleStatus {

@@ -1,16 +1,18 @@
+import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { InvalidSpaceIdError } from '../pages/invalid-space-id.error';
 import type { ConflictStore, NewConflict } from '../pages/conflict-store';
 import type { PageStore } from '../pages/page-store';
 import type { PageNode } from '../pages/page-store.types';
+import { StaleFencingTokenError } from '../pages/stale-fencing-token.error';
 import { isUuid } from '../pages/uuid';
 import { DataDirUnusableError } from '../vault/data-dir-unusable.error';
 import { decodeStem, encodeTitle } from '../vault/filename-codec';
 import type { GitRunner } from '../vault/git-runner';
 import { blobOid, parsePageFile, serializePage } from '../vault/page-file';
 import { dirOf, isManagedPath, layoutPages, PAGE_EXTENSION, stemOf } from '../vault/page-layout';
-import { Vault } from '../vault/vault';
+import { Vault, type VaultHold } from '../vault/vault';
 import { VaultManifest } from '../vault/vault-manifest';
 import { type ConflictEntry, type FileWrite, LAST_PUSHED_REF, MAIN_REF, PAGES_REF, type VaultRefs } from '../vault/vault.types';
 import { CycleAbortedError } from './cycle-aborted.error';
@@ -80,6 +82,8 @@ export class SyncEngine {
   private readonly logger: EngineLogger;
   private gitChecked: Promise<void> | undefined;
   private readonly memos = new Map<string, SpaceMemo>();
+  /** Names this engine in the cycle markers it writes when the caller names no owner. */
+  private readonly owner = `engine:${process.pid}:${randomUUID()}`;
 
   constructor(private readonly options: SyncEngineOptions) {
     this.store = options.store;
@@ -93,9 +97,10 @@ export class SyncEngine {
     return this.options.dataDir;
   }
 
-  vault(spaceId: string): Vault {
+  /** With a hold, every git command of the vault is killed when its signal aborts, and its markers and state files are fenced. */
+  vault(spaceId: string, hold?: VaultHold): Vault {
     if (!isUuid(spaceId)) throw new InvalidSpaceIdError(spaceId);
-    return new Vault(this.options.dataDir, spaceId.toLowerCase(), this.git);
+    return new Vault(this.options.dataDir, spaceId.toLowerCase(), this.git, hold);
   }
 
   /** Fails with a typed error when git is missing or the data directory cannot be used; writes nothing. */
@@ -120,16 +125,16 @@ export class SyncEngine {
     spaceId = spaceId.toLowerCase();
     await this.checkPrerequisites();
     await this.store.requireSpace(spaceId);
-    const { signal } = options;
+    const { signal, fencingToken } = options;
     this.checkSignal(signal, spaceId, 'start');
 
-    const vault = this.vault(spaceId);
+    const vault = this.vault(spaceId, { signal, fencingToken, owner: options.owner ?? this.owner });
     const refs = await vault.ensure();
     const recovery = await vault.recover();
     if (recovery.worktreeReset) this.logger.warn({ spaceId, ...recovery }, 'recovered vault from an interrupted cycle');
     await vault.markCycleStart();
     try {
-      const status = await this.cycle(vault, spaceId, refs, signal);
+      const status = await this.cycle(vault, spaceId, refs, signal, fencingToken);
       await vault.markCycleEnd();
       // The orchestrator logs each cycle once, with its trigger and duration.
       this.logger.debug({ spaceId, ...status }, 'git-sync cycle done');
@@ -144,8 +149,19 @@ export class SyncEngine {
     }
   }
 
-  private async cycle(vault: Vault, spaceId: string, refs: VaultRefs, signal: AbortSignal | undefined): Promise<CycleStatus> {
+  private async cycle(
+    vault: Vault,
+    spaceId: string,
+    refs: VaultRefs,
+    signal: AbortSignal | undefined,
+    fencingToken: number | undefined,
+  ): Promise<CycleStatus> {
     const status = emptyCycleStatus();
+    // Before each store write: the step has not ended, but a lost lock must stop the writing now.
+    const fence = (after: CycleStep) => {
+      this.checkSignal(signal, spaceId, after);
+      return { fencingToken };
+    };
     const step = async (name: CycleStep) => {
       await this.options.onStep?.(name, spaceId);
       this.checkSignal(signal, spaceId, name);
@@ -172,7 +188,7 @@ export class SyncEngine {
     await step('pulled');
 
     // Merge the mirror into main; main wins every conflicting path.
-    const merged = await this.merge(vault, refs.main, pulled.commit, refs.pages);
+    const merged = await this.merge(vault, refs.main, pulled.commit, refs.pages, () => fence('pulled'));
     status.pull.conflicts = merged.conflicts;
     status.commits += merged.commits;
     await step('merged');
@@ -191,6 +207,7 @@ export class SyncEngine {
       deferred,
       status,
       step,
+      fence: () => fence('merged'),
       fingerprint: pulled.fingerprint,
     });
     remember(settledFingerprint);
@@ -267,7 +284,13 @@ export class SyncEngine {
 
   // ---------------------------------------------------------------- MERGE
 
-  private async merge(vault: Vault, main: string, pages: string, mirrorParent: string): Promise<{ main: string; conflicts: number; commits: number }> {
+  private async merge(
+    vault: Vault,
+    main: string,
+    pages: string,
+    mirrorParent: string,
+    fence: () => { fencingToken?: number },
+  ): Promise<{ main: string; conflicts: number; commits: number }> {
     if (main === pages) return { main, conflicts: 0, commits: 0 };
     // The mirror was level with main before PULL, so its new commit descends from main: no merge-base needed.
     const base = mirrorParent === main ? main : await vault.mergeBase(main, pages);
@@ -285,7 +308,7 @@ export class SyncEngine {
       const records = await this.resolveConflicts(vault, conflicts, paths);
       resolved = await vault.editTree(tree, records.map((r) => r.edit));
       // Recorded before main moves: a cycle that dies now records twice rather than not at all.
-      await this.conflicts?.record(vault.spaceId, records.flatMap((r) => (r.record ? [r.record] : [])));
+      await this.conflicts?.record(vault.spaceId, records.flatMap((r) => (r.record ? [r.record] : [])), fence());
       this.logger.warn({ spaceId: vault.spaceId, paths }, 'merge conflicts: main kept the hunks both sides changed; the wiki side is recorded');
     }
     const message = paths.length
@@ -344,6 +367,7 @@ export class SyncEngine {
       deferred: string[];
       status: CycleStatus;
       step: (name: CycleStep) => Promise<void>;
+      fence: () => { fencingToken?: number };
       fingerprint: string;
     },
   ): Promise<string | null> {
@@ -353,7 +377,7 @@ export class SyncEngine {
     const plan = await this.planPush(vault, spaceId, ctx);
     push.heldBack = plan.heldBack.length;
     if (plan.heldBack.length > 0) this.logger.warn({ spaceId, heldBack: plan.heldBack }, 'pushed files held back');
-    const failed = await this.applyPlan(spaceId, plan.actions, push);
+    const failed = await this.applyPlan(spaceId, plan.actions, push, ctx.fence);
 
     push.deferred = plan.deferred.length;
     if (plan.deferred.length > 0 || ctx.deferred.length > 0) {
@@ -453,37 +477,45 @@ export class SyncEngine {
    * Applies a plan's actions in order. A failed action is counted and logged, and the page's later
    * actions still run; `last-pushed` then stays put so the next cycle retries. Returns the failed ids.
    */
-  private async applyPlan(spaceId: string, actions: readonly PushAction[], push: PushStatus): Promise<Set<string>> {
+  private async applyPlan(
+    spaceId: string,
+    actions: readonly PushAction[],
+    push: PushStatus,
+    fence: () => { fencingToken?: number },
+  ): Promise<Set<string>> {
     const failed = new Set<string>();
     for (const action of actions) {
+      const options = fence();
       try {
         switch (action.kind) {
           case 'create':
-            await this.store.createPage(spaceId, { id: action.id, parentPageId: action.parentPageId, title: action.title, content: action.body }, SOURCE);
+            await this.store.createPage(spaceId, { id: action.id, parentPageId: action.parentPageId, title: action.title, content: action.body }, SOURCE, options);
             push.created++;
             break;
           case 'restore':
-            await this.store.restore(spaceId, action.id, SOURCE);
+            await this.store.restore(spaceId, action.id, SOURCE, options);
             push.created++;
             break;
           case 'rename':
-            await this.store.rename(spaceId, action.id, action.title, SOURCE);
+            await this.store.rename(spaceId, action.id, action.title, SOURCE, options);
             push.renamed++;
             break;
           case 'move':
-            await this.store.move(spaceId, action.id, action.parentPageId, SOURCE);
+            await this.store.move(spaceId, action.id, action.parentPageId, SOURCE, undefined, options);
             push.moved++;
             break;
           case 'update':
-            await this.store.updateContent(spaceId, action.id, action.body, SOURCE);
+            await this.store.updateContent(spaceId, action.id, action.body, SOURCE, options);
             push.updated++;
             break;
           case 'delete':
-            await this.store.softDelete(spaceId, action.id, SOURCE);
+            await this.store.softDelete(spaceId, action.id, SOURCE, options);
             push.deleted++;
             break;
         }
       } catch (error) {
+        // A lost lock is not one failed change: nothing more may be written.
+        if (error instanceof StaleFencingTokenError) throw error;
         failed.add(action.id);
         push.failures++;
         this.logger.error({ spaceId, err: error, action: action.kind, pageId: action.id, path: 'path' in action ? action.path : undefined }, 'git-sync push change failed');

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { GitAbortedError } from './git-aborted.error';
 import { GitCommandError } from './git-command.error';
 import { GitNotFoundError } from './git-not-found.error';
 import { GitTimeoutError } from './git-timeout.error';
@@ -18,6 +19,12 @@ export interface GitRunOptions {
   env?: Record<string, string>;
   /** Exit codes that are answers rather than failures (e.g. 1 from `merge-tree` means "conflicts"). */
   okExitCodes?: readonly number[];
+  /**
+   * Kills the command with SIGKILL the moment it aborts, and rejects with GitAbortedError. A cycle
+   * passes its lock's signal, so a lost lock stops the git command that is writing, not only the
+   * next step.
+   */
+  signal?: AbortSignal;
 }
 
 export interface GitResult {
@@ -74,6 +81,8 @@ export class GitRunner {
 
   async run(args: readonly string[], options: GitRunOptions = {}): Promise<GitResult> {
     const okExitCodes = options.okExitCodes ?? [0];
+    const { signal } = options;
+    if (signal?.aborted) throw new GitAbortedError(args, signal.reason);
     return new Promise<GitResult>((resolve, reject) => {
       const child = spawn(this.binary, args, {
         cwd: options.cwd,
@@ -88,10 +97,17 @@ export class GitRunner {
         timedOut = true;
         child.kill('SIGKILL');
       }, this.timeoutMs);
+      // Settles at once: a grandchild (a hook, an alias) may keep the pipes open after git is gone.
+      const onAbort = () => {
+        child.kill('SIGKILL');
+        finish(() => reject(new GitAbortedError(args, signal?.reason)));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
       const finish = (fn: () => void) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         fn();
       };
       child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
@@ -102,6 +118,7 @@ export class GitRunner {
       child.on('close', (code) => {
         finish(() => {
           if (timedOut) return reject(new GitTimeoutError(args, this.timeoutMs));
+          if (signal?.aborted) return reject(new GitAbortedError(args, signal.reason));
           const exitCode = code ?? -1;
           if (!okExitCodes.includes(exitCode)) {
             return reject(new GitCommandError(args, code, Buffer.concat(err).toString('utf8')));

@@ -1,4 +1,5 @@
 export * from './data-dir-unusable.error';
+export * from './git-aborted.error';
 export * from './filename-codec';
 export * from './git-command.error';
 export * from './git-not-found.error';

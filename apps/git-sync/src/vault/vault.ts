@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { StaleFencingTokenError } from '../pages/stale-fencing-token.error';
 import { GIT_IDENTITY, type GitRunner, type GitRunOptions } from './git-runner';
 import { installPreReceiveHook } from './push-policy-hook';
 import { installStalePushHook } from './stale-push-hook';
@@ -19,6 +20,23 @@ import {
 
 const ZERO_OID = '0000000000000000000000000000000000000000';
 
+/** Who is writing to a vault: the lock hold a cycle runs under. */
+export interface VaultHold {
+  /** Every git command of the vault is killed when it aborts; a cycle passes its lock's signal. */
+  signal?: AbortSignal;
+  /** The hold's fencing token; markers and state files carry it, and a newer one is never overwritten. */
+  fencingToken?: number;
+  /** Who holds the lock (instance id); a cycle marker is removed only by its owner. */
+  owner?: string;
+}
+
+/** What the cycle-in-progress marker holds. Markers of older versions hold a bare pid and parse as `{}`. */
+interface CycleMarker {
+  owner?: string;
+  fencingToken?: number;
+  pid?: number;
+}
+
 /** The repository directory of a space's vault; the control plane serves it with `git http-backend`. */
 export function vaultPath(dataDir: string, spaceId: string): string {
   return join(dataDir, spaceId);
@@ -35,18 +53,24 @@ export class Vault {
   /** Engine-private state (manifest, deferred deletes, crash marker), inside `.git` so clients never see it. */
   readonly stateDir: string;
 
+  private readonly signal: AbortSignal | undefined;
+  private readonly hold: VaultHold;
+
   constructor(
     readonly dataDir: string,
     readonly spaceId: string,
     private readonly git: GitRunner,
+    hold: VaultHold = {},
   ) {
+    this.hold = hold;
+    this.signal = hold.signal;
     this.path = vaultPath(dataDir, spaceId);
     this.gitDir = join(this.path, '.git');
     this.stateDir = join(this.gitDir, 'git-sync');
   }
 
   run(args: readonly string[], options: GitRunOptions = {}) {
-    return this.git.run(['-C', this.path, ...args], options);
+    return this.git.run(['-C', this.path, ...args], this.signal ? { signal: this.signal, ...options } : options);
   }
 
   private async text(args: readonly string[], options: GitRunOptions = {}): Promise<string> {
@@ -57,7 +81,7 @@ export class Vault {
   async ensure(): Promise<VaultRefs> {
     if (!existsSync(join(this.gitDir, 'HEAD'))) {
       await mkdir(this.path, { recursive: true });
-      await this.git.run(['init', '-q', '-b', 'main', this.path]);
+      await this.git.run(['init', '-q', '-b', 'main', this.path], { signal: this.signal });
     }
     await mkdir(this.stateDir, { recursive: true });
     // Before the early return, so vaults made before the hooks existed get them too.
@@ -111,9 +135,13 @@ export class Vault {
   /**
    * Undoes what a crashed cycle (or a crashed client-side git command) can leave behind: stale lock
    * files, a merge in progress, and an index or working tree that no longer matches `main`. The caller
-   * holds the space's lock, so any lock file found here belongs to a process that is gone.
+   * holds the space's lock. A cycle marker of an older token means its owner's hold is over (tokens
+   * only grow), so its leftovers may be cleared; a marker of a newer token, or of another owner with
+   * the same token, means this caller is the stale one: it gets StaleFencingTokenError and touches
+   * nothing.
    */
   async recover(): Promise<{ locks: number; mergeAborted: boolean; worktreeReset: boolean }> {
+    await this.assertFence();
     const locks = await this.removeStaleLocks();
     let mergeAborted = false;
     const inProgress = ['MERGE_HEAD', 'CHERRY_PICK_HEAD', 'REVERT_HEAD', 'rebase-merge', 'rebase-apply'];
@@ -169,17 +197,56 @@ export class Vault {
     return join(this.stateDir, 'cycle-in-progress');
   }
 
-  /** Marks a cycle as running; a marker found at the next start means the previous one died mid-way. */
-  async markCycleStart(): Promise<void> {
-    await writeFile(this.markerPath(), `${process.pid}\n`);
+  private async readMarker(): Promise<CycleMarker | undefined> {
+    let text: string;
+    try {
+      text = await readFile(this.markerPath(), 'utf8');
+    } catch {
+      return undefined;
+    }
+    try {
+      const parsed = JSON.parse(text) as unknown;
+      return parsed !== null && typeof parsed === 'object' ? (parsed as CycleMarker) : {};
+    } catch {
+      // A bare pid (older versions) or a marker cut short by a crash: a dead cycle of no known token.
+      return {};
+    }
   }
 
-  async markCycleEnd(): Promise<void> {
+  /**
+   * Throws StaleFencingTokenError when the cycle marker belongs to a later hold than this vault's:
+   * another holder has started since, and this one must not touch the repository. Checked before
+   * recovery, every ref move and every working tree update.
+   */
+  async assertFence(): Promise<void> {
+    const token = this.hold.fencingToken;
+    if (token === undefined) return;
+    const marker = await this.readMarker();
+    const theirs = marker?.fencingToken;
+    if (theirs === undefined) return;
+    if (theirs > token || (theirs === token && marker?.owner !== this.hold.owner)) {
+      throw new StaleFencingTokenError(this.spaceId, token, theirs);
+    }
+  }
+
+  /** Marks a cycle as running, with its owner and token; a marker found at the next start means that cycle died or lost its lock mid-way. */
+  async markCycleStart(): Promise<void> {
+    const marker: CycleMarker = { owner: this.hold.owner, fencingToken: this.hold.fencingToken, pid: process.pid };
+    await this.writeAtomically(this.markerPath(), JSON.stringify(marker));
+  }
+
+  /** Removes the marker only if it is this hold's: a later holder's marker belongs to a cycle still running. */
+  async markCycleEnd(): Promise<boolean> {
+    const marker = await this.readMarker();
+    if (marker === undefined) return true;
+    if (marker.owner !== this.hold.owner || marker.fencingToken !== this.hold.fencingToken) return false;
     await rm(this.markerPath(), { force: true });
+    return true;
   }
 
   /** Brings index and working tree to `main` (HEAD) after the engine moved the ref, so pushes keep being accepted. */
   async syncWorktree(from?: string): Promise<void> {
+    await this.assertFence();
     if (from) {
       // A two-tree read-tree touches only the files that differ, where reset would re-check every file.
       const { exitCode } = await this.run(['read-tree', '-m', '-u', from, 'HEAD'], { okExitCodes: [0, 128] });
@@ -360,6 +427,7 @@ export class Vault {
   /** Compare-and-swap: moves `ref` to `next` only if it still points at `expected`. */
   async updateRef(ref: string, next: string, expected: string): Promise<void> {
     if (next === expected) return;
+    await this.assertFence();
     await this.run(['update-ref', ref, next, expected]);
   }
 
@@ -374,12 +442,32 @@ export class Vault {
     }
   }
 
-  /** Write-then-rename, so a crash leaves either the old or the new file, never half of one. */
-  async writeState(name: string, value: unknown): Promise<void> {
+  /**
+   * Write-then-rename, so a crash leaves either the old or the new file, never half of one. The file
+   * carries the writer's token (`fencingToken`), and a file written by a later token is never
+   * overwritten by an earlier one: StaleFencingTokenError instead.
+   */
+  async writeState(name: string, value: object): Promise<void> {
     const target = join(this.stateDir, name);
-    const temp = `${target}.${process.pid}.tmp`;
-    await writeFile(temp, JSON.stringify(value));
-    await rename(temp, target);
+    const token = this.hold.fencingToken;
+    if (token !== undefined) {
+      const current = (await this.readState<{ fencingToken?: unknown }>(name))?.fencingToken;
+      if (typeof current === 'number' && current > token) throw new StaleFencingTokenError(this.spaceId, token, current);
+      await this.assertFence();
+    }
+    await this.writeAtomically(target, JSON.stringify(token === undefined ? value : { ...value, fencingToken: token }));
+  }
+
+  /** A temp file unique to this write, then a rename over the target: readers see the old file or the new one. */
+  private async writeAtomically(target: string, text: string): Promise<void> {
+    const temp = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    try {
+      await writeFile(temp, text);
+      await rename(temp, target);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
   }
 
   async isReadable(): Promise<boolean> {

@@ -74,9 +74,12 @@ class RecordingRunner implements CycleRunner {
     private readonly instanceId: () => string,
   ) {}
 
-  async runCycle(spaceId: string): Promise<CycleStatus> {
+  /** What each cycle does, after it is recorded. */
+  behaviour: (spaceId: string, signal: AbortSignal) => Promise<CycleStatus> = async () => IDLE;
+
+  async runCycle(spaceId: string, { signal }: { signal: AbortSignal }): Promise<CycleStatus> {
     this.calls.push({ spaceId, heldByService: this.store.holder(KEY_PREFIX + spaceId) === this.instanceId() });
-    return IDLE;
+    return this.behaviour(spaceId, signal);
   }
 }
 
@@ -381,6 +384,63 @@ describe('git backend failures', () => {
     const res = await response;
     expect(res.status).toBe(503);
     await expect(serve.mock.results[0]?.value).resolves.toMatchObject({ failure: 'aborted' });
+    expect(server.runner.calls).toEqual([]);
+  });
+});
+
+describe('push outcomes when the lock is lost', () => {
+  /** Another replica takes the space: the key is released under the holder and taken, as after an expiry. */
+  async function stealLock(server: Server, spaceId: string): Promise<void> {
+    await server.store.release(KEY_PREFIX + spaceId, server.app.get(SpaceLockService).instanceId);
+    await server.store.acquire(KEY_PREFIX + spaceId, 'another-replica', 60_000);
+  }
+
+  it('a push whose receive-pack finished gets git\'s own success report even when the cycle after it is aborted', async () => {
+    const server = await boot();
+    const spaceId = randomUUID();
+    const clone = join(root, 'clone-landed');
+    await gitOk(home, ['clone', '-q', remote(server, spaceId), clone]);
+    const head = await commitFile(clone, 'landed.md', '# Landed\n');
+    server.runner.behaviour = async (id, signal) => {
+      await stealLock(server, id);
+      await waitFor(() => signal.aborted);
+      throw new Error('cycle aborted: lock lost');
+    };
+    const push = await git(home, ['-C', clone, 'push', 'origin', 'main']);
+    expect(push.code).toBe(0);
+    expect(push.stderr).toContain('main -> main');
+    expect(push.stderr).not.toMatch(/error|fatal|rejected/i);
+    expect(await gitOk(home, ['-C', join(dataDir, spaceId), 'rev-parse', 'main'])).toBe(head);
+    expect(server.runner.calls).toHaveLength(1);
+  });
+
+  it('a receive-pack cut off by a lost lock before it finished leaves main where it was', async () => {
+    const server = await boot();
+    const spaceId = randomUUID();
+    const clone = join(root, 'clone-cut');
+    await gitOk(home, ['clone', '-q', remote(server, spaceId), clone]);
+    const vault = join(dataDir, spaceId);
+    const before = await gitOk(home, ['-C', vault, 'rev-parse', 'main']);
+    // Holds receive-pack inside its checks, after the pack arrived and before any ref moves.
+    const started = join(root, 'hook-started');
+    const release = join(root, 'hook-release');
+    await writeFile(
+      join(vault, '.git', 'hooks', 'pre-receive'),
+      `#!/bin/sh\ncat >/dev/null\ntouch '${started}'\ni=0\nwhile [ ! -f '${release}' ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done\nexit 0\n`,
+      { mode: 0o755 },
+    );
+    await commitFile(clone, 'cut.md', '# Cut\n');
+    const pushing = git(home, ['-C', clone, 'push', 'origin', 'main']);
+    try {
+      await waitFor(() => existsSync(started), 30_000);
+      await stealLock(server, spaceId);
+      const push = await pushing;
+      expect(push.code).not.toBe(0);
+    } finally {
+      await writeFile(release, '');
+      await pushing;
+    }
+    expect(await gitOk(home, ['-C', vault, 'rev-parse', 'main'])).toBe(before);
     expect(server.runner.calls).toEqual([]);
   });
 });

@@ -13,6 +13,7 @@ import {
   PUSH_WAITERS,
   type CycleRunner,
   type CycleStatus,
+  type LockScope,
   type RunOnceResult,
   type SpaceDirectory,
 } from '../../../src/orchestrator';
@@ -30,13 +31,13 @@ const STATUS: CycleStatus = {
 
 /** A cycle runner whose behaviour each test sets, recording every call. */
 class ScriptedRunner implements CycleRunner {
-  calls: Array<{ spaceId: string; signal: AbortSignal }> = [];
+  calls: Array<{ spaceId: string; signal: AbortSignal; fencingToken?: number }> = [];
   active = 0;
   maxActive = 0;
   behaviour: (spaceId: string, signal: AbortSignal) => Promise<CycleStatus> = async () => STATUS;
 
-  async runCycle(spaceId: string, { signal }: { signal: AbortSignal }): Promise<CycleStatus> {
-    this.calls.push({ spaceId, signal });
+  async runCycle(spaceId: string, { signal, fencingToken }: LockScope): Promise<CycleStatus> {
+    this.calls.push({ spaceId, signal, fencingToken });
     this.active++;
     this.maxActive = Math.max(this.maxActive, this.active);
     try {
@@ -104,7 +105,7 @@ interface Harness {
 
 const open: TestingModule[] = [];
 
-async function harness(env: Record<string, string> = {}, lockTtlMs = 5_000): Promise<Harness> {
+async function harness(env: Record<string, string> = {}, lockTtlMs = 5_000, fencing = false): Promise<Harness> {
   const config: GitSyncConfig = loadConfig({
     GIT_SYNC_POLL_INTERVAL_MS: '0',
     GIT_SYNC_DEBOUNCE_MS: '50',
@@ -116,7 +117,7 @@ async function harness(env: Record<string, string> = {}, lockTtlMs = 5_000): Pro
   const directory = new ScriptedDirectory();
   const moduleRef = await Test.createTestingModule({
     imports: [
-      FakeRedisLockModule.with(redis, { keyPrefix: KEY_PREFIX, ttlMs: lockTtlMs, shutdownGraceMs: 1_000 }),
+      FakeRedisLockModule.with(redis, { keyPrefix: KEY_PREFIX, ttlMs: lockTtlMs, shutdownGraceMs: 1_000, fencing }),
       GitSyncConfigModule.forRoot({ config }),
       OrchestratorModule.forRoot({ cycleRunner: { useValue: runner }, spaceDirectory: { useValue: directory } }),
     ],
@@ -167,6 +168,23 @@ describe('GitSyncOrchestrator.runOnce', () => {
     expect(holder).toBe(h.locks.instanceId);
     expect(h.redis.get(KEY_PREFIX + SPACE_A)).toBeUndefined();
     expect(h.runner.calls[0]?.signal).toBeInstanceOf(AbortSignal);
+  });
+
+  it('hands each cycle its hold\'s fencing token when the lock fences, and none when it does not', async () => {
+    const fenced = await harness({}, 5_000, true);
+    await fenced.orchestrator.runOnce(SPACE_A);
+    await fenced.orchestrator.runOnce(SPACE_A);
+    await fenced.orchestrator.ingestExternalPush(SPACE_A, async () => 'pushed');
+    await fenced.orchestrator.provision(SPACE_B);
+    expect(fenced.runner.calls.map((c) => [c.spaceId, c.fencingToken])).toEqual([
+      [SPACE_A, 1],
+      [SPACE_A, 2],
+      [SPACE_A, 3],
+      [SPACE_B, 1],
+    ]);
+    const plain = await harness();
+    await plain.orchestrator.runOnce(SPACE_A);
+    expect(plain.runner.calls.map((c) => c.fencingToken)).toEqual([undefined]);
   });
 
   it('maps a key held by another holder to skipped "lock-held" without retrying', async () => {
