@@ -141,10 +141,16 @@ export async function holdSpaceLock(env: E2eEnv, spaceId: string, ttlMs = 5_000)
   const held = new Promise<void>((resolve) => (letGo = resolve));
   let holding!: () => void;
   const isHolding = new Promise<void>((resolve) => (holding = resolve));
-  const hold = replica.withSpaceLock(spaceId, async () => {
-    holding();
-    await held;
-  });
+  // The server may be running a cycle of the space right now (a debounce, a trigger): wait it out,
+  // for the hold has to be real before the caller relies on it.
+  const hold = replica.withSpaceLock(
+    spaceId,
+    async () => {
+      holding();
+      await held;
+    },
+    { acquireRetry: { totalMs: 30_000, baseMs: 20, maxMs: 200 } },
+  );
   const release = async () => {
     letGo();
     try {
@@ -154,9 +160,16 @@ export async function holdSpaceLock(env: E2eEnv, spaceId: string, ttlMs = 5_000)
       await closeClient(redis);
     }
   };
-  await Promise.race([isHolding, hold.then(() => undefined)]).catch(async (err: unknown) => {
-    await release();
+  let outcome: unknown;
+  try {
+    outcome = await Promise.race([isHolding.then(() => 'holding'), hold]);
+  } catch (err) {
+    await release().catch(() => undefined);
     throw err;
-  });
+  }
+  if (outcome !== 'holding') {
+    await release();
+    throw new Error(`could not hold the lock of space ${spaceId} within 30 s: ${JSON.stringify(outcome)}`);
+  }
   return { release };
 }
