@@ -105,7 +105,7 @@ describe.each(STORES)('git-sync server end to end on %s', (store) => {
     try {
       const refused = await git.run(['push', 'origin', 'HEAD:main'], dir);
       expect(refused.code).not.toBe(0);
-      expect(refused.stderr).toMatch(/503/);
+      expect(refused.stderr).toMatch(/\b503\b/);
       expect(refused.stderr).toMatch(/busy/i);
       const vault = env.dataDir + '/' + demo.spaceId;
       expect((await git.run(['merge-base', '--is-ancestor', commit, 'main'], vault)).code).not.toBe(0);
@@ -114,7 +114,7 @@ describe.each(STORES)('git-sync server end to end on %s', (store) => {
     }
 
     const retried = await git.run(['push', 'origin', 'HEAD:main'], dir);
-    expect(retried.stderr).not.toMatch(/503/);
+    expect(retried.stderr).not.toMatch(/\b503\b/);
     expect(retried.code).toBe(0);
     await eventually(async () => ((await titles()).includes('Busy') ? true : undefined), 'the retried push in the store');
   });
