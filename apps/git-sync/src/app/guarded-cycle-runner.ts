@@ -55,7 +55,7 @@ export class GuardedCycleRunner implements CycleRunner {
     try {
       return await this.inner.runCycle(spaceId, { ...options, owner: this.holder });
     } finally {
-      await this.#release(spaceId, path, mine);
+      await this.#release(spaceId, path, mine, options.signal);
     }
   }
 
@@ -91,15 +91,17 @@ export class GuardedCycleRunner implements CycleRunner {
     return Date.now() - (other.startedAt ?? 0) >= this.staleAfterMs;
   }
 
-  async #release(spaceId: string, path: string, mine: Marker): Promise<void> {
+  async #release(spaceId: string, path: string, mine: Marker, signal: AbortSignal): Promise<void> {
     const found = await readMarker(path);
     if (found === undefined) return;
     if (found.holder === mine.holder && found.fencingToken === mine.fencingToken && found.startedAt === mine.startedAt) {
       await unlink(path).catch(() => undefined);
       return;
     }
-    // A later holder took over while this cycle ran: the lock was lost under it.
-    this.#report();
+    // A later holder took over while this cycle ran. If this cycle had been told it lost the lock
+    // (a pause past its lease, say), it was superseded, and the fence kept its writes out; if it
+    // still believed it held the lock, two cycles each thought they owned the tree: an overlap.
+    if (!signal.aborted) this.#report();
   }
 
   #report(): void {
