@@ -42,7 +42,11 @@ async function main() {
         for (let i = 0; i < perParent && created < PAGES; i++) {
           const page = await engine.pages.createPage(
             space.id,
-            { title: `Page ${depth}.${i} ${created}`, parentPageId: parent, content: `# Page ${created}\n\n${'lorem ipsum '.repeat(40)}\n` },
+            {
+              title: `Page ${depth}.${i} ${created}`,
+              parentPageId: parent,
+              content: `# Page ${created}\n\n${'lorem ipsum '.repeat(40)}\n`,
+            },
             'user',
           );
           ids.push(page.id);

@@ -69,7 +69,9 @@ async function redisForBench() {
   if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, stop: async () => undefined };
   if (await pingTcp('127.0.0.1', 6379)) return { url: 'redis://127.0.0.1:6379', stop: async () => undefined };
   if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).error) {
-    throw new Error('No Redis: set REDIS_URL, run one on 127.0.0.1:6379, or install redis-server (e.g. `apt-get install -y redis-server`)');
+    throw new Error(
+      'No Redis: set REDIS_URL, run one on 127.0.0.1:6379, or install redis-server (e.g. `apt-get install -y redis-server`)',
+    );
   }
   return ownRedis();
 }
@@ -77,7 +79,11 @@ async function redisForBench() {
 /** A redis-server of the bench's own on a free loopback port, for figures no other client may disturb. */
 async function ownRedis() {
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
   const exited = new Promise((resolve) => child.once('exit', resolve));
   for (let i = 0; i < 200 && !(await pingTcp('127.0.0.1', port, 100)); i++) await sleep(25);
   return {
@@ -324,7 +330,11 @@ async function handOff(url) {
   const names = Object.keys(WAITING);
   const runners = names.map((name, i) => {
     const keyPrefix = `${PREFIX}handoff:${i}:`;
-    return { name, holder: WAITING[name](newClient(url, false), keyPrefix), waiter: WAITING[name](newClient(url, false), keyPrefix) };
+    return {
+      name,
+      holder: WAITING[name](newClient(url, false), keyPrefix),
+      waiter: WAITING[name](newClient(url, false), keyPrefix),
+    };
   });
   const samples = new Map(names.map((n) => [n, []]));
   for (let t = 0; t < trials; t++) {
@@ -348,7 +358,18 @@ async function handOff(url) {
       samples.get(r.name).push(startedAt - releasedAt);
     }
   }
-  return new Map([...samples].map(([name, ms]) => [name, { p50: percentile(ms.sort((a, b) => a - b), 50), p99: percentile(ms, 99) }]));
+  return new Map(
+    [...samples].map(([name, ms]) => [
+      name,
+      {
+        p50: percentile(
+          ms.sort((a, b) => a - b),
+          50,
+        ),
+        p99: percentile(ms, 99),
+      },
+    ]),
+  );
 }
 
 // ---------------------------------------------------------------- (d) many holds
@@ -485,8 +506,13 @@ function table(seq, parNo, parAp, handoff, many) {
     ]);
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  const line = (r) => `| ${r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join(' | ')} |`;
-  return [line(rows[0]), `|${widths.map((w, c) => (c === 0 ? ':' : '') + '-'.repeat(w + 1) + (c === 0 ? '' : ':')).join('|')}|`, ...rows.slice(1).map(line)].join('\n');
+  const line = (r) =>
+    `| ${r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join(' | ')} |`;
+  return [
+    line(rows[0]),
+    `|${widths.map((w, c) => (c === 0 ? ':' : '') + '-'.repeat(w + 1) + (c === 0 ? '' : ':')).join('|')}|`,
+    ...rows.slice(1).map(line),
+  ].join('\n');
 }
 
 async function main() {
@@ -496,7 +522,9 @@ async function main() {
     const admin = newClient(redis.url, false);
     const info = await admin.info('server');
     const version = /redis_version:(\S+)/.exec(info)?.[1] ?? '?';
-    console.log(`lock bench: Redis ${version} at ${redis.url}, node ${process.version}, ttl ${TTL_MS} ms, scale ${SCALE}`);
+    console.log(
+      `lock bench: Redis ${version} at ${redis.url}, node ${process.version}, ttl ${TTL_MS} ms, scale ${SCALE}`,
+    );
     console.log('sequential: acquire + empty critical section + release, one at a time ...');
     const seq = await sequential(redis.url);
     console.log(`parallel: ${CONCURRENCY} callers on distinct keys, without auto-pipelining ...`);
@@ -504,9 +532,11 @@ async function main() {
     console.log(`parallel: ${CONCURRENCY} callers on distinct keys, with auto-pipelining ...`);
     const parAp = await parallel(redis.url, true);
     // Fence counters live under `{<key>}:fence`, outside the prefix.
-    console.log('hand-off: release → the waiting holder\'s fn starts, each library waiting with its default retry ...');
+    console.log("hand-off: release → the waiting holder's fn starts, each library waiting with its default retry ...");
     const handoff = await handOff(redis.url);
-    console.log(`many holds: ${MANY.toLocaleString('en-US')} at once, ttl ${MANY_TTL_MS} ms, on a redis-server of the bench's own ...`);
+    console.log(
+      `many holds: ${MANY.toLocaleString('en-US')} at once, ttl ${MANY_TTL_MS} ms, on a redis-server of the bench's own ...`,
+    );
     const many = await manyHolds();
     const leftovers = (await deletePrefix(admin, PREFIX)) + (await deletePrefix(admin, `{${PREFIX}`));
 
@@ -523,7 +553,9 @@ async function main() {
     console.log(
       `${Math.min(...samples)}-${Math.max(...samples)} sequential samples per library; ×raw: latency lower is better, throughput higher is better.`,
     );
-    console.log(`${leftovers} leftover keys deleted; space-lock warnings: ${countingLogger.warnings}; took ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    console.log(
+      `${leftovers} leftover keys deleted; space-lock warnings: ${countingLogger.warnings}; took ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
   } finally {
     await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
     await redis.stop();

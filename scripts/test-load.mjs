@@ -23,11 +23,15 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   });
 }
 
-process.stdout.write(`[test:load] ${WORKERS} busy-loop workers started (pids ${workers.map((w) => w.pid).join(', ')})\n`);
+process.stdout.write(
+  `[test:load] ${WORKERS} busy-loop workers started (pids ${workers.map((w) => w.pid).join(', ')})\n`,
+);
 const startedAt = Date.now();
 const suite = spawn('npm', ['test', ...process.argv.slice(2)], { stdio: 'inherit' });
 suite.once('exit', (code, signal) => {
   stopWorkers();
-  process.stdout.write(`[test:load] suite finished in ${((Date.now() - startedAt) / 1000).toFixed(0)} s under load; workers stopped\n`);
+  process.stdout.write(
+    `[test:load] suite finished in ${((Date.now() - startedAt) / 1000).toFixed(0)} s under load; workers stopped\n`,
+  );
   process.exit(code ?? (signal ? 1 : 0));
 });

@@ -20,7 +20,9 @@ async function main(argv: readonly string[]): Promise<number> {
     return 64;
   }
   if (!USERNAME_PATTERN.test(username)) {
-    process.stderr.write(`git-sync admin: the username must be 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit\n`);
+    process.stderr.write(
+      `git-sync admin: the username must be 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit\n`,
+    );
     return 64;
   }
   let config;
@@ -32,7 +34,10 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   // Warnings and errors only: the token below is the one thing this command is for.
-  const engine = await openEngine(config, createLogger('warn', { write: (line: string) => process.stderr.write(line) }));
+  const engine = await openEngine(
+    config,
+    createLogger('warn', { write: (line: string) => process.stderr.write(line) }),
+  );
   try {
     const accounts = new AccountStore(engine.db);
     const user = await accounts.createUser(username, { admin: true });
@@ -48,7 +53,9 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   } catch (err) {
     if (!(err instanceof UsernameTakenError)) throw err;
-    process.stderr.write(`git-sync admin: ${err.message}; an admin can grant admin with PATCH /api/users/<id> {"admin": true}\n`);
+    process.stderr.write(
+      `git-sync admin: ${err.message}; an admin can grant admin with PATCH /api/users/<id> {"admin": true}\n`,
+    );
     return 1;
   } finally {
     await engine.close();

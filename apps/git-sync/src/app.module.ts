@@ -66,7 +66,12 @@ export class AppModule {
             },
           },
         }),
-        { module: RootLoggerModule, global: true, providers: [{ provide: ROOT_LOGGER, useValue: logger }], exports: [ROOT_LOGGER] },
+        {
+          module: RootLoggerModule,
+          global: true,
+          providers: [{ provide: ROOT_LOGGER, useValue: logger }],
+          exports: [ROOT_LOGGER],
+        },
         GitSyncConfigModule.forRoot({ config }),
         ...(config.redisUrl ? [RedisModule.forRoot({ config: { url: config.redisUrl } })] : []),
         SpaceLockModule.forRoot({
@@ -81,11 +86,19 @@ export class AppModule {
         MetricsModule.forRoot(config),
         EngineModule.forRoot(),
         OrchestratorModule.forRoot({
-          cycleRunner: { inject: [GuardedCycleRunner, GitSyncMetrics], useFactory: (g: GuardedCycleRunner, m: GitSyncMetrics) => new MeteredCycleRunner(g, m) },
+          cycleRunner: {
+            inject: [GuardedCycleRunner, GitSyncMetrics],
+            useFactory: (g: GuardedCycleRunner, m: GitSyncMetrics) => new MeteredCycleRunner(g, m),
+          },
           spaceDirectory: { useExisting: PageStoreSpaceDirectory },
           // Replicas share the waiter markers through the lock's Redis; alone, memory is enough.
           ...(config.redisUrl
-            ? { pushWaiters: { inject: [RedisService], useFactory: (redis: RedisService) => new RedisPushWaiters(redis.getOrThrow(), config.lockKeyPrefix) } }
+            ? {
+                pushWaiters: {
+                  inject: [RedisService],
+                  useFactory: (redis: RedisService) => new RedisPushWaiters(redis.getOrThrow(), config.lockKeyPrefix),
+                },
+              }
             : {}),
         }),
         GitHttpModule.forRoot({
@@ -93,8 +106,18 @@ export class AppModule {
           repositoryProvider: {
             // Provided here, not in EngineModule: it needs the orchestrator, which itself needs the engine.
             inject: [ENGINE, GitSyncOrchestrator, GuardedCycleRunner, GitSyncMetrics],
-            useFactory: (engine: Engine, orchestrator: GitSyncOrchestrator, cycles: GuardedCycleRunner, metrics: GitSyncMetrics) =>
-              new VaultRepositoryProvider(engine, orchestrator, new MeteredCycleRunner(cycles, metrics), config.pushLockWaitMs),
+            useFactory: (
+              engine: Engine,
+              orchestrator: GitSyncOrchestrator,
+              cycles: GuardedCycleRunner,
+              metrics: GitSyncMetrics,
+            ) =>
+              new VaultRepositoryProvider(
+                engine,
+                orchestrator,
+                new MeteredCycleRunner(cycles, metrics),
+                config.pushLockWaitMs,
+              ),
           },
         }),
         HttpHardeningModule,

@@ -41,13 +41,19 @@ async function main(): Promise<void> {
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const base = `http://${host}:${port}`;
-  logger.info({ url: base, lock: config.redisUrl ? 'redis' : 'in-memory', store: config.databaseUrl ? 'postgres' : 'pglite' }, 'git-sync listening');
+  logger.info(
+    { url: base, lock: config.redisUrl ? 'redis' : 'in-memory', store: config.databaseUrl ? 'postgres' : 'pglite' },
+    'git-sync listening',
+  );
 
   // Serving has begun: a database that drops out now costs the demo, not the server.
-  const demo = await app.get(FirstRun).demo().catch((err: unknown) => {
-    logger.error({ err }, 'first-run demo could not be created; it is tried again on the next start');
-    return undefined;
-  });
+  const demo = await app
+    .get(FirstRun)
+    .demo()
+    .catch((err: unknown) => {
+      logger.error({ err }, 'first-run demo could not be created; it is tried again on the next start');
+      return undefined;
+    });
   if (demo) {
     // The one place a token is ever shown: on stdout, never through the log.
     const url = `http://${demo.username}:${demo.token}@${host}:${port}/git/${demo.spaceId}.git`;
@@ -67,6 +73,8 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   // A driver's error may quote its connection string.
-  process.stderr.write(scrubSecrets(`git-sync: failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`));
+  process.stderr.write(
+    scrubSecrets(`git-sync: failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`),
+  );
   process.exit(1);
 });

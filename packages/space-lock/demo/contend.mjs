@@ -94,7 +94,12 @@ function findOverlaps(intervals) {
 }
 
 async function redisAnswers(url) {
-  const client = new Redis(url, { lazyConnect: true, connectTimeout: 500, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const client = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 500,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   client.on('error', () => undefined);
   try {
     await client.connect();
@@ -143,10 +148,15 @@ function report(event, t0, intervals) {
 async function runInProcesses(url, keyPrefix, intervals, summaries) {
   const self = fileURLToPath(import.meta.url);
   const children = Array.from({ length: REPLICAS }, (_, i) =>
-    fork(self, ['replica', `replica-${i + 1}`, url, SPLIT_BRAIN ? `${keyPrefix}${i}:` : keyPrefix], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+    fork(self, ['replica', `replica-${i + 1}`, url, SPLIT_BRAIN ? `${keyPrefix}${i}:` : keyPrefix], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    }),
   );
-  const exited = children.map((child) => new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal))));
-  const kill = () => children.forEach((child) => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'));
+  const exited = children.map(
+    (child) => new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal))),
+  );
+  const kill = () =>
+    children.forEach((child) => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'));
   let t0 = 0;
   try {
     const ready = children.map(
@@ -158,7 +168,10 @@ async function runInProcesses(url, keyPrefix, intervals, summaries) {
     );
     let bootTimer;
     const bootTimeout = new Promise((_, reject) => {
-      bootTimer = setTimeout(() => reject(new Error(`replicas not ready within ${BOOT_TIMEOUT_MS} ms`)), BOOT_TIMEOUT_MS);
+      bootTimer = setTimeout(
+        () => reject(new Error(`replicas not ready within ${BOOT_TIMEOUT_MS} ms`)),
+        BOOT_TIMEOUT_MS,
+      );
     });
     await Promise.race([Promise.all(ready), bootTimeout]).finally(() => clearTimeout(bootTimer));
 
@@ -187,7 +200,12 @@ async function runInOneProcess(keyPrefix, intervals, summaries) {
   await Promise.all(
     Array.from({ length: REPLICAS }, async (_, i) => {
       const name = `replica-${i + 1}`;
-      const lock = new SpaceLock({ store: SPLIT_BRAIN ? new MemoryLockStore() : store, keyPrefix, ttlMs: TTL_MS, logger: quietLogger });
+      const lock = new SpaceLock({
+        store: SPLIT_BRAIN ? new MemoryLockStore() : store,
+        keyPrefix,
+        ttlMs: TTL_MS,
+        logger: quietLogger,
+      });
       const summary = await contend({ name, lock, deadline, emit: (event) => report(event, t0, intervals) });
       await lock.close({ graceMs: 1_000 });
       summaries.push({ replica: name, ...summary });
@@ -197,7 +215,8 @@ async function runInOneProcess(keyPrefix, intervals, summaries) {
 
 async function main() {
   const wanted = process.env.SPACE_LOCK_DEMO_STORE ?? 'auto';
-  if (!['auto', 'redis', 'memory'].includes(wanted)) throw new Error(`SPACE_LOCK_DEMO_STORE must be auto, redis or memory, got ${wanted}`);
+  if (!['auto', 'redis', 'memory'].includes(wanted))
+    throw new Error(`SPACE_LOCK_DEMO_STORE must be auto, redis or memory, got ${wanted}`);
   const url = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
   const admin = wanted === 'memory' ? undefined : await redisAnswers(url);
   if (wanted === 'redis' && admin === undefined) throw new Error(`no Redis answers at ${url}`);
@@ -209,7 +228,9 @@ async function main() {
   if (SPLIT_BRAIN) console.log('fault injected: the replicas do not share their locks (split-brain)');
   try {
     if (admin !== undefined) {
-      console.log(`space-lock demo: ${REPLICAS} replicas as separate processes on Redis at ${url}, ${SPACES.length} spaces, ${seconds} s`);
+      console.log(
+        `space-lock demo: ${REPLICAS} replicas as separate processes on Redis at ${url}, ${SPACES.length} spaces, ${seconds} s`,
+      );
       await runInProcesses(url, keyPrefix, intervals, summaries);
     } else {
       console.log(
@@ -241,7 +262,9 @@ async function main() {
     console.log(`no-overlap check: FAILED, ${overlaps.length} overlapping holds, ${lost.length} lost locks`);
     return 1;
   }
-  console.log(`no-overlap check: OK, ${intervals.length} holds on ${SPACES.length} spaces, no two holders of one space overlapped`);
+  console.log(
+    `no-overlap check: OK, ${intervals.length} holds on ${SPACES.length} spaces, no two holders of one space overlapped`,
+  );
   return 0;
 }
 

@@ -146,13 +146,25 @@ export function resolveOptions(options: SpaceLockOptions | undefined): ResolvedO
   if (options !== undefined && (typeof options !== 'object' || options === null)) {
     throw invalid('options', 'an object', options);
   }
-  const { redis, store, keyPrefix = DEFAULT_KEY_PREFIX, ttlMs = DEFAULT_TTL_MS, fencing = false, wakeOnRelease = false, logger = console } = options ?? {};
+  const {
+    redis,
+    store,
+    keyPrefix = DEFAULT_KEY_PREFIX,
+    ttlMs = DEFAULT_TTL_MS,
+    fencing = false,
+    wakeOnRelease = false,
+    logger = console,
+  } = options ?? {};
   if (redis !== undefined && !isRedisLockClient(redis)) {
     throw invalid('redis', 'an ioredis client (with set, eval and evalsha)', redis);
   }
   if (store !== undefined) {
     const s = store as unknown as Record<string, unknown>;
-    if (typeof store !== 'object' || store === null || !['acquire', 'release', 'refresh'].every((m) => typeof s[m] === 'function')) {
+    if (
+      typeof store !== 'object' ||
+      store === null ||
+      !['acquire', 'release', 'refresh'].every((m) => typeof s[m] === 'function')
+    ) {
       throw invalid('store', 'a LockStore (with acquire, release and refresh)', store);
     }
     if (redis !== undefined) throw new TypeError('Expected only one of `redis` and `store`, got both');
@@ -166,13 +178,18 @@ export function resolveOptions(options: SpaceLockOptions | undefined): ResolvedO
   }
   if (fencing) {
     // The fence counter's hash tag is the whole lock key; a brace in it would cut the tag short and split the slot.
-    if (/[{}]/.test(keyPrefix)) throw invalid('keyPrefix', 'a string without `{` or `}` when `fencing` is on', keyPrefix);
+    if (/[{}]/.test(keyPrefix))
+      throw invalid('keyPrefix', 'a string without `{` or `}` when `fencing` is on', keyPrefix);
     if (store !== undefined && typeof (store as unknown as Record<string, unknown>).acquireFenced !== 'function') {
       throw invalid('store', 'a LockStore with acquireFenced when `fencing` is on', store);
     }
   }
   const l = logger as unknown as Record<string, unknown>;
-  if (typeof logger !== 'object' || logger === null || !['log', 'warn', 'error'].every((m) => typeof l[m] === 'function')) {
+  if (
+    typeof logger !== 'object' ||
+    logger === null ||
+    !['log', 'warn', 'error'].every((m) => typeof l[m] === 'function')
+  ) {
     throw invalid('logger', 'an object with log, warn and error methods', logger);
   }
   return { redis, store, keyPrefix, ttlMs, fencing, wakeOnRelease, logger };
@@ -191,7 +208,8 @@ export function resolveCallOptions(options: WithSpaceLockOptions | undefined): {
   if (options === undefined) return { retry: undefined, signal: undefined };
   if (typeof options !== 'object' || options === null) throw invalid('options', 'an object', options);
   const { acquireRetry, signal } = options;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalid('options.signal', 'an AbortSignal', signal);
+  if (signal !== undefined && !(signal instanceof AbortSignal))
+    throw invalid('options.signal', 'an AbortSignal', signal);
   if (acquireRetry === undefined) return { retry: undefined, signal };
   if (typeof acquireRetry !== 'object' || acquireRetry === null) {
     throw invalid('options.acquireRetry', 'an object', acquireRetry);

@@ -60,7 +60,9 @@ let processMemoryStore: MemoryLockStore | undefined;
 function sharedMemoryStore(logger: SpaceLockLogger): MemoryLockStore {
   if (processMemoryStore === undefined) {
     processMemoryStore = new MemoryLockStore();
-    logger.log('space-lock: no Redis configured; using the in-memory lock store (single-replica mode: replicas in other processes are not excluded)');
+    logger.log(
+      'space-lock: no Redis configured; using the in-memory lock store (single-replica mode: replicas in other processes are not excluded)',
+    );
   }
   return processMemoryStore;
 }
@@ -102,7 +104,9 @@ export class SpaceLock {
     this.fencing = resolved.fencing;
     this.#logger = resolved.logger;
     const { redis, wakeOnRelease } = resolved;
-    this.#store = resolved.store ?? (redis !== undefined ? new RedisLockStore(redis, wakeOnRelease) : sharedMemoryStore(resolved.logger));
+    this.#store =
+      resolved.store ??
+      (redis !== undefined ? new RedisLockStore(redis, wakeOnRelease) : sharedMemoryStore(resolved.logger));
     if (wakeOnRelease && redis?.duplicate !== undefined) {
       const duplicate = redis.duplicate.bind(redis);
       this.#releases = new ReleaseSubscription(duplicate, wakeWaiters, resolved.logger);
@@ -115,7 +119,11 @@ export class SpaceLock {
    * `SKIP_LOCK_HELD` (without running fn) when the space is busy.
    * If fn throws, the lock is released and the same error is rethrown.
    */
-  async withSpaceLock<T>(spaceId: string, fn: SpaceLockFn<T>, options?: WithSpaceLockOptions): Promise<T | SpaceLockSkip> {
+  async withSpaceLock<T>(
+    spaceId: string,
+    fn: SpaceLockFn<T>,
+    options?: WithSpaceLockOptions,
+  ): Promise<T | SpaceLockSkip> {
     assertSpaceId(spaceId);
     assertFunction('fn', fn);
     const { retry, signal } = resolveCallOptions(options);
@@ -205,7 +213,8 @@ export class SpaceLock {
     const sentAt = monotonicNow();
     const free = (err: unknown) => {
       this.#free(spaceId, slot);
-      if (err instanceof UnexpectedReplyError) this.#logger.warn(`space-lock: acquire of space ${spaceId} failed: ${err.message}`);
+      if (err instanceof UnexpectedReplyError)
+        this.#logger.warn(`space-lock: acquire of space ${spaceId} failed: ${err.message}`);
       throw err;
     };
     if (this.fencing) {
@@ -214,7 +223,17 @@ export class SpaceLock {
           this.#free(spaceId, slot);
           return SKIP_LOCK_HELD;
         }
-        slot.lease = new Lease(this.#store, processScheduler, spaceId, key, this.instanceId, this.ttlMs, this.#logger, sentAt, token);
+        slot.lease = new Lease(
+          this.#store,
+          processScheduler,
+          spaceId,
+          key,
+          this.instanceId,
+          this.ttlMs,
+          this.#logger,
+          sentAt,
+          token,
+        );
         return slot.lease;
       }, free);
     }
@@ -223,7 +242,17 @@ export class SpaceLock {
         this.#free(spaceId, slot);
         return SKIP_LOCK_HELD;
       }
-      slot.lease = new Lease(this.#store, processScheduler, spaceId, key, this.instanceId, this.ttlMs, this.#logger, sentAt, undefined);
+      slot.lease = new Lease(
+        this.#store,
+        processScheduler,
+        spaceId,
+        key,
+        this.instanceId,
+        this.ttlMs,
+        this.#logger,
+        sentAt,
+        undefined,
+      );
       return slot.lease;
     }, free);
   }
@@ -298,7 +327,9 @@ class PendingRelease implements ScheduledTask {
   ) {}
 
   run(): void {
-    this.settle(`space-lock: release of space ${this.spaceId} still unanswered at the lease deadline; abandoned, the TTL frees the key`);
+    this.settle(
+      `space-lock: release of space ${this.spaceId} still unanswered at the lease deadline; abandoned, the TTL frees the key`,
+    );
   }
 
   /** The first outcome wins: a reply after the abandonment is not reported again. */

@@ -67,7 +67,12 @@ export function leaseDeadline(sentAt: number, ttlMs: number): number {
  * [0, min(maxMs, baseMs * 2^attempt)). Full jitter spreads replicas that
  * lost the same race, so they do not collide again on the next try.
  */
-export function backoffDelayMs(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
+export function backoffDelayMs(
+  attempt: number,
+  baseMs: number,
+  maxMs: number,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 30));
   return Math.floor(random() * ceiling);
 }

@@ -11,7 +11,9 @@ const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'scripts'
 const names = readdirSync(dir)
   .filter((f) => f.endsWith('.lua'))
   .sort();
-const entries = names.map((f) => `  ${JSON.stringify(f.slice(0, -'.lua'.length))}: ${JSON.stringify(readFileSync(join(dir, f), 'utf8'))},`);
+const entries = names.map(
+  (f) => `  ${JSON.stringify(f.slice(0, -'.lua'.length))}: ${JSON.stringify(readFileSync(join(dir, f), 'utf8'))},`,
+);
 const out = [
   '// Generated from src/scripts/*.lua by tools/embed-lua.mjs (run by `npm run build`). Edit the .lua files, not this.',
   'export const LUA_SOURCES = {',

@@ -16,7 +16,11 @@ const UNAUTHORIZED: GitAccessDecision = {
 // One answer for "no such space", "git-sync is off" and "not a member": the
 // status must not tell a caller which spaces exist.
 const NOT_FOUND: GitAccessDecision = { ok: false, status: 404, message: 'Repository not found' };
-const READ_ONLY: GitAccessDecision = { ok: false, status: 403, message: 'Push denied: you have read-only access to this space' };
+const READ_ONLY: GitAccessDecision = {
+  ok: false,
+  status: 403,
+  message: 'Push denied: you have read-only access to this space',
+};
 
 /**
  * Who may clone and push a space: HTTP Basic with a username and an access

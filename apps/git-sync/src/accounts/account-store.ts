@@ -52,7 +52,12 @@ export const USERNAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 // Postgres unique_violation; PGlite reports the same SQLSTATE.
 const UNIQUE_VIOLATION = '23505';
 
-const toUser = (row: Selectable<UsersTable>): User => ({ id: row.id, username: row.username, admin: row.is_admin, createdAt: row.created_at });
+const toUser = (row: Selectable<UsersTable>): User => ({
+  id: row.id,
+  username: row.username,
+  admin: row.is_admin,
+  createdAt: row.created_at,
+});
 const toTokenInfo = (row: Selectable<AccessTokensTable>): AccessTokenInfo => ({
   id: row.id,
   name: row.name,
@@ -116,7 +121,12 @@ export class AccountStore {
       // Locking every admin row serializes concurrent demotions, so two of them cannot both see "another admin remains".
       const admins = await trx.selectFrom('users').select('id').where('is_admin', '=', true).forUpdate().execute();
       if (!admin && admins.length === 1 && admins[0].id === userId) throw new LastAdminError(userId);
-      const row = await trx.updateTable('users').set({ is_admin: admin }).where('id', '=', userId).returningAll().executeTakeFirst();
+      const row = await trx
+        .updateTable('users')
+        .set({ is_admin: admin })
+        .where('id', '=', userId)
+        .returningAll()
+        .executeTakeFirst();
       if (!row) throw new UserNotFoundError(userId);
       return toUser(row);
     });
@@ -127,7 +137,12 @@ export class AccountStore {
     await this.db.transaction().execute(async (trx) => {
       const admins = await trx.selectFrom('users').select('id').where('is_admin', '=', true).forUpdate().execute();
       if (admins.length === 1 && admins[0].id === userId) throw new LastAdminError(userId);
-      await trx.updateTable('access_tokens').set({ revoked_at: sql`now()` }).where('user_id', '=', userId).where('revoked_at', 'is', null).execute();
+      await trx
+        .updateTable('access_tokens')
+        .set({ revoked_at: sql`now()` })
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null)
+        .execute();
       const deleted = await trx.deleteFrom('users').where('id', '=', userId).executeTakeFirst();
       if (deleted.numDeletedRows === 0n) throw new UserNotFoundError(userId);
     });
@@ -141,7 +156,13 @@ export class AccountStore {
     await this.db
       .insertInto('access_tokens')
       // As text, which every driver takes: PGlite tells dates by instanceof, which a Date from another realm fails.
-      .values({ id, user_id: userId, name, token_hash: hashAccessToken(token), expires_at: expiresAt?.toISOString() ?? null })
+      .values({
+        id,
+        user_id: userId,
+        name,
+        token_hash: hashAccessToken(token),
+        expires_at: expiresAt?.toISOString() ?? null,
+      })
       .execute();
     return { id, userId, name, expiresAt, token };
   }
@@ -184,7 +205,9 @@ export class AccountStore {
       .select('access_tokens.id as tokenId')
       .where('access_tokens.token_hash', '=', hashAccessToken(token))
       .where('access_tokens.revoked_at', 'is', null)
-      .where((eb) => eb.or([eb('access_tokens.expires_at', 'is', null), eb('access_tokens.expires_at', '>', sql<Date>`now()`)]))
+      .where((eb) =>
+        eb.or([eb('access_tokens.expires_at', 'is', null), eb('access_tokens.expires_at', '>', sql<Date>`now()`)]),
+      )
       .executeTakeFirst();
     if (!row) return undefined;
     // At most one write a minute per token: every git and API request authenticates, and "last used" needs no finer grain.
@@ -192,7 +215,9 @@ export class AccountStore {
       .updateTable('access_tokens')
       .set({ last_used_at: sql`now()` })
       .where('id', '=', row.tokenId)
-      .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', sql<Date>`now() - interval '1 minute'`)]))
+      .where((eb) =>
+        eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', sql<Date>`now() - interval '1 minute'`)]),
+      )
       .execute();
     return { user: toUser(row), tokenId: row.tokenId };
   }

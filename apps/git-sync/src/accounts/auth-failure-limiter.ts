@@ -60,13 +60,22 @@ export class AuthFailureLimiter {
 
   static inMemory(options: AuthFailureLimiterOptions = {}): AuthFailureLimiter {
     const { maxFailures, maxAddressFailures, windowSeconds } = { ...AUTH_FAILURE_DEFAULTS, ...options };
-    return new AuthFailureLimiter(new RateLimiterMemory({ points: maxAddressFailures, duration: windowSeconds }), maxFailures, maxAddressFailures);
+    return new AuthFailureLimiter(
+      new RateLimiterMemory({ points: maxAddressFailures, duration: windowSeconds }),
+      maxFailures,
+      maxAddressFailures,
+    );
   }
 
   /** `redis` is an ioredis client; the limiter never closes it. */
   static onRedis(redis: unknown, options: AuthFailureLimiterOptions = {}): AuthFailureLimiter {
     const { maxFailures, maxAddressFailures, windowSeconds, keyPrefix } = { ...AUTH_FAILURE_DEFAULTS, ...options };
-    const limiter = new RateLimiterRedis({ storeClient: redis, points: maxAddressFailures, duration: windowSeconds, keyPrefix });
+    const limiter = new RateLimiterRedis({
+      storeClient: redis,
+      points: maxAddressFailures,
+      duration: windowSeconds,
+      keyPrefix,
+    });
     return new AuthFailureLimiter(limiter, maxFailures, maxAddressFailures);
   }
 
@@ -94,7 +103,8 @@ export class AuthFailureLimiter {
 
   private counters({ address, username }: AuthAttempt): Counter[] {
     const counters = [{ key: `addr:${address}`, max: this.maxAddressFailures }];
-    if (username !== undefined) counters.push({ key: `addr:${address}:user:${username.toLowerCase()}`, max: this.maxFailures });
+    if (username !== undefined)
+      counters.push({ key: `addr:${address}:user:${username.toLowerCase()}`, max: this.maxFailures });
     return counters;
   }
 }

@@ -35,7 +35,11 @@ export class CredentialChecker {
    * parse: a failed attempt. No header at all is not one (git's handshake
    * asks without credentials first).
    */
-  async check(credentials: PresentedCredentials | undefined, headerPresent: boolean, address: string): Promise<CredentialCheck> {
+  async check(
+    credentials: PresentedCredentials | undefined,
+    headerPresent: boolean,
+    address: string,
+  ): Promise<CredentialCheck> {
     const attempt = { address, username: credentials?.username };
     const waitMs = await this.limiter.blockedForMs(attempt);
     if (waitMs > 0) {
@@ -47,7 +51,10 @@ export class CredentialChecker {
       return this.#failed(attempt);
     }
     const owner = await this.accounts.authenticateToken(credentials.token);
-    if (!owner || (credentials.username !== undefined && owner.user.username.toLowerCase() !== credentials.username.toLowerCase())) {
+    if (
+      !owner ||
+      (credentials.username !== undefined && owner.user.username.toLowerCase() !== credentials.username.toLowerCase())
+    ) {
       return this.#failed(attempt);
     }
     if (credentials.username !== undefined) await this.limiter.recordSuccess(attempt);

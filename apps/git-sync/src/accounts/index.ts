@@ -1,7 +1,20 @@
-export { AccountStore, USERNAME_PATTERN, type User, type IssuedToken, type AccessTokenInfo, type TokenOwner, type Membership } from './account-store';
+export {
+  AccountStore,
+  USERNAME_PATTERN,
+  type User,
+  type IssuedToken,
+  type AccessTokenInfo,
+  type TokenOwner,
+  type Membership,
+} from './account-store';
 export type { AccountsTables, SpaceRole } from './accounts.tables';
 export { accountMigrations, migrateAccounts, AccountsMigrationError } from './migrations';
-export { AUTH_FAILURE_DEFAULTS, AuthFailureLimiter, type AuthAttempt, type AuthFailureLimiterOptions } from './auth-failure-limiter';
+export {
+  AUTH_FAILURE_DEFAULTS,
+  AuthFailureLimiter,
+  type AuthAttempt,
+  type AuthFailureLimiterOptions,
+} from './auth-failure-limiter';
 export { CredentialChecker, type CredentialCheck, type PresentedCredentials } from './credential-checker';
 export { AccountGitAccessPolicy, type GitSyncSpaceLookup } from './account-git-access.policy';
 export { parseBasicAuthorization, parseBearerAuthorization, type BasicCredentials } from './basic-credentials';

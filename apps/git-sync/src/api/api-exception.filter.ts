@@ -28,7 +28,14 @@ export interface ApiErrorBody {
 /** Seconds a client is asked to wait when the database is out of reach; the pool reconnects on the next request. */
 export const DATABASE_RETRY_AFTER_S = 1;
 
-const NOT_FOUND = [SpaceNotFoundError, PageNotFoundError, UserNotFoundError, AccessTokenNotFoundError, MembershipNotFoundError, ConflictNotFoundError];
+const NOT_FOUND = [
+  SpaceNotFoundError,
+  PageNotFoundError,
+  UserNotFoundError,
+  AccessTokenNotFoundError,
+  MembershipNotFoundError,
+  ConflictNotFoundError,
+];
 
 /** The domain errors a caller can act on, as HTTP; anything else is ours and is a 500. */
 export function toApiError(err: unknown): ApiErrorBody | undefined {
@@ -52,10 +59,18 @@ export function toApiError(err: unknown): ApiErrorBody | undefined {
     return { statusCode: 400, error: 'Bad Request', message: `parentPageId: ${err.message}`, issues };
   }
   if (isDatabaseUnavailable(err)) {
-    return { statusCode: 503, error: 'Service Unavailable', message: 'The database is unavailable right now; retry in a moment.' };
+    return {
+      statusCode: 503,
+      error: 'Service Unavailable',
+      message: 'The database is unavailable right now; retry in a moment.',
+    };
   }
   if (err instanceof GitSyncLockHeldError) {
-    return { statusCode: 503, error: 'Service Unavailable', message: 'The space is busy with a sync or a push; retry in a moment.' };
+    return {
+      statusCode: 503,
+      error: 'Service Unavailable',
+      message: 'The space is busy with a sync or a push; retry in a moment.',
+    };
   }
   if (err instanceof InvalidSpaceIdError) {
     const issues = [{ field: 'spaceId', message: 'must be a UUID' }];
@@ -78,15 +93,26 @@ export class ApiExceptionFilter implements ExceptionFilter {
     let body = toApiError(err);
     if (body?.statusCode === 503) {
       const why = err instanceof GitSyncLockHeldError ? 'space busy' : 'database unavailable';
-      this.logger.warn({ err: { message: (err as Error).message, code: (err as { code?: unknown }).code } }, `api request refused: ${why}`);
-      void reply.status(503).header('retry-after', String(DATABASE_RETRY_AFTER_S)).header('content-type', 'application/json; charset=utf-8').send(body);
+      this.logger.warn(
+        { err: { message: (err as Error).message, code: (err as { code?: unknown }).code } },
+        `api request refused: ${why}`,
+      );
+      void reply
+        .status(503)
+        .header('retry-after', String(DATABASE_RETRY_AFTER_S))
+        .header('content-type', 'application/json; charset=utf-8')
+        .send(body);
       return;
     }
     if (!body || body.statusCode >= 500) {
       const request = http.getRequest<FastifyRequest>();
       this.logger.error({ err, method: request.method, url: request.url }, 'api request failed');
       // The cause stays in the log: its message may name internals (SQL, paths).
-      body = { statusCode: body?.statusCode ?? HttpStatus.INTERNAL_SERVER_ERROR, error: 'Internal Server Error', message: 'Internal server error' };
+      body = {
+        statusCode: body?.statusCode ?? HttpStatus.INTERNAL_SERVER_ERROR,
+        error: 'Internal Server Error',
+        message: 'Internal server error',
+      };
     }
     if (hasResponseHeaders(err)) void reply.headers(err.responseHeaders);
     void reply.status(body.statusCode).header('content-type', 'application/json; charset=utf-8').send(body);

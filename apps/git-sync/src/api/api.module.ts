@@ -12,7 +12,14 @@ import { UsersController } from './users.controller';
  * from the global engine and orchestrator modules.
  */
 @Module({
-  controllers: [SpacesController, PagesController, UsersController, MembersController, GitSyncController, ConflictsController],
+  controllers: [
+    SpacesController,
+    PagesController,
+    UsersController,
+    MembersController,
+    GitSyncController,
+    ConflictsController,
+  ],
   providers: [ApiExceptionFilter],
 })
 export class ApiModule {}

@@ -22,9 +22,15 @@ export class ConflictsController {
     @Inject(PageStore) private readonly pages: PageStore,
   ) {}
 
-  @ApiDoc({ summary: 'Merge conflicts, newest first: open ones, or all with `status=all`', response: z.array(conflictResponse) })
+  @ApiDoc({
+    summary: 'Merge conflicts, newest first: open ones, or all with `status=all`',
+    response: z.array(conflictResponse),
+  })
   @Get()
-  async list(@Param(params(spaceParams)) { spaceId }: SpaceParams, @Query(query(conflictListQuery)) { status }: ConflictListQuery): Promise<Conflict[]> {
+  async list(
+    @Param(params(spaceParams)) { spaceId }: SpaceParams,
+    @Query(query(conflictListQuery)) { status }: ConflictListQuery,
+  ): Promise<Conflict[]> {
     await this.pages.requireSpace(spaceId);
     return this.conflicts.list(spaceId, { includeDismissed: status === 'all' });
   }

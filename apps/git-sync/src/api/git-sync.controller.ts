@@ -41,7 +41,10 @@ export class GitSyncController {
     return this.orchestrator.runOnce(spaceId);
   }
 
-  @ApiDoc({ summary: 'The configuration, the last result per space with its open conflicts, and work-tree overlaps', response: gitSyncStatusResponse })
+  @ApiDoc({
+    summary: 'The configuration, the last result per space with its open conflicts, and work-tree overlaps',
+    response: gitSyncStatusResponse,
+  })
   @Get('status')
   async status(): Promise<GitSyncStatusResponse> {
     const status = this.orchestrator.getStatus();

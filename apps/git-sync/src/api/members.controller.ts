@@ -31,7 +31,10 @@ export class MembersController {
   /** Adds the member or changes their role; answers with the membership as stored. */
   @ApiDoc({ summary: 'Add a member, or change their role', response: membershipResponse })
   @Put(':userId')
-  async set(@Param(params(memberParams)) { spaceId, userId }: MemberParams, @Body(body(setMemberBody)) input: SetMemberBody): Promise<Membership> {
+  async set(
+    @Param(params(memberParams)) { spaceId, userId }: MemberParams,
+    @Body(body(setMemberBody)) input: SetMemberBody,
+  ): Promise<Membership> {
     // Checked here so an unknown space is a 404, not a foreign-key failure.
     await this.pages.requireSpace(spaceId);
     await this.accounts.setMembership(spaceId, userId, input.role);

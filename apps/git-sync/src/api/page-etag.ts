@@ -15,7 +15,9 @@ const ENTITY_TAG = /^(W\/)?"(\d{1,10})"$/;
 export function expectedRevision(ifMatch: string | undefined): number | undefined {
   if (ifMatch === undefined || ifMatch.trim() === '*') return undefined;
   const tags = ifMatch.split(',').map((t) => t.trim());
-  const revisions = tags.map((t) => ENTITY_TAG.exec(t)).filter((m): m is RegExpExecArray => m !== null && m[1] === undefined);
+  const revisions = tags
+    .map((t) => ENTITY_TAG.exec(t))
+    .filter((m): m is RegExpExecArray => m !== null && m[1] === undefined);
   if (revisions.length !== tags.length || revisions.length === 0) {
     throw new RequestValidationError([{ field: 'If-Match', message: 'must be an ETag from GET, such as "3"' }]);
   }

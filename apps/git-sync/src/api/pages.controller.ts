@@ -1,4 +1,19 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Param, Patch, Post, Query, Res, UseFilters, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  Inject,
+  Param,
+  Patch,
+  Post,
+  Query,
+  Res,
+  UseFilters,
+  UseGuards,
+} from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { PageNotFoundError } from '../pages/page-not-found.error';
 import { PageStore } from '../pages/page-store';
@@ -38,16 +53,23 @@ export class PagesController {
   @Post()
   @HttpCode(201)
   @Access({ space: 'write' })
-  create(@Param(params(spaceParams)) { spaceId }: SpaceParams, @Body(body(createPageBody)) input: CreatePageBody): Promise<Page> {
+  create(
+    @Param(params(spaceParams)) { spaceId }: SpaceParams,
+    @Body(body(createPageBody)) input: CreatePageBody,
+  ): Promise<Page> {
     return this.pages.createPage(spaceId, input, SOURCE);
   }
 
   @ApiDoc({
-    summary: "The space's page tree, without content; with `deleted=true`, its deleted pages instead, each with `deletedAt`",
+    summary:
+      "The space's page tree, without content; with `deleted=true`, its deleted pages instead, each with `deletedAt`",
     response: z.array(pageNodeResponse.extend({ deletedAt: z.string().datetime().optional() })),
   })
   @Get()
-  async tree(@Param(params(spaceParams)) { spaceId }: SpaceParams, @Query(query(pageListQuery)) { deleted }: PageListQuery): Promise<PageNode[] | DeletedPageNode[]> {
+  async tree(
+    @Param(params(spaceParams)) { spaceId }: SpaceParams,
+    @Query(query(pageListQuery)) { deleted }: PageListQuery,
+  ): Promise<PageNode[] | DeletedPageNode[]> {
     // An unknown space has no tree; an empty one does.
     await this.pages.requireSpace(spaceId);
     return deleted ? this.pages.listDeleted(spaceId) : this.pages.listTree(spaceId);
@@ -58,14 +80,20 @@ export class PagesController {
   @Post(':pageId/restore')
   @HttpCode(200)
   @Access({ space: 'write' })
-  async restore(@Param(params(pageParams)) { spaceId, pageId }: PageParams, @Res({ passthrough: true }) reply: FastifyReply): Promise<Page> {
+  async restore(
+    @Param(params(pageParams)) { spaceId, pageId }: PageParams,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<Page> {
     await this.pages.requireSpace(spaceId);
     return tagged(reply, await this.pages.restore(spaceId, pageId, SOURCE));
   }
 
   @ApiDoc({ summary: 'A page, with its revision as ETag', response: pageResponse, revisioned: true })
   @Get(':pageId')
-  async get(@Param(params(pageParams)) { spaceId, pageId }: PageParams, @Res({ passthrough: true }) reply: FastifyReply): Promise<Page> {
+  async get(
+    @Param(params(pageParams)) { spaceId, pageId }: PageParams,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<Page> {
     await this.pages.requireSpace(spaceId);
     const page = await this.pages.getPage(spaceId, pageId);
     // The store keeps soft-deleted pages; to the API they are gone.
@@ -100,14 +128,22 @@ export class PagesController {
   ): Promise<Page> {
     const revision = expectedRevision(ifMatch);
     await this.pages.requireSpace(spaceId);
-    return tagged(reply, await this.pages.move(spaceId, pageId, input.parentPageId, SOURCE, input.position, { expectedRevision: revision }));
+    return tagged(
+      reply,
+      await this.pages.move(spaceId, pageId, input.parentPageId, SOURCE, input.position, {
+        expectedRevision: revision,
+      }),
+    );
   }
 
   @ApiDoc({ summary: 'Delete a page (soft: it can be restored)', revisioned: true })
   @Delete(':pageId')
   @HttpCode(204)
   @Access({ space: 'write' })
-  async remove(@Param(params(pageParams)) { spaceId, pageId }: PageParams, @Headers('if-match') ifMatch: string | undefined): Promise<void> {
+  async remove(
+    @Param(params(pageParams)) { spaceId, pageId }: PageParams,
+    @Headers('if-match') ifMatch: string | undefined,
+  ): Promise<void> {
     const revision = expectedRevision(ifMatch);
     await this.pages.requireSpace(spaceId);
     await this.pages.softDelete(spaceId, pageId, SOURCE, { expectedRevision: revision });

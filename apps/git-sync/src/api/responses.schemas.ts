@@ -58,7 +58,12 @@ export const accessTokenInfoResponse = z.object({
   expiresAt: timestamp.nullable(),
 });
 
-export const membershipResponse = z.object({ spaceId: id, userId: id, username: z.string(), role: z.enum(['read', 'write']) });
+export const membershipResponse = z.object({
+  spaceId: id,
+  userId: id,
+  username: z.string(),
+  role: z.enum(['read', 'write']),
+});
 
 export const conflictResponse = z.object({
   id,
@@ -80,7 +85,16 @@ export const runOnceResultResponse = z.object({
   skipped: z.enum(['disabled', 'space-not-enabled', 'in-progress', 'lock-held', 'yielded']).optional(),
   pull: z.object({ written: count, deleted: count, conflicts: count }).optional(),
   push: z
-    .object({ created: count, updated: count, deleted: count, moved: count, renamed: count, failures: count, deferred: count, heldBack: count })
+    .object({
+      created: count,
+      updated: count,
+      deleted: count,
+      moved: count,
+      renamed: count,
+      failures: count,
+      deferred: count,
+      heldBack: count,
+    })
     .optional(),
   error: z.string().optional(),
 });

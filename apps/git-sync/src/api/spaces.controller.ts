@@ -1,4 +1,16 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, UseFilters, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Put,
+  UseFilters,
+  UseGuards,
+} from '@nestjs/common';
 import { AccountStore, type User } from '../accounts';
 import { GitSyncOrchestrator } from '../orchestrator/git-sync.orchestrator';
 import { PageStore } from '../pages/page-store';
@@ -25,7 +37,10 @@ export class SpacesController {
   ) {}
 
   /** Creates the space and, when it syncs, its repository, so that clones never wait for a lock. */
-  @ApiDoc({ summary: 'Create a space; a syncing one gets its git repository before the answer', response: spaceResponse })
+  @ApiDoc({
+    summary: 'Create a space; a syncing one gets its git repository before the answer',
+    response: spaceResponse,
+  })
   @Post()
   @HttpCode(201)
   async create(@Body(body(createSpaceBody)) input: CreateSpaceBody): Promise<Space> {

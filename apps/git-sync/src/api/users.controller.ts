@@ -1,4 +1,16 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, UseFilters, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Patch,
+  Post,
+  UseFilters,
+  UseGuards,
+} from '@nestjs/common';
 import { AccountStore, type AccessTokenInfo, type User } from '../accounts';
 import { AccessTokenNotFoundError } from './access-token-not-found.error';
 import { ApiExceptionFilter } from './api-exception.filter';
@@ -58,9 +70,16 @@ export class UsersController {
   }
 
   /** Grants or withdraws admin; the last admin cannot be demoted (409). */
-  @ApiDoc({ summary: 'Grant or withdraw admin; the last admin cannot be demoted', response: userResponse, errors: [409] })
+  @ApiDoc({
+    summary: 'Grant or withdraw admin; the last admin cannot be demoted',
+    response: userResponse,
+    errors: [409],
+  })
   @Patch(':userId')
-  update(@Param(params(userParams)) { userId }: UserParams, @Body(body(updateUserBody)) input: UpdateUserBody): Promise<User> {
+  update(
+    @Param(params(userParams)) { userId }: UserParams,
+    @Body(body(updateUserBody)) input: UpdateUserBody,
+  ): Promise<User> {
     return this.accounts.setAdmin(userId, input.admin);
   }
 
@@ -75,9 +94,17 @@ export class UsersController {
   @ApiDoc({ summary: 'Issue a token; its secret is in this answer only', response: issuedTokenResponse })
   @Post(':userId/tokens')
   @HttpCode(201)
-  async issueToken(@Param(params(userParams)) { userId }: UserParams, @Body(body(issueTokenBody)) input: IssueTokenBody): Promise<IssuedTokenResponse> {
+  async issueToken(
+    @Param(params(userParams)) { userId }: UserParams,
+    @Body(body(issueTokenBody)) input: IssueTokenBody,
+  ): Promise<IssuedTokenResponse> {
     const issued = await this.accounts.issueToken(userId, input.name, input.expiresAt ?? null);
-    return { id: issued.id, name: issued.name, token: issued.token, ...(issued.expiresAt ? { expiresAt: issued.expiresAt } : {}) };
+    return {
+      id: issued.id,
+      name: issued.name,
+      token: issued.token,
+      ...(issued.expiresAt ? { expiresAt: issued.expiresAt } : {}),
+    };
   }
 
   /** The user's live and expired tokens, never their secrets. */

@@ -48,7 +48,11 @@ export async function ensureDemo(
   );
   await pages.createPage(
     space.id,
-    { title: 'Getting started', parentPageId: welcome.id, content: 'Pages nest: children live in a folder named after their parent.\n' },
+    {
+      title: 'Getting started',
+      parentPageId: welcome.id,
+      content: 'Pages nest: children live in a folder named after their parent.\n',
+    },
     'user',
   );
   const user = await accounts.createUser(DEMO_USER, { admin: true });

@@ -3,7 +3,13 @@ import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '
 import { RedisService } from '@nestjs-labs/nestjs-ioredis';
 import type { Logger as PinoLogger } from 'pino';
 import { SpaceLockService } from 'space-lock/nestjs';
-import { AccountGitAccessPolicy, AccountStore, AuthFailureLimiter, CredentialChecker, migrateAccounts } from '../accounts';
+import {
+  AccountGitAccessPolicy,
+  AccountStore,
+  AuthFailureLimiter,
+  CredentialChecker,
+  migrateAccounts,
+} from '../accounts';
 import { GIT_SYNC_CONFIG, type GitSyncConfig } from '../config';
 import { createEngine, type Engine } from '../engine';
 import { ConflictStore } from '../pages/conflict-store';
@@ -52,7 +58,11 @@ export class EngineModule implements OnApplicationShutdown {
         { provide: SyncEngine, inject: [ENGINE], useFactory: (e: Engine) => e.engine },
         { provide: AccountStore, inject: [ENGINE], useFactory: (e: Engine) => new AccountStore(e.db) },
         { provide: SpaceTrash, inject: [ENGINE], useFactory: (e: Engine) => new SpaceTrash(e.dataDir) },
-        { provide: PageStoreSpaceDirectory, inject: [PageStore], useFactory: (p: PageStore) => new PageStoreSpaceDirectory(p) },
+        {
+          provide: PageStoreSpaceDirectory,
+          inject: [PageStore],
+          useFactory: (p: PageStore) => new PageStoreSpaceDirectory(p),
+        },
         {
           provide: GuardedCycleRunner,
           inject: [ENGINE, SpaceLockService, GIT_SYNC_CONFIG],
@@ -70,7 +80,9 @@ export class EngineModule implements OnApplicationShutdown {
               windowSeconds: c.authWindowSeconds,
               keyPrefix: c.authFailureKeyPrefix,
             };
-            return c.redisUrl && redis ? AuthFailureLimiter.onRedis(redis.getOrThrow(), options) : AuthFailureLimiter.inMemory(options);
+            return c.redisUrl && redis
+              ? AuthFailureLimiter.onRedis(redis.getOrThrow(), options)
+              : AuthFailureLimiter.inMemory(options);
           },
         },
         // One checker for git and the API, so both count toward the same throttle.

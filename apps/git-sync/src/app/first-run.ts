@@ -40,6 +40,8 @@ export class FirstRun implements OnApplicationBootstrap {
    */
   async demo(): Promise<DemoCredentials | undefined> {
     if (!this.config.seedDemo) return undefined;
-    return ensureDemo(this.pages, this.accounts, this.config.dataDir, this.#firstRun, (spaceId) => this.orchestrator.provision(spaceId));
+    return ensureDemo(this.pages, this.accounts, this.config.dataDir, this.#firstRun, (spaceId) =>
+      this.orchestrator.provision(spaceId),
+    );
   }
 }

@@ -1,7 +1,13 @@
 import type { LoggerService } from '@nestjs/common';
 
 /** Nest's own start-up chatter: one line per module and per route. */
-const FRAMEWORK_CONTEXTS: ReadonlySet<string> = new Set(['NestFactory', 'InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestApplication']);
+const FRAMEWORK_CONTEXTS: ReadonlySet<string> = new Set([
+  'NestFactory',
+  'InstanceLoader',
+  'RoutesResolver',
+  'RouterExplorer',
+  'NestApplication',
+]);
 
 /**
  * Passes everything to `inner`, but Nest's start-up lines go at debug, not
@@ -9,7 +15,9 @@ const FRAMEWORK_CONTEXTS: ReadonlySet<string> = new Set(['NestFactory', 'Instanc
  * starting the server needs to read.
  */
 export class FrameworkQuietLogger implements LoggerService {
-  constructor(private readonly inner: LoggerService & { debug(message: unknown, ...optionalParams: unknown[]): void }) {}
+  constructor(
+    private readonly inner: LoggerService & { debug(message: unknown, ...optionalParams: unknown[]): void },
+  ) {}
 
   log(message: unknown, ...optionalParams: unknown[]): void {
     const context = optionalParams[optionalParams.length - 1];

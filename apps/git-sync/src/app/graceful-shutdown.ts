@@ -5,7 +5,11 @@ import type { Logger as PinoLogger } from 'pino';
 
 const DRAIN_POLL_MS = 20;
 const GIT_BODY = 'The server is shutting down. Please retry in a moment.\n';
-const API_BODY = JSON.stringify({ statusCode: 503, error: 'Service Unavailable', message: 'The server is shutting down; retry in a moment.' });
+const API_BODY = JSON.stringify({
+  statusCode: 503,
+  error: 'Service Unavailable',
+  message: 'The server is shutting down; retry in a moment.',
+});
 
 /**
  * Stops the server in the order that keeps every answer honest:
@@ -66,7 +70,11 @@ export class GracefulShutdown {
     this.logger.info({ reason, inFlight: this.#inFlight }, 'shutting down: new requests get 503');
     const deadline = performance.now() + this.graceMs;
     while (this.#inFlight > 0 && performance.now() < deadline) await delay(DRAIN_POLL_MS);
-    if (this.#inFlight > 0) this.logger.warn({ inFlight: this.#inFlight, graceMs: this.graceMs }, 'shutting down with requests still in flight');
+    if (this.#inFlight > 0)
+      this.logger.warn(
+        { inFlight: this.#inFlight, graceMs: this.graceMs },
+        'shutting down with requests still in flight',
+      );
     const app = this.#app;
     if (app === undefined) return;
     const server = app.getHttpServer() as Server;

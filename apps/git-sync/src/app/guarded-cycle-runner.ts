@@ -94,7 +94,11 @@ export class GuardedCycleRunner implements CycleRunner {
   async #release(spaceId: string, path: string, mine: Marker, signal: AbortSignal): Promise<void> {
     const found = await readMarker(path);
     if (found === undefined) return;
-    if (found.holder === mine.holder && found.fencingToken === mine.fencingToken && found.startedAt === mine.startedAt) {
+    if (
+      found.holder === mine.holder &&
+      found.fencingToken === mine.fencingToken &&
+      found.startedAt === mine.startedAt
+    ) {
       await unlink(path).catch(() => undefined);
       return;
     }

@@ -35,7 +35,12 @@ export class HttpHardeningModule implements OnModuleInit {
     instance.addHook('onRequest', (request, reply, done) => {
       const host = hostNameOf(request.headers.host);
       if (host === undefined || !allowed.has(host)) {
-        return refuse(reply, 421, 'Misdirected Request', 'This server does not answer for that Host; see GIT_SYNC_ALLOWED_HOSTS');
+        return refuse(
+          reply,
+          421,
+          'Misdirected Request',
+          'This server does not answer for that Host; see GIT_SYNC_ALLOWED_HOSTS',
+        );
       }
       if (request.url.startsWith('/api/') && !acceptsApiBody(request.method, request.headers)) {
         return refuse(reply, 415, 'Unsupported Media Type', 'The API accepts only application/json request bodies');

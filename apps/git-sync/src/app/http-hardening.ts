@@ -18,7 +18,10 @@ export function fastifyOptions(config: GitSyncConfig): FastifyServerOptions {
 export function clientAddressResolver(config: GitSyncConfig): (req: IncomingMessage) => string | undefined {
   const { trustProxy } = config;
   if (trustProxy === false) return (req) => req.socket?.remoteAddress;
-  const trust = typeof trustProxy === 'number' ? (_addr: string, hop: number) => hop < trustProxy : proxyAddr.compile([...trustProxy]);
+  const trust =
+    typeof trustProxy === 'number'
+      ? (_addr: string, hop: number) => hop < trustProxy
+      : proxyAddr.compile([...trustProxy]);
   return (req) => (req.socket ? proxyAddr(req, trust) : undefined);
 }
 
@@ -44,6 +47,7 @@ const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 export function acceptsApiBody(method: string, headers: IncomingMessage['headers']): boolean {
   if (!MUTATING.has(method)) return true;
   const type = headers['content-type'];
-  if (type === undefined) return headers['transfer-encoding'] === undefined && (headers['content-length'] ?? '0') === '0';
+  if (type === undefined)
+    return headers['transfer-encoding'] === undefined && (headers['content-length'] ?? '0') === '0';
   return /^application\/json\s*(;|$)/i.test(type);
 }

@@ -59,7 +59,10 @@ export function logDestination(format: Exclude<LogFormat, 'auto'>): DestinationS
 }
 
 /** `auto` is pretty when stdout is a terminal, and JSON otherwise (containers, files, log shippers). */
-export function resolveLogFormat(format: LogFormat, isTty: boolean | undefined = process.stdout.isTTY): Exclude<LogFormat, 'auto'> {
+export function resolveLogFormat(
+  format: LogFormat,
+  isTty: boolean | undefined = process.stdout.isTTY,
+): Exclude<LogFormat, 'auto'> {
   if (format !== 'auto') return format;
   return isTty === true ? 'pretty' : 'json';
 }

@@ -128,13 +128,16 @@ function url(protocols: readonly string[]) {
   return z
     .string()
     .trim()
-    .refine((value) => {
-      try {
-        return protocols.includes(new URL(value).protocol);
-      } catch {
-        return false;
-      }
-    }, `expected a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+    .refine(
+      (value) => {
+        try {
+          return protocols.includes(new URL(value).protocol);
+        } catch {
+          return false;
+        }
+      },
+      `expected a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
+    );
 }
 
 const boolean = z
@@ -151,7 +154,12 @@ const boolean = z
 function list<T extends z.ZodTypeAny>(item: T) {
   return z
     .string()
-    .transform((value) => value.split(',').map((part) => part.trim()).filter((part) => part !== ''))
+    .transform((value) =>
+      value
+        .split(',')
+        .map((part) => part.trim())
+        .filter((part) => part !== ''),
+    )
     .pipe(z.array(item).min(1, 'expected a comma-separated list'));
 }
 
@@ -215,8 +223,12 @@ const schema = z.object({
     .trim()
     .regex(/^[A-Za-z0-9.:-]+$/, 'expected a host name or an IP address')
     .optional(),
-  LOG_LEVEL: z.enum(LOG_LEVELS, { errorMap: () => ({ message: `expected one of ${LOG_LEVELS.join(', ')}` }) }).optional(),
-  LOG_FORMAT: z.enum(LOG_FORMATS, { errorMap: () => ({ message: `expected one of ${LOG_FORMATS.join(', ')}` }) }).optional(),
+  LOG_LEVEL: z
+    .enum(LOG_LEVELS, { errorMap: () => ({ message: `expected one of ${LOG_LEVELS.join(', ')}` }) })
+    .optional(),
+  LOG_FORMAT: z
+    .enum(LOG_FORMATS, { errorMap: () => ({ message: `expected one of ${LOG_FORMATS.join(', ')}` }) })
+    .optional(),
   GIT_SYNC_DEMO: boolean.optional(),
   GIT_SYNC_AUTH_MAX_FAILURES: integer(1).optional(),
   GIT_SYNC_AUTH_MAX_ADDRESS_FAILURES: integer(1).optional(),
@@ -249,7 +261,10 @@ const VARIABLES = Object.keys(schema.shape) as Variable[];
  * `ConfigError` naming every invalid variable. Empty strings count as unset,
  * as container tooling often exports declared-but-blank variables.
  */
-export function loadConfig(env: Readonly<Record<string, string | undefined>>, cwd: string = process.cwd()): GitSyncConfig {
+export function loadConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  cwd: string = process.cwd(),
+): GitSyncConfig {
   const input: Partial<Record<Variable, string>> = {};
   for (const name of VARIABLES) {
     const value = env[name];
@@ -274,8 +289,15 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, cw
   if (v.GIT_SYNC_ADMIN_USERNAME !== undefined && v.GIT_SYNC_ADMIN_TOKEN_SHA256 === undefined) {
     deferred.push({ variable: 'GIT_SYNC_ADMIN_TOKEN_SHA256', reason: 'required when GIT_SYNC_ADMIN_USERNAME is set' });
   }
-  if (v.GIT_SYNC_METRICS_PORT !== undefined && v.GIT_SYNC_METRICS_PORT !== 0 && v.GIT_SYNC_METRICS_PORT === (v.PORT ?? CONFIG_DEFAULTS.port)) {
-    deferred.push({ variable: 'GIT_SYNC_METRICS_PORT', reason: 'must differ from PORT (leave it unset to serve /metrics on PORT)' });
+  if (
+    v.GIT_SYNC_METRICS_PORT !== undefined &&
+    v.GIT_SYNC_METRICS_PORT !== 0 &&
+    v.GIT_SYNC_METRICS_PORT === (v.PORT ?? CONFIG_DEFAULTS.port)
+  ) {
+    deferred.push({
+      variable: 'GIT_SYNC_METRICS_PORT',
+      reason: 'must differ from PORT (leave it unset to serve /metrics on PORT)',
+    });
   }
   if (deferred.length > 0) throw new ConfigError(deferred);
   const dataDir = v.GIT_SYNC_DATA_DIR ?? CONFIG_DEFAULTS.dataDir;
@@ -305,15 +327,20 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, cw
     authMaxAddressFailures: v.GIT_SYNC_AUTH_MAX_ADDRESS_FAILURES ?? CONFIG_DEFAULTS.authMaxAddressFailures,
     authWindowSeconds: v.GIT_SYNC_AUTH_WINDOW_S ?? CONFIG_DEFAULTS.authWindowSeconds,
     authFailureKeyPrefix: v.GIT_SYNC_AUTH_FAILURE_KEY_PREFIX ?? CONFIG_DEFAULTS.authFailureKeyPrefix,
-    allowedHosts: v.GIT_SYNC_ALLOWED_HOSTS ?? [...new Set([...LOOPBACK_HOST_NAMES, host.replace(/^\[(.*)\]$/, '$1').toLowerCase()])],
+    allowedHosts: v.GIT_SYNC_ALLOWED_HOSTS ?? [
+      ...new Set([...LOOPBACK_HOST_NAMES, host.replace(/^\[(.*)\]$/, '$1').toLowerCase()]),
+    ],
     corsOrigins: v.GIT_SYNC_CORS_ORIGINS?.map((o) => o.replace(/\/$/, '')) ?? [],
     trustProxy: v.GIT_SYNC_TRUST_PROXY ?? false,
     metrics: v.GIT_SYNC_METRICS ?? false,
     metricsPort: v.GIT_SYNC_METRICS_PORT,
     metricsPerSpace: v.GIT_SYNC_METRICS_PER_SPACE ?? false,
-    bootstrapAdmin: v.GIT_SYNC_ADMIN_TOKEN_SHA256 === undefined ? undefined : {
-      username: v.GIT_SYNC_ADMIN_USERNAME ?? CONFIG_DEFAULTS.adminUsername,
-      tokenHash: v.GIT_SYNC_ADMIN_TOKEN_SHA256,
-    },
+    bootstrapAdmin:
+      v.GIT_SYNC_ADMIN_TOKEN_SHA256 === undefined
+        ? undefined
+        : {
+            username: v.GIT_SYNC_ADMIN_USERNAME ?? CONFIG_DEFAULTS.adminUsername,
+            tokenHash: v.GIT_SYNC_ADMIN_TOKEN_SHA256,
+          },
   };
 }

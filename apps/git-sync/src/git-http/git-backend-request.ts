@@ -24,7 +24,8 @@ export interface GitBackendRequest {
 
 /** Why a backend run did not complete normally. */
 /** `protocol`: the client sent something that is not git's protocol (a malformed pkt-line). */
-export type GitBackendFailure = 'timeout' | 'deadline' | 'too-large' | 'aborted' | 'client-closed' | 'spawn' | 'bad-cgi' | 'exit' | 'protocol';
+export type GitBackendFailure =
+  'timeout' | 'deadline' | 'too-large' | 'aborted' | 'client-closed' | 'spawn' | 'bad-cgi' | 'exit' | 'protocol';
 
 export interface GitBackendOutcome {
   /** The status the client got, or 0 when the connection was cut before any. */

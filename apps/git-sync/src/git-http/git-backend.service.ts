@@ -19,10 +19,21 @@ const STDERR_KEPT_BYTES = 4 * 1024;
 const REF_DECLINED = /[0-9a-f]{4}ng refs\//;
 const REF_DECLINED_SCAN_CHARS = 12;
 
-const FAILURE_RESPONSES: Record<Exclude<GitBackendFailure, 'client-closed'>, { status: number; message: string; retryAfter?: string }> = {
+const FAILURE_RESPONSES: Record<
+  Exclude<GitBackendFailure, 'client-closed'>,
+  { status: number; message: string; retryAfter?: string }
+> = {
   timeout: { status: 504, message: 'The git backend timed out.' },
-  deadline: { status: 504, message: 'The push did not finish within the time allowed and was cut off; nothing of it was applied. Push again, or in smaller parts.' },
-  'too-large': { status: 413, message: 'The push is larger than this server accepts (GIT_SYNC_MAX_PUSH_BYTES); nothing of it was applied. Push in smaller parts.' },
+  deadline: {
+    status: 504,
+    message:
+      'The push did not finish within the time allowed and was cut off; nothing of it was applied. Push again, or in smaller parts.',
+  },
+  'too-large': {
+    status: 413,
+    message:
+      'The push is larger than this server accepts (GIT_SYNC_MAX_PUSH_BYTES); nothing of it was applied. Push in smaller parts.',
+  },
   aborted: { status: 503, message: 'The space changed hands during the request; please retry.', retryAfter: '1' },
   spawn: { status: 500, message: 'The git backend could not be started.' },
   'bad-cgi': { status: 502, message: 'The git backend sent an invalid response.' },
@@ -31,7 +42,8 @@ const FAILURE_RESPONSES: Record<Exclude<GitBackendFailure, 'client-closed'>, { s
 };
 
 // What git's pkt-line reader says of a malformed request; the client's mistake, not the server's.
-const PROTOCOL_ERROR = /^fatal: protocol error: bad line length|^fatal: protocol error: bad band|^fatal: invalid (?:packet|pkt-line)/m;
+const PROTOCOL_ERROR =
+  /^fatal: protocol error: bad line length|^fatal: protocol error: bad band|^fatal: invalid (?:packet|pkt-line)/m;
 
 /**
  * Serves one smart-HTTP request by running `git http-backend` as a CGI
@@ -50,7 +62,9 @@ export class GitBackendService implements OnApplicationShutdown {
 
   /** Never rejects: every failure ends in an error response or a cut connection, and is logged. */
   serve(request: GitBackendRequest, res: ServerResponse): Promise<GitBackendOutcome> {
-    return new Promise<GitBackendOutcome>((resolve) => new BackendRun(request, res, this.config, this.#logger, this.#children, resolve).start());
+    return new Promise<GitBackendOutcome>((resolve) =>
+      new BackendRun(request, res, this.config, this.#logger, this.#children, resolve).start(),
+    );
   }
 
   /** Backends still running at shutdown would outlive the server; end them. */
@@ -246,7 +260,8 @@ class BackendRun {
         this.#declined = REF_DECLINED.test(text);
         this.#scanned = text.slice(-REF_DECLINED_SCAN_CHARS);
       }
-      if (this.#start.length < SIDEBAND_PROBE_BYTES) this.#start = Buffer.concat([this.#start, chunk]).subarray(0, SIDEBAND_PROBE_BYTES);
+      if (this.#start.length < SIDEBAND_PROBE_BYTES)
+        this.#start = Buffer.concat([this.#start, chunk]).subarray(0, SIDEBAND_PROBE_BYTES);
       const all = Buffer.concat([this.#tail, chunk]);
       const keep = Math.min(FLUSH_PKT.length, all.length);
       this.#tail = all.subarray(all.length - keep);
@@ -296,7 +311,8 @@ class BackendRun {
     if (this.#child !== undefined) this.children.delete(this.#child);
 
     let failure = this.#failure;
-    if (failure === undefined && exitCode !== 0) failure = !this.#headSent && PROTOCOL_ERROR.test(this.#stderr) ? 'protocol' : 'exit';
+    if (failure === undefined && exitCode !== 0)
+      failure = !this.#headSent && PROTOCOL_ERROR.test(this.#stderr) ? 'protocol' : 'exit';
     if (failure === undefined && this.#head === undefined) failure = 'bad-cgi';
 
     let complete: ((lines: readonly string[]) => void) | undefined;
@@ -315,7 +331,13 @@ class BackendRun {
         this.#fail(failure);
       }
     }
-    this.resolve({ status: this.res.headersSent ? this.res.statusCode : 0, exitCode, failure, complete, declined: this.#declined });
+    this.resolve({
+      status: this.res.headersSent ? this.res.statusCode : 0,
+      exitCode,
+      failure,
+      complete,
+      declined: this.#declined,
+    });
   }
 
   #complete(lines: readonly string[]): void {
@@ -347,7 +369,11 @@ class BackendRun {
     this.res.end(body);
   }
 
-  #logFailure(err: unknown, failure: GitBackendFailure | undefined = this.#failure, exitCode: number | null = null): void {
+  #logFailure(
+    err: unknown,
+    failure: GitBackendFailure | undefined = this.#failure,
+    exitCode: number | null = null,
+  ): void {
     const { route } = this.request;
     // A client hanging up is routine; everything else is the server's problem.
     const level = failure === 'client-closed' || failure === 'protocol' ? 'warn' : 'error';

@@ -16,7 +16,8 @@ import type { GitRoute } from './git-route';
 import { RepositoryNotReadyError } from './repository-not-ready.error';
 
 const BUSY_MESSAGE = 'This space is busy: a sync is running. Please retry the push in a moment.';
-const NOT_READY_MESSAGE = "This space's repository is still being prepared. Please retry the clone or fetch in a moment.";
+const NOT_READY_MESSAGE =
+  "This space's repository is still being prepared. Please retry the clone or fetch in a moment.";
 const DATABASE_MESSAGE = 'The server cannot reach its database right now. Please retry in a moment.';
 const SHUTTING_DOWN_MESSAGE = 'The server is shutting down. Please retry in a moment.';
 /** How a push refused by the access policy is counted, by the status it got. */
@@ -104,10 +105,16 @@ export class GitHttpController {
         // The push's response ends only here, after its cycle, with what the cycle did.
         let served: GitBackendOutcome | undefined;
         let cycle: RunOnceResult | undefined;
-        const notice = new LockWaitNotice(req.raw, req.headers['content-encoding'], reply.raw, LOCK_WAIT_NOTICE_MS, () => {
-          reply.hijack();
-          this.#logger.log({ msg: 'push waiting for the space lock', spaceId });
-        });
+        const notice = new LockWaitNotice(
+          req.raw,
+          req.headers['content-encoding'],
+          reply.raw,
+          LOCK_WAIT_NOTICE_MS,
+          () => {
+            reply.hijack();
+            this.#logger.log({ msg: 'push waiting for the space lock', spaceId });
+          },
+        );
         try {
           const receive = async (signal: AbortSignal) => {
             await notice.stop();
@@ -130,12 +137,24 @@ export class GitHttpController {
         else this.metrics?.pushAccepted();
       }
       // A push's effect is on the cycle's line; one more per request would double every push.
-      this.#logger.debug({ msg: 'git request served', spaceId, endpoint: route.pathInfo, user: decision.user, status: outcome.status, failure: outcome.failure });
+      this.#logger.debug({
+        msg: 'git request served',
+        spaceId,
+        endpoint: route.pathInfo,
+        user: decision.user,
+        status: outcome.status,
+        failure: outcome.failure,
+      });
     } catch (err) {
       if (err instanceof GitSyncLockHeldError || err instanceof RepositoryNotReadyError) {
         // A read is never told about pushes: it only waited for the repository to exist.
         const upload = route.service === 'upload';
-        return this.#unavailable(reply, upload ? 'not-ready' : 'lock-busy', upload ? NOT_READY_MESSAGE : BUSY_MESSAGE, isPush);
+        return this.#unavailable(
+          reply,
+          upload ? 'not-ready' : 'lock-busy',
+          upload ? NOT_READY_MESSAGE : BUSY_MESSAGE,
+          isPush,
+        );
       }
       if (err instanceof SpaceLockClosedError) {
         // Shutdown closed the lock between this request's arrival and its turn for it.

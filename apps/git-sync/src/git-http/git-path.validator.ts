@@ -44,7 +44,13 @@ export function validateGitPath(method: string, rawUrl: string): GitRoute {
     if (service !== 'git-upload-pack' && service !== 'git-receive-pack') {
       return refuse('unknown service; expected ?service=git-upload-pack or git-receive-pack');
     }
-    return { spaceId, service: SERVICES[service], endpoint: 'info-refs', pathInfo: '/info/refs', queryString: `service=${service}` };
+    return {
+      spaceId,
+      service: SERVICES[service],
+      endpoint: 'info-refs',
+      pathInfo: '/info/refs',
+      queryString: `service=${service}`,
+    };
   }
   if (tail === 'git-upload-pack' || tail === 'git-receive-pack') {
     if (method !== 'POST') refuse(`${tail} takes POST`, 'POST');

@@ -1,5 +1,14 @@
-export { GIT_ACCESS_POLICY, type GitAccessDecision, type GitAccessPolicy, type GitAccessRequest } from './git-access-policy.port';
-export { GIT_REPOSITORY_PROVIDER, type GitRepositoryProvider, type RepositoryAccess } from './git-repository-provider.port';
+export {
+  GIT_ACCESS_POLICY,
+  type GitAccessDecision,
+  type GitAccessPolicy,
+  type GitAccessRequest,
+} from './git-access-policy.port';
+export {
+  GIT_REPOSITORY_PROVIDER,
+  type GitRepositoryProvider,
+  type RepositoryAccess,
+} from './git-repository-provider.port';
 export type { GitRoute, GitService } from './git-route';
 export { GitPathError } from './git-path.error';
 export { RepositoryNotReadyError } from './repository-not-ready.error';

@@ -13,7 +13,11 @@ const MAX_BAND_PAYLOAD = 65_515;
 
 /** Whether a receive-pack response is multiplexed: its first packet's payload starts with band 1. */
 export function isSidebandResponse(start: Buffer): boolean {
-  return start.length >= SIDEBAND_PROBE_BYTES && /^[0-9a-f]{4}$/.test(start.subarray(0, 4).toString('latin1')) && start[4] === 1;
+  return (
+    start.length >= SIDEBAND_PROBE_BYTES &&
+    /^[0-9a-f]{4}$/.test(start.subarray(0, 4).toString('latin1')) &&
+    start[4] === 1
+  );
 }
 
 /**
@@ -28,7 +32,12 @@ export function requestWantsSideband(start: Buffer): boolean | undefined {
   const line = start.subarray(4, length);
   const nul = line.indexOf(0);
   if (nul < 0) return false;
-  return line.subarray(nul + 1).toString('latin1').trim().split(' ').some((cap) => cap === 'side-band-64k' || cap === 'side-band');
+  return line
+    .subarray(nul + 1)
+    .toString('latin1')
+    .trim()
+    .split(' ')
+    .some((cap) => cap === 'side-band-64k' || cap === 'side-band');
 }
 
 function bandPacket(band: number, text: string): Buffer {

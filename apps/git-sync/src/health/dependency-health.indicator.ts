@@ -47,7 +47,8 @@ export class DependencyHealthIndicator {
 
   /** Skipped (up, `mode: in-memory`) when no Redis is configured: the in-memory lock has nothing to reach. */
   redisStore(): Promise<HealthIndicatorResult> {
-    if (!this.config.redisUrl || this.redis === undefined) return Promise.resolve(this.health.check('redis').up({ mode: 'in-memory' }));
+    if (!this.config.redisUrl || this.redis === undefined)
+      return Promise.resolve(this.health.check('redis').up({ mode: 'in-memory' }));
     const client = this.redis.getOrThrow();
     return this.#probe('redis', () => client.ping());
   }

@@ -103,20 +103,36 @@ export class GitSyncMetrics implements SyncMetrics {
       labelNames: ['change'],
       registers,
     });
-    this.#conflicts = new Counter({ name: 'git_sync_conflicts_recorded_total', help: 'Merge conflicts recorded (the wiki side kept aside)', registers });
+    this.#conflicts = new Counter({
+      name: 'git_sync_conflicts_recorded_total',
+      help: 'Merge conflicts recorded (the wiki side kept aside)',
+      registers,
+    });
     this.#deferredDeletes = new Counter({
       name: 'git_sync_deletes_deferred_total',
       help: 'Page deletes held back by the per-cycle cap (counted again each cycle they stay deferred)',
       registers,
     });
-    this.#authFailures = new Counter({ name: 'git_sync_auth_failures_total', help: 'Failed logins, by git or the API', registers });
-    this.#authThrottled = new Counter({ name: 'git_sync_auth_throttled_total', help: 'Logins refused with 429 for too many failures', registers });
+    this.#authFailures = new Counter({
+      name: 'git_sync_auth_failures_total',
+      help: 'Failed logins, by git or the API',
+      registers,
+    });
+    this.#authThrottled = new Counter({
+      name: 'git_sync_auth_throttled_total',
+      help: 'Logins refused with 429 for too many failures',
+      registers,
+    });
     this.#overlaps = new Counter({
       name: 'git_sync_work_tree_overlaps_total',
       help: 'Cycles that found another live cycle in the same working tree: 0 unless the lock failed',
       registers,
     });
-    this.#spacesFailing = new Gauge({ name: 'git_sync_spaces_failing', help: 'Spaces whose last cycle failed', registers });
+    this.#spacesFailing = new Gauge({
+      name: 'git_sync_spaces_failing',
+      help: 'Spaces whose last cycle failed',
+      registers,
+    });
     if (options.perSpace) {
       this.#spaceFailures = new Gauge({
         name: 'git_sync_space_consecutive_failures',

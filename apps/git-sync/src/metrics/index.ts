@@ -1,3 +1,9 @@
-export { GitSyncMetrics, type CycleEnd, type GitSyncMetricsOptions, type LockAttempt, type UnavailableReason } from './git-sync-metrics';
+export {
+  GitSyncMetrics,
+  type CycleEnd,
+  type GitSyncMetricsOptions,
+  type LockAttempt,
+  type UnavailableReason,
+} from './git-sync-metrics';
 export { MeteredCycleRunner } from './metered-cycle-runner';
 export { MetricsModule } from './metrics.module';

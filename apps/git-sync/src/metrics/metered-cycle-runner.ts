@@ -21,7 +21,13 @@ export class MeteredCycleRunner implements CycleRunner {
       return status;
     } catch (err) {
       if (err instanceof WorkTreeOverlapError) this.metrics.workTreeOverlap();
-      this.metrics.cycleRan(spaceId, err instanceof CycleAbortedError || err instanceof StaleFencingTokenError || options.signal.aborted ? 'aborted' : 'failed', seconds());
+      this.metrics.cycleRan(
+        spaceId,
+        err instanceof CycleAbortedError || err instanceof StaleFencingTokenError || options.signal.aborted
+          ? 'aborted'
+          : 'failed',
+        seconds(),
+      );
       throw err;
     }
   }

@@ -1,4 +1,11 @@
-import { Inject, Logger, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Logger,
+  Module,
+  type DynamicModule,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { GIT_SYNC_CONFIG, type GitSyncConfig } from '../config';
 import { SYNC_METRICS } from '../orchestrator/sync-metrics.port';
 import { GitSyncMetrics } from './git-sync-metrics';
@@ -26,7 +33,10 @@ export class MetricsModule implements OnApplicationBootstrap, OnApplicationShutd
       global: true,
       controllers: config.metrics && config.metricsPort === undefined ? [MetricsController] : [],
       providers: [
-        { provide: GitSyncMetrics, useFactory: () => new GitSyncMetrics({ perSpace: config.metricsPerSpace, processMetrics: config.metrics }) },
+        {
+          provide: GitSyncMetrics,
+          useFactory: () => new GitSyncMetrics({ perSpace: config.metricsPerSpace, processMetrics: config.metrics }),
+        },
         { provide: SYNC_METRICS, useExisting: GitSyncMetrics },
       ],
       exports: [GitSyncMetrics, SYNC_METRICS],

@@ -5,7 +5,14 @@ import { isSpaceLockSkip, LockLostError, type SpaceLockSkip } from 'space-lock';
 import { SpaceLockService } from 'space-lock/nestjs';
 import { GIT_SYNC_CONFIG, type GitSyncConfig } from '../config';
 import { CYCLE_RUNNER, type CycleRunner, type LockScope } from './cycle-runner.port';
-import type { CycleStatus, CycleTrigger, GitSyncStatus, RunOnceResult, RunOnceSkip, SpaceSyncRecord } from './cycle-status';
+import type {
+  CycleStatus,
+  CycleTrigger,
+  GitSyncStatus,
+  RunOnceResult,
+  RunOnceSkip,
+  SpaceSyncRecord,
+} from './cycle-status';
 import { GitSyncLockHeldError } from './git-sync-lock-held.error';
 import { PUSH_WAITERS, type PushWaiters } from './push-waiters.port';
 import { SPACE_DIRECTORY, type SpaceDirectory } from './space-directory.port';
@@ -106,7 +113,11 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
    *
    * @throws GitSyncLockHeldError when the space stays busy; `fn` has not run.
    */
-  async runExclusive<T>(spaceId: string, fn: (signal: AbortSignal, scope: LockScope) => Promise<T>, options: ExclusiveOptions = {}): Promise<T> {
+  async runExclusive<T>(
+    spaceId: string,
+    fn: (signal: AbortSignal, scope: LockScope) => Promise<T>,
+    options: ExclusiveOptions = {},
+  ): Promise<T> {
     const waitMs = options.waitMs ?? this.config.pushLockWaitMs;
     const startedAt = performance.now();
     const deadline = startedAt + waitMs;
@@ -118,8 +129,17 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
         if (!isSpaceLockSkip(out)) return out;
         const remaining = deadline - performance.now();
         if (remaining <= 0) {
-          const error = new GitSyncLockHeldError({ spaceId, reason: out.skipped, waitedMs: Math.round(performance.now() - startedAt) });
-          this.#logger.warn({ msg: 'exclusive access refused: space busy', spaceId, reason: out.skipped, waitedMs: error.waitedMs });
+          const error = new GitSyncLockHeldError({
+            spaceId,
+            reason: out.skipped,
+            waitedMs: Math.round(performance.now() - startedAt),
+          });
+          this.#logger.warn({
+            msg: 'exclusive access refused: space busy',
+            spaceId,
+            reason: out.skipped,
+            waitedMs: error.waitedMs,
+          });
           throw error;
         }
         // Re-announced on every attempt: another waiter's withdrawal may have taken the marker down.
@@ -128,7 +148,10 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
         await delay(Math.min(remaining, Math.random() * backoff));
       }
     } finally {
-      if (announced) await this.waiters.withdraw(spaceId, waiterId).catch((err: unknown) => this.#waiterFailure('withdraw', spaceId, err));
+      if (announced)
+        await this.waiters
+          .withdraw(spaceId, waiterId)
+          .catch((err: unknown) => this.#waiterFailure('withdraw', spaceId, err));
     }
   }
 
@@ -145,7 +168,11 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
       result = await this.runExclusive(spaceId, (_signal, scope) => this.#cycle(spaceId, 'create', scope));
     } catch (err) {
       result = { spaceId, ran: !(err instanceof GitSyncLockHeldError), error: messageOf(err) };
-      this.#logger.warn({ msg: 'first cycle of a new space did not run or failed; its first read will create the repository', spaceId, err });
+      this.#logger.warn({
+        msg: 'first cycle of a new space did not run or failed; its first read will create the repository',
+        spaceId,
+        err,
+      });
     }
     this.#record('create', result);
     return result;
@@ -178,7 +205,8 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
       void this.#runOnce(spaceId, 'debounce').then((result) => {
         // The edit that scheduled this is not in git yet, and a cycle that
         // started before it, or a push that gave up, may never carry it there.
-        if (result.skipped !== undefined && BUSY_SKIPS.has(result.skipped) && !this.#debounces.has(spaceId)) this.schedule(spaceId);
+        if (result.skipped !== undefined && BUSY_SKIPS.has(result.skipped) && !this.#debounces.has(spaceId))
+          this.schedule(spaceId);
       });
     }, this.config.debounceMs);
     timer.unref();
@@ -261,13 +289,17 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
       // A cycle that ran has logged its own failure.
       if (!ran) this.#logger.error({ msg: 'cycle could not start', spaceId, trigger, err });
     }
-    if (result.skipped !== undefined) this.#logger.debug({ msg: 'cycle skipped', spaceId, trigger, skipped: result.skipped });
+    if (result.skipped !== undefined)
+      this.#logger.debug({ msg: 'cycle skipped', spaceId, trigger, skipped: result.skipped });
     this.#record(trigger, result);
     return result;
   }
 
   /** `withSpaceLock`, timed and watched for the metrics. */
-  async #withLock<T>(spaceId: string, fn: (signal: AbortSignal, scope: LockScope) => Promise<T>): Promise<T | SpaceLockSkip> {
+  async #withLock<T>(
+    spaceId: string,
+    fn: (signal: AbortSignal, scope: LockScope) => Promise<T>,
+  ): Promise<T | SpaceLockSkip> {
     if (!this.metrics) return this.locks.withSpaceLock(spaceId, (ctx) => fn(ctx.signal, scopeOf(ctx)));
     const metrics = this.metrics;
     const startedAt = performance.now();
@@ -279,7 +311,8 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
         const { signal } = ctx;
         acquired = true;
         metrics.lockAttempted('acquired', elapsed());
-        const onLost = () => metrics.lockLost(signal.reason instanceof LockLostError ? signal.reason.reason : 'unknown');
+        const onLost = () =>
+          metrics.lockLost(signal.reason instanceof LockLostError ? signal.reason.reason : 'unknown');
         signal.addEventListener('abort', onLost, { once: true });
         try {
           return await fn(signal, scopeOf(ctx));
@@ -334,12 +367,27 @@ export class GitSyncOrchestrator implements OnModuleInit, OnModuleDestroy {
     try {
       status = await this.runner.runCycle(spaceId, scope);
     } catch (err) {
-      this.#logger.error({ msg: 'cycle failed', spaceId, trigger, durationMs: Math.round(performance.now() - startedAt), err });
+      this.#logger.error({
+        msg: 'cycle failed',
+        spaceId,
+        trigger,
+        durationMs: Math.round(performance.now() - startedAt),
+        err,
+      });
       throw err;
     }
     const { pull, push, commits } = status;
-    const line = { msg: 'cycle done', spaceId, trigger, durationMs: Math.round(performance.now() - startedAt), pull, push, commits };
-    const idle = commits === 0 && Object.values(pull).every((n) => n === 0) && Object.values(push).every((n) => n === 0);
+    const line = {
+      msg: 'cycle done',
+      spaceId,
+      trigger,
+      durationMs: Math.round(performance.now() - startedAt),
+      pull,
+      push,
+      commits,
+    };
+    const idle =
+      commits === 0 && Object.values(pull).every((n) => n === 0) && Object.values(push).every((n) => n === 0);
     if (idle) this.#logger.debug(line);
     else this.#logger.log(line);
     return { spaceId, ran: true, pull, push };

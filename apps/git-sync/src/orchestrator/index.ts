@@ -1,4 +1,11 @@
-export type { CycleStatus, CycleTrigger, GitSyncStatus, RunOnceResult, RunOnceSkip, SpaceSyncRecord } from './cycle-status';
+export type {
+  CycleStatus,
+  CycleTrigger,
+  GitSyncStatus,
+  RunOnceResult,
+  RunOnceSkip,
+  SpaceSyncRecord,
+} from './cycle-status';
 export { CYCLE_RUNNER, type CycleRunner, type LockScope } from './cycle-runner.port';
 export { SPACE_DIRECTORY, type SpaceDirectory } from './space-directory.port';
 export { SYNC_METRICS, type SyncMetrics } from './sync-metrics.port';
@@ -8,4 +15,3 @@ export { RedisPushWaiters } from './redis-push-waiters';
 export { GitSyncLockHeldError } from './git-sync-lock-held.error';
 export { GitSyncOrchestrator, type ExclusiveOptions } from './git-sync.orchestrator';
 export { OrchestratorModule, type OrchestratorModuleOptions } from './orchestrator.module';
-

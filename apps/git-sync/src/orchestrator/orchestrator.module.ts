@@ -26,7 +26,10 @@ export class OrchestratorModule {
     const providers: Provider[] = [
       { ...options.cycleRunner, provide: CYCLE_RUNNER } as Provider,
       { ...options.spaceDirectory, provide: SPACE_DIRECTORY } as Provider,
-      { ...(options.pushWaiters ?? { useFactory: () => new InMemoryPushWaiters() }), provide: PUSH_WAITERS } as Provider,
+      {
+        ...(options.pushWaiters ?? { useFactory: () => new InMemoryPushWaiters() }),
+        provide: PUSH_WAITERS,
+      } as Provider,
       GitSyncOrchestrator,
     ];
     return {

@@ -26,7 +26,11 @@ export class ConflictStore {
   constructor(private readonly db: Kysely<Database>) {}
 
   /** With `fencingToken`, refused (StaleFencingTokenError) once a higher token has written to the space. */
-  async record(spaceId: string, conflicts: readonly NewConflict[], options: { fencingToken?: number } = {}): Promise<void> {
+  async record(
+    spaceId: string,
+    conflicts: readonly NewConflict[],
+    options: { fencingToken?: number } = {},
+  ): Promise<void> {
     assertSpaceId(spaceId);
     if (conflicts.length === 0) return;
     const { fencingToken } = options;
@@ -34,7 +38,17 @@ export class ConflictStore {
       if (fencingToken !== undefined) await passFence(trx, spaceId, fencingToken);
       await trx
         .insertInto('conflicts')
-        .values(conflicts.map((c) => ({ id: randomUUID(), space_id: spaceId, page_id: c.pageId, path: c.path, base: c.base, wiki: c.wiki, git: c.git })))
+        .values(
+          conflicts.map((c) => ({
+            id: randomUUID(),
+            space_id: spaceId,
+            page_id: c.pageId,
+            path: c.path,
+            base: c.base,
+            wiki: c.wiki,
+            git: c.git,
+          })),
+        )
         .execute();
     });
   }
@@ -61,7 +75,12 @@ export class ConflictStore {
       .returningAll()
       .executeTakeFirst();
     if (row) return toConflict(row);
-    const existing = await this.db.selectFrom('conflicts').selectAll().where('space_id', '=', spaceId).where('id', '=', conflictId).executeTakeFirst();
+    const existing = await this.db
+      .selectFrom('conflicts')
+      .selectAll()
+      .where('space_id', '=', spaceId)
+      .where('id', '=', conflictId)
+      .executeTakeFirst();
     if (!existing) throw new ConflictNotFoundError(spaceId, conflictId);
     return toConflict(existing);
   }

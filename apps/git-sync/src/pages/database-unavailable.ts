@@ -3,9 +3,18 @@
 // administrator, crash shutdown, cannot connect now), 53300 (too many
 // connections). Retrying later on a fresh connection can succeed.
 const UNAVAILABLE_SQLSTATE = /^(08...|57P0[123]|53300)$/;
-const UNAVAILABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+const UNAVAILABLE_ERRNO = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+]);
 // node-postgres reports a socket that closed under a query only by message.
-const UNAVAILABLE_MESSAGE = /^(Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error)/i;
+const UNAVAILABLE_MESSAGE =
+  /^(Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error)/i;
 
 /**
  * True when `err` (or its cause) says the database could not be reached or

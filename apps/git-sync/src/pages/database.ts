@@ -52,7 +52,11 @@ export async function openDatabase<DB = Database>(options: DatabaseOptions): Pro
   return handle;
 }
 
-async function openPostgres<DB>(url: string, schema: string | undefined, options: DatabaseOptions): Promise<DatabaseHandle<DB>> {
+async function openPostgres<DB>(
+  url: string,
+  schema: string | undefined,
+  options: DatabaseOptions,
+): Promise<DatabaseHandle<DB>> {
   if (schema) {
     const setup = new Pool({ connectionString: url, max: 1 });
     try {

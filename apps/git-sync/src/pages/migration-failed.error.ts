@@ -5,8 +5,11 @@ export class MigrationFailedError extends EngineError {
     readonly migrationName: string | undefined,
     cause: unknown,
   ) {
-    super(`migration ${migrationName ?? '(unknown)'} failed: ${cause instanceof Error ? cause.message : String(cause)}`, {
-      cause,
-    });
+    super(
+      `migration ${migrationName ?? '(unknown)'} failed: ${cause instanceof Error ? cause.message : String(cause)}`,
+      {
+        cause,
+      },
+    );
   }
 }

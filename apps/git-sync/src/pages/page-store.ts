@@ -108,7 +108,8 @@ export class PageStore {
     const row = await this.db
       .updateTable('spaces')
       .set({
-        settings: sql`jsonb_set(settings, '{gitSync}', coalesce(settings -> 'gitSync', '{}'::jsonb) || ${JSON.stringify({ enabled })}::jsonb)` as never,
+        settings:
+          sql`jsonb_set(settings, '{gitSync}', coalesce(settings -> 'gitSync', '{}'::jsonb) || ${JSON.stringify({ enabled })}::jsonb)` as never,
         updated_at: sql`now()` as never,
       })
       .where('id', '=', spaceId)
@@ -267,7 +268,12 @@ export class PageStore {
 
   // ---- pages: writes ----
 
-  async createPage(spaceId: string, input: CreatePageInput, source: WriteSource, options: WriteOptions = {}): Promise<Page> {
+  async createPage(
+    spaceId: string,
+    input: CreatePageInput,
+    source: WriteSource,
+    options: WriteOptions = {},
+  ): Promise<Page> {
     assertSpaceId(spaceId);
     const id = input.id ?? randomUUID();
     if (!isUuid(id)) throw new RangeError(`page id ${JSON.stringify(id)} is not a uuid`);
@@ -295,11 +301,23 @@ export class PageStore {
     return toPage(row);
   }
 
-  async updateContent(spaceId: string, pageId: string, content: string, source: WriteSource, options: WriteOptions = {}): Promise<Page> {
+  async updateContent(
+    spaceId: string,
+    pageId: string,
+    content: string,
+    source: WriteSource,
+    options: WriteOptions = {},
+  ): Promise<Page> {
     return this.write(spaceId, pageId, source, { content }, options);
   }
 
-  async rename(spaceId: string, pageId: string, title: string, source: WriteSource, options: WriteOptions = {}): Promise<Page> {
+  async rename(
+    spaceId: string,
+    pageId: string,
+    title: string,
+    source: WriteSource,
+    options: WriteOptions = {},
+  ): Promise<Page> {
     return this.write(spaceId, pageId, source, { title }, options);
   }
 
@@ -331,7 +349,14 @@ export class PageStore {
       await this.requireLivePage(trx, spaceId, pageId);
       if (parentPageId !== null) await this.assertParent(trx, spaceId, pageId, parentPageId);
       const pos = position ?? (await nextPosition(trx, spaceId, parentPageId));
-      return this.updateRow(trx, spaceId, pageId, source, { parent_page_id: parentPageId, position: pos }, options.expectedRevision);
+      return this.updateRow(
+        trx,
+        spaceId,
+        pageId,
+        source,
+        { parent_page_id: parentPageId, position: pos },
+        options.expectedRevision,
+      );
     });
     this.emit({ spaceId, pageId, source, kind: 'move' });
     return toPage(row);
@@ -341,7 +366,14 @@ export class PageStore {
     assertSpaceId(spaceId);
     const row = await this.transaction(spaceId, options.fencingToken, async (trx) => {
       await this.requireLivePage(trx, spaceId, pageId);
-      return this.updateRow(trx, spaceId, pageId, source, { deleted_at: sql`now()` as never }, options.expectedRevision);
+      return this.updateRow(
+        trx,
+        spaceId,
+        pageId,
+        source,
+        { deleted_at: sql`now()` as never },
+        options.expectedRevision,
+      );
     });
     this.emit({ spaceId, pageId, source, kind: 'delete' });
     return toPage(row);
@@ -350,14 +382,17 @@ export class PageStore {
   async restore(spaceId: string, pageId: string, source: WriteSource, options: WriteOptions = {}): Promise<Page> {
     assertSpaceId(spaceId);
     if (!isUuid(pageId)) throw new PageNotFoundError(spaceId, pageId);
-    const row = await this.transaction(spaceId, options.fencingToken, (trx) =>
-      trx
-        .updateTable('pages')
-        .set({ deleted_at: null, ...writeStamp(source) })
-        .where('space_id', '=', spaceId)
-        .where('id', '=', pageId)
-        .returningAll()
-        .executeTakeFirst(),
+    const row = await this.transaction(
+      spaceId,
+      options.fencingToken,
+      (trx) =>
+        trx
+          .updateTable('pages')
+          .set({ deleted_at: null, ...writeStamp(source) })
+          .where('space_id', '=', spaceId)
+          .where('id', '=', pageId)
+          .returningAll()
+          .executeTakeFirst(),
       true,
     );
     if (!row) throw new PageNotFoundError(spaceId, pageId);
@@ -371,7 +406,12 @@ export class PageStore {
    * Runs a write in a transaction that first passes the space's fence when a token is given, so the
    * check and the write commit together. An unfenced single statement needs no transaction.
    */
-  private async transaction<T>(spaceId: string, fencingToken: number | undefined, fn: (trx: Executor) => Promise<T>, single = false): Promise<T> {
+  private async transaction<T>(
+    spaceId: string,
+    fencingToken: number | undefined,
+    fn: (trx: Executor) => Promise<T>,
+    single = false,
+  ): Promise<T> {
     if (fencingToken === undefined && single) return fn(this.db);
     return this.db.transaction().execute(async (trx) => {
       if (fencingToken !== undefined) await passFence(trx, spaceId, fencingToken);
@@ -431,7 +471,12 @@ export class PageStore {
   }
 
   /** A conditional write touched no row: the page is gone (404), or it moved past the expected revision (412). */
-  private async whyNotWritten(db: Executor, spaceId: string, pageId: string, expectedRevision: number | undefined): Promise<Error> {
+  private async whyNotWritten(
+    db: Executor,
+    spaceId: string,
+    pageId: string,
+    expectedRevision: number | undefined,
+  ): Promise<Error> {
     const row = await db
       .selectFrom('pages')
       .select('revision')
@@ -499,18 +544,15 @@ async function nextPosition(trx: Executor, spaceId: string, parentPageId: string
     .select(sql<number>`coalesce(max(position), -1) + 1`.as('next'))
     .where('space_id', '=', spaceId)
     .where('deleted_at', 'is', null);
-  query = parentPageId === null ? query.where('parent_page_id', 'is', null) : query.where('parent_page_id', '=', parentPageId);
+  query =
+    parentPageId === null
+      ? query.where('parent_page_id', 'is', null)
+      : query.where('parent_page_id', '=', parentPageId);
   const row = await query.executeTakeFirstOrThrow();
   return Number(row.next);
 }
 
-function toSpace(row: {
-  id: string;
-  name: string;
-  settings: unknown;
-  created_at: Date;
-  updated_at: Date;
-}): Space {
+function toSpace(row: { id: string; name: string; settings: unknown; created_at: Date; updated_at: Date }): Space {
   const settings = (typeof row.settings === 'string' ? JSON.parse(row.settings) : row.settings) ?? {};
   return {
     id: row.id,
@@ -522,7 +564,9 @@ function toSpace(row: {
   };
 }
 
-function toPageNode(row: Pick<Selectable<PagesTable>, 'id' | 'parent_page_id' | 'title' | 'position' | 'revision' | 'created_at'>): PageNode {
+function toPageNode(
+  row: Pick<Selectable<PagesTable>, 'id' | 'parent_page_id' | 'title' | 'position' | 'revision' | 'created_at'>,
+): PageNode {
   return {
     id: row.id,
     parentPageId: row.parent_page_id,

@@ -8,9 +8,15 @@ import { StaleFencingTokenError } from './stale-fencing-token.error';
  * writers of one space queue on it until COMMIT and no stale write can slip in between the check
  * and the write. Equal tokens pass, since one hold writes many times.
  */
-export async function passFence(trx: Transaction<Database> | Kysely<Database>, spaceId: string, token: number): Promise<void> {
+export async function passFence(
+  trx: Transaction<Database> | Kysely<Database>,
+  spaceId: string,
+  token: number,
+): Promise<void> {
   if (!Number.isSafeInteger(token) || token < 1) {
-    throw new TypeError(`Expected \`fencingToken\` to be a positive safe integer, got \`${String(token)}\` (${typeof token})`);
+    throw new TypeError(
+      `Expected \`fencingToken\` to be a positive safe integer, got \`${String(token)}\` (${typeof token})`,
+    );
   }
   const passed = await trx
     .insertInto('space_fences')

@@ -13,6 +13,8 @@ export class StaleFencingTokenError extends EngineError {
     /** The highest token that has written to the space. */
     readonly currentToken: number,
   ) {
-    super(`write to space ${spaceId} refused: fencing token ${token} is older than ${currentToken}, which has already written; the lock was lost`);
+    super(
+      `write to space ${spaceId} refused: fencing token ${token} is older than ${currentToken}, which has already written; the lock was lost`,
+    );
   }
 }

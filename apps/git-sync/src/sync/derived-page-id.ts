@@ -6,7 +6,10 @@ import { createHash } from 'node:crypto';
  * is then recognised, instead of a duplicate. Shaped as a version-5 style uuid.
  */
 export function derivedPageId(spaceId: string, basis: string, path: string, blobOid: string): string {
-  const bytes = createHash('sha1').update(`git-sync\0${spaceId}\0${basis}\0${path}\0${blobOid}`).digest().subarray(0, 16);
+  const bytes = createHash('sha1')
+    .update(`git-sync\0${spaceId}\0${basis}\0${path}\0${blobOid}`)
+    .digest()
+    .subarray(0, 16);
   bytes[6] = (bytes[6] & 0x0f) | 0x50;
   bytes[8] = (bytes[8] & 0x3f) | 0x80;
   const hex = bytes.toString('hex');

@@ -106,7 +106,10 @@ export function mirrorPathsToCheck(mirror: MirrorIndex, files: readonly PushedFi
 const FOLDER_BASIS = 'folder';
 
 /** The derived id a pushed file gets if it becomes a new page. */
-export function derivedIdOf(input: Pick<PushPlanInput, 'spaceId' | 'basis'>, file: Pick<PushedFile, 'path' | 'oid'>): string {
+export function derivedIdOf(
+  input: Pick<PushPlanInput, 'spaceId' | 'basis'>,
+  file: Pick<PushedFile, 'path' | 'oid'>,
+): string {
   return derivedPageId(input.spaceId, input.basis, file.path, file.oid);
 }
 
@@ -114,11 +117,15 @@ export function derivedIdOf(input: Pick<PushPlanInput, 'spaceId' | 'basis'>, fil
  * Every id the plan could give a new page (a file's, or a folder page's above it), so the caller can
  * tell the planner which of them a previous, interrupted cycle already created.
  */
-export function candidateNewIds(input: Pick<PushPlanInput, 'spaceId' | 'basis'>, files: readonly PushedFile[]): string[] {
+export function candidateNewIds(
+  input: Pick<PushPlanInput, 'spaceId' | 'basis'>,
+  files: readonly PushedFile[],
+): string[] {
   const ids = new Set<string>();
   for (const f of files) {
     ids.add(derivedIdOf(input, f));
-    for (let dir = dirOf(f.path); dir !== ''; dir = dirOf(dir)) ids.add(derivedIdOf(input, { path: dir + PAGE_EXTENSION, oid: FOLDER_BASIS }));
+    for (let dir = dirOf(f.path); dir !== ''; dir = dirOf(dir))
+      ids.add(derivedIdOf(input, { path: dir + PAGE_EXTENSION, oid: FOLDER_BASIS }));
   }
   return [...ids];
 }
@@ -219,7 +226,14 @@ export function planPush(input: PushPlanInput): PushPlan {
       // Created by a cycle that died before writing the id back: finish that work instead of duplicating.
       primaries.push({ ...f, id });
     } else {
-      actions.push({ kind: 'create', id, path: f.path, title: decodeStem(stemOf(f.path)), parentPageId: resolveParent(f.path), body: f.body });
+      actions.push({
+        kind: 'create',
+        id,
+        path: f.path,
+        title: decodeStem(stemOf(f.path)),
+        parentPageId: resolveParent(f.path),
+        body: f.body,
+      });
     }
     createdIds.add(id);
     pathToId.set(f.path, id);
@@ -239,7 +253,8 @@ export function planPush(input: PushPlanInput): PushPlan {
     if (renamed && title !== page.title) actions.push({ kind: 'rename', id: f.id, path: f.path, title });
     const parentPageId = resolveParent(f.path);
     const moved = previousPath === undefined || dirOf(f.path) !== dirOf(previousPath);
-    if (moved && parentPageId !== page.parentPageId) actions.push({ kind: 'move', id: f.id, path: f.path, parentPageId });
+    if (moved && parentPageId !== page.parentPageId)
+      actions.push({ kind: 'move', id: f.id, path: f.path, parentPageId });
     if (f.body !== page.content) actions.push({ kind: 'update', id: f.id, path: f.path, body: f.body });
   }
 

@@ -14,9 +14,22 @@ import { blobOid, parsePageFile, serializePage } from '../vault/page-file';
 import { dirOf, isManagedPath, layoutPages, PAGE_EXTENSION, stemOf } from '../vault/page-layout';
 import { Vault, type VaultHold } from '../vault/vault';
 import { VaultManifest } from '../vault/vault-manifest';
-import { type ConflictEntry, type FileWrite, LAST_PUSHED_REF, MAIN_REF, PAGES_REF, type VaultRefs } from '../vault/vault.types';
+import {
+  type ConflictEntry,
+  type FileWrite,
+  LAST_PUSHED_REF,
+  MAIN_REF,
+  PAGES_REF,
+  type VaultRefs,
+} from '../vault/vault.types';
 import { CycleAbortedError } from './cycle-aborted.error';
-import { type CycleStatus, type CycleStep, emptyCycleStatus, type PushStatus, type RunCycleOptions } from './cycle-status';
+import {
+  type CycleStatus,
+  type CycleStep,
+  emptyCycleStatus,
+  type PushStatus,
+  type RunCycleOptions,
+} from './cycle-status';
 import {
   candidateNewIds,
   type KnownPage,
@@ -108,7 +121,11 @@ export class SyncEngine {
     try {
       await access(this.options.dataDir, constants.R_OK | constants.W_OK | constants.X_OK);
     } catch (error) {
-      throw new DataDirUnusableError(this.options.dataDir, (error as NodeJS.ErrnoException).code ?? 'not accessible', error);
+      throw new DataDirUnusableError(
+        this.options.dataDir,
+        (error as NodeJS.ErrnoException).code ?? 'not accessible',
+        error,
+      );
     }
     this.gitChecked ??= this.git.version().then(
       () => undefined,
@@ -178,7 +195,10 @@ export class SyncEngine {
     // PULL: the store onto the mirror branch, skipped outright when no page was written since the last one.
     const fingerprint = await this.store.treeFingerprint(spaceId);
     const unchanged =
-      memo?.fingerprint === fingerprint && memo.manifest === manifest && manifest.commit === refs.pages && memo.deferredKey === deferredKey;
+      memo?.fingerprint === fingerprint &&
+      memo.manifest === manifest &&
+      manifest.commit === refs.pages &&
+      memo.deferredKey === deferredKey;
     const pulled: PullResult = unchanged
       ? { commit: refs.pages, written: 0, deleted: 0, nodes: null, fingerprint }
       : await this.pull(vault, spaceId, refs.pages, manifest, new Set(deferred), fingerprint);
@@ -233,7 +253,13 @@ export class SyncEngine {
       const entry = manifest.get(layout.get(n.id)!);
       return !(entry && entry.id === n.id && entry.rev === n.revision);
     });
-    const contents = stale.length > 0 ? await this.store.readContents(spaceId, stale.map((n) => n.id)) : new Map();
+    const contents =
+      stale.length > 0
+        ? await this.store.readContents(
+            spaceId,
+            stale.map((n) => n.id),
+          )
+        : new Map();
 
     const files: FileWrite[] = [];
     const entries: Array<[string, { oid: string; id: string; rev: number }]> = [];
@@ -306,10 +332,20 @@ export class SyncEngine {
     const paths = [...new Set(conflicts.map((c) => c.path))].sort();
     if (paths.length > 0) {
       const records = await this.resolveConflicts(vault, conflicts, paths);
-      resolved = await vault.editTree(tree, records.map((r) => r.edit));
+      resolved = await vault.editTree(
+        tree,
+        records.map((r) => r.edit),
+      );
       // Recorded before main moves: a cycle that dies now records twice rather than not at all.
-      await this.conflicts?.record(vault.spaceId, records.flatMap((r) => (r.record ? [r.record] : [])), fence());
-      this.logger.warn({ spaceId: vault.spaceId, paths }, 'merge conflicts: main kept the hunks both sides changed; the wiki side is recorded');
+      await this.conflicts?.record(
+        vault.spaceId,
+        records.flatMap((r) => (r.record ? [r.record] : [])),
+        fence(),
+      );
+      this.logger.warn(
+        { spaceId: vault.spaceId, paths },
+        'merge conflicts: main kept the hunks both sides changed; the wiki side is recorded',
+      );
     }
     const message = paths.length
       ? `Merge wiki changes\n\nHunks changed on both sides kept as on main:\n${paths.map((p) => `  ${p}`).join('\n')}\n`
@@ -328,7 +364,12 @@ export class SyncEngine {
     vault: Vault,
     entries: readonly ConflictEntry[],
     paths: readonly string[],
-  ): Promise<Array<{ edit: { path: string; mode: string; oid: string } | { path: string; remove: true }; record: NewConflict | null }>> {
+  ): Promise<
+    Array<{
+      edit: { path: string; mode: string; oid: string } | { path: string; remove: true };
+      record: NewConflict | null;
+    }>
+  > {
     const blobs = await vault.readBlobs(entries.map((e) => e.oid));
     const out = [];
     for (const path of paths) {
@@ -347,8 +388,12 @@ export class SyncEngine {
       } else {
         edit = ours ? { path, mode: ours.mode, oid: ours.oid } : { path, remove: true };
       }
-      const pageId = [theirs, ours, base].map((e) => (e ? parsePageFile(bytes(e)!).id : null)).find((id) => id !== null) ?? null;
-      out.push({ edit, record: wikiLost ? { pageId, path, base: text(base), wiki: text(theirs), git: text(ours) } : null });
+      const pageId =
+        [theirs, ours, base].map((e) => (e ? parsePageFile(bytes(e)!).id : null)).find((id) => id !== null) ?? null;
+      out.push({
+        edit,
+        record: wikiLost ? { pageId, path, base: text(base), wiki: text(theirs), git: text(ours) } : null,
+      });
     }
     return out;
   }
@@ -382,11 +427,17 @@ export class SyncEngine {
     push.deferred = plan.deferred.length;
     if (plan.deferred.length > 0 || ctx.deferred.length > 0) {
       await vault.writeState(DEFERRED_FILE, { deletes: plan.deferred } satisfies DeferredState);
-      if (plan.deferred.length > 0) this.logger.warn({ spaceId, deferred: plan.deferred.length, cap: this.deleteCap }, 'deletes deferred by the cap');
+      if (plan.deferred.length > 0)
+        this.logger.warn(
+          { spaceId, deferred: plan.deferred.length, cap: this.deleteCap },
+          'deletes deferred by the cap',
+        );
     }
     await ctx.step('pushed');
 
-    const writeBack: FileWrite[] = plan.writeBack.filter((w) => !failed.has(w.id)).map((w) => ({ path: w.path, content: serializePage(w.id, w.body) }));
+    const writeBack: FileWrite[] = plan.writeBack
+      .filter((w) => !failed.has(w.id))
+      .map((w) => ({ path: w.path, content: serializePage(w.id, w.body) }));
     if (writeBack.length > 0) {
       const next = await vault.commitFiles(MAIN_REF, main, 'Write page ids of new pages', writeBack);
       await vault.syncWorktree(main);
@@ -409,7 +460,14 @@ export class SyncEngine {
     // the next cycle with nothing new has nothing to do.
     const wrote = push.created + push.updated + push.deleted + push.moved + push.renamed;
     if (wrote === 0) return ctx.fingerprint;
-    const settled = await this.pull(vault, spaceId, main, manifest, new Set(plan.deferred), await this.store.treeFingerprint(spaceId));
+    const settled = await this.pull(
+      vault,
+      spaceId,
+      main,
+      manifest,
+      new Set(plan.deferred),
+      await this.store.treeFingerprint(spaceId),
+    );
     if (settled.commit !== main) {
       await vault.updateRef(MAIN_REF, settled.commit, main);
       await vault.syncWorktree(main);
@@ -429,7 +487,9 @@ export class SyncEngine {
   ): Promise<PushPlan> {
     const { manifest } = ctx;
     const changes = (await vault.diffTrees(ctx.lastPushed, ctx.main)).filter((c) => isManagedPath(c.path));
-    const toRead = changes.flatMap((c) => (c.newOid !== null && manifest.get(c.path)?.oid !== c.newOid ? [{ path: c.path, oid: c.newOid }] : []));
+    const toRead = changes.flatMap((c) =>
+      c.newOid !== null && manifest.get(c.path)?.oid !== c.newOid ? [{ path: c.path, oid: c.newOid }] : [],
+    );
     const blobs = await vault.readBlobs(toRead.map((f) => f.oid));
     const files: PushedFile[] = toRead.map((f) => readPushedFile(f.path, f.oid, blobs.get(f.oid) ?? Buffer.alloc(0)));
 
@@ -457,7 +517,13 @@ export class SyncEngine {
       }
       // Soft-deleted (a file naming it brings it back), or written since the tree was listed.
       const page = await this.store.getPage(spaceId, id);
-      if (page) pages.set(id, { title: page.title, parentPageId: page.parentPageId, content: page.content, deleted: page.deletedAt !== null });
+      if (page)
+        pages.set(id, {
+          title: page.title,
+          parentPageId: page.parentPageId,
+          content: page.content,
+          deleted: page.deletedAt !== null,
+        });
     }
     const idsInMain = await this.idsAt(vault, ctx.main, mirrorPathsToCheck(manifest, files));
     return planPush({
@@ -489,7 +555,12 @@ export class SyncEngine {
       try {
         switch (action.kind) {
           case 'create':
-            await this.store.createPage(spaceId, { id: action.id, parentPageId: action.parentPageId, title: action.title, content: action.body }, SOURCE, options);
+            await this.store.createPage(
+              spaceId,
+              { id: action.id, parentPageId: action.parentPageId, title: action.title, content: action.body },
+              SOURCE,
+              options,
+            );
             push.created++;
             break;
           case 'restore':
@@ -518,7 +589,16 @@ export class SyncEngine {
         if (error instanceof StaleFencingTokenError) throw error;
         failed.add(action.id);
         push.failures++;
-        this.logger.error({ spaceId, err: error, action: action.kind, pageId: action.id, path: 'path' in action ? action.path : undefined }, 'git-sync push change failed');
+        this.logger.error(
+          {
+            spaceId,
+            err: error,
+            action: action.kind,
+            pageId: action.id,
+            path: 'path' in action ? action.path : undefined,
+          },
+          'git-sync push change failed',
+        );
       }
     }
     return failed;

@@ -119,7 +119,13 @@ export class Vault {
   }
 
   async readRefs(): Promise<Partial<VaultRefs>> {
-    const out = await this.text(['for-each-ref', '--format=%(objectname) %(refname)', MAIN_REF, PAGES_REF, LAST_PUSHED_REF]);
+    const out = await this.text([
+      'for-each-ref',
+      '--format=%(objectname) %(refname)',
+      MAIN_REF,
+      PAGES_REF,
+      LAST_PUSHED_REF,
+    ]);
     const refs: Partial<VaultRefs> = {};
     for (const line of out.split('\n').filter(Boolean)) {
       const [oid, name] = line.split(' ');
@@ -283,7 +289,9 @@ export class Vault {
 
   async diffTrees(from: string, to: string): Promise<TreeChange[]> {
     if (from === to) return [];
-    const out = (await this.run(['diff-tree', '-r', '-z', '--no-renames', '--no-commit-id', from, to])).stdout.toString('utf8');
+    const out = (await this.run(['diff-tree', '-r', '-z', '--no-renames', '--no-commit-id', from, to])).stdout.toString(
+      'utf8',
+    );
     const parts = out.split('\0');
     const changes: TreeChange[] = [];
     for (let i = 0; i + 1 < parts.length; i += 2) {
@@ -384,7 +392,10 @@ export class Vault {
    * A tree equal to `base` with some paths replaced or removed, built in a private index file so the
    * checked-out index is never touched.
    */
-  async editTree(base: string, edits: ReadonlyArray<{ path: string; mode: string; oid: string } | { path: string; remove: true }>): Promise<string> {
+  async editTree(
+    base: string,
+    edits: ReadonlyArray<{ path: string; mode: string; oid: string } | { path: string; remove: true }>,
+  ): Promise<string> {
     const indexFile = join(this.stateDir, `edit-${randomBytes(4).toString('hex')}.index`);
     const env = { GIT_INDEX_FILE: indexFile };
     try {
@@ -403,7 +414,11 @@ export class Vault {
    * A three-way merge of one file's versions. Hunks only one side changed are taken from that side; a
    * hunk both changed takes `ours`. Returns the merged blob and how many hunks conflicted.
    */
-  async mergeFile(base: Buffer, ours: Buffer, theirs: Buffer): Promise<{ oid: string; merged: Buffer; conflicts: number }> {
+  async mergeFile(
+    base: Buffer,
+    ours: Buffer,
+    theirs: Buffer,
+  ): Promise<{ oid: string; merged: Buffer; conflicts: number }> {
     const dir = join(this.stateDir, `merge-${randomBytes(4).toString('hex')}`);
     await mkdir(dir);
     try {
@@ -452,7 +467,8 @@ export class Vault {
     const token = this.hold.fencingToken;
     if (token !== undefined) {
       const current = (await this.readState<{ fencingToken?: unknown }>(name))?.fencingToken;
-      if (typeof current === 'number' && current > token) throw new StaleFencingTokenError(this.spaceId, token, current);
+      if (typeof current === 'number' && current > token)
+        throw new StaleFencingTokenError(this.spaceId, token, current);
       await this.assertFence();
     }
     await this.writeAtomically(target, JSON.stringify(token === undefined ? value : { ...value, fencingToken: token }));

@@ -22,9 +22,16 @@ describe('create-admin, then the API with its token', () => {
   });
 
   const cli = (...args: string[]) =>
-    run(process.execPath, [ADMIN_CLI, ...args], { env: { PATH: process.env.PATH, ...env.serverEnv }, timeout: 60_000 }).then(
+    run(process.execPath, [ADMIN_CLI, ...args], {
+      env: { PATH: process.env.PATH, ...env.serverEnv },
+      timeout: 60_000,
+    }).then(
       ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-      (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr }),
+      (err: { code: number; stdout: string; stderr: string }) => ({
+        code: err.code,
+        stdout: err.stdout,
+        stderr: err.stderr,
+      }),
     );
 
   it('creates an admin and prints the token once; the token works on the API; the name is taken in any case', async () => {
@@ -40,7 +47,9 @@ describe('create-admin, then the API with its token', () => {
 
     // PGlite is one process's at a time: the server starts once the command has finished.
     server = await startServer(env.serverEnv);
-    const me = await server.api<{ username: string; admin: boolean }>('GET', '/api/users/me', undefined, { token: token! });
+    const me = await server.api<{ username: string; admin: boolean }>('GET', '/api/users/me', undefined, {
+      token: token!,
+    });
     expect(me).toMatchObject({ status: 200, body: { username: 'Ops', admin: true } });
     expect(server.stdout.join('\n')).not.toContain('git clone');
   });

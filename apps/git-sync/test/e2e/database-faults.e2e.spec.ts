@@ -34,7 +34,8 @@ describe('the server when PostgreSQL drops or refuses its connections', () => {
 
   afterEach(() => {
     // A crash is the failure this suite looks for; its stack is the first thing to read.
-    if (server.proc.exitCode !== null) process.stderr.write(`server exited with ${server.proc.exitCode}:\n${server.stderr.join('\n')}\n`);
+    if (server.proc.exitCode !== null)
+      process.stderr.write(`server exited with ${server.proc.exitCode}:\n${server.stderr.join('\n')}\n`);
   });
 
   afterAll(async () => {
@@ -46,7 +47,9 @@ describe('the server when PostgreSQL drops or refuses its connections', () => {
 
   /** Every answer is a success or a "retry" with Retry-After; anything else is reported. */
   const expectOkOrRetry = (responses: Array<{ status: number; retryAfter: string | null }>) => {
-    const bad = responses.filter((r) => !(r.status === 200 || (r.status === 503 && r.retryAfter !== null && Number(r.retryAfter) >= 1)));
+    const bad = responses.filter(
+      (r) => !(r.status === 200 || (r.status === 503 && r.retryAfter !== null && Number(r.retryAfter) >= 1)),
+    );
     expect(bad).toEqual([]);
   };
 
@@ -76,7 +79,9 @@ describe('the server when PostgreSQL drops or refuses its connections', () => {
     await eventually(async () => ((await listSpaces()).status === 200 ? true : undefined), 'the API answering again');
     expect(server.proc.exitCode).toBeNull();
     expect(server.proc.signalCode).toBeNull();
-    expect(server.logs.some((l) => l.msg === 'database connection lost; it is replaced on next use' && l.level === 40)).toBe(true);
+    expect(
+      server.logs.some((l) => l.msg === 'database connection lost; it is replaced on next use' && l.level === 40),
+    ).toBe(true);
     expect((await cloneDemo('after-terminate')).code).toBe(0);
   });
 

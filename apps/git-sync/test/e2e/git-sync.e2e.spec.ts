@@ -42,7 +42,8 @@ describe.each(STORES)('git-sync server end to end on %s', (store) => {
     await env?.dispose();
   });
 
-  const titles = async () => (await server.api<PageNode[]>('GET', `/api/spaces/${demo.spaceId}/pages`)).body.map((p) => p.title).sort();
+  const titles = async () =>
+    (await server.api<PageNode[]>('GET', `/api/spaces/${demo.spaceId}/pages`)).body.map((p) => p.title).sort();
 
   const clone = async (name: string) => {
     const dir = join(env.tmp, 'clones', name);
@@ -56,7 +57,9 @@ describe.each(STORES)('git-sync server end to end on %s', (store) => {
 
   it('prints the clone command with its credentials on the first run', () => {
     const banner = server.stdout.join('\n');
-    expect(banner).toContain(`git clone http://demo:${encodeURIComponent(demo.token)}@127.0.0.1:${server.port}/git/${demo.spaceId}.git`);
+    expect(banner).toContain(
+      `git clone http://demo:${encodeURIComponent(demo.token)}@127.0.0.1:${server.port}/git/${demo.spaceId}.git`,
+    );
   });
 
   it('clone, commit and push: the pages are updated', async () => {
@@ -69,7 +72,10 @@ describe.each(STORES)('git-sync server end to end on %s', (store) => {
     const pushed = await git.run(['push', 'origin', 'HEAD:main'], dir);
     expect(pushed.code).toBe(0);
 
-    await eventually(async () => ((await titles()).includes('Release notes') ? true : undefined), 'the pushed page in the store');
+    await eventually(
+      async () => ((await titles()).includes('Release notes') ? true : undefined),
+      'the pushed page in the store',
+    );
     const pages = (await server.api<PageNode[]>('GET', `/api/spaces/${demo.spaceId}/pages`)).body;
     const welcome = pages.find((p) => p.title === 'Welcome')!;
     const page = await server.api<{ content: string }>('GET', `/api/spaces/${demo.spaceId}/pages/${welcome.id}`);
@@ -116,7 +122,10 @@ describe.each(STORES)('git-sync server end to end on %s', (store) => {
     const retried = await git.run(['push', 'origin', 'HEAD:main'], dir);
     expect(retried.stderr).not.toMatch(/\b503\b/);
     expect(retried.code).toBe(0);
-    await eventually(async () => ((await titles()).includes('Busy') ? true : undefined), 'the retried push in the store');
+    await eventually(
+      async () => ((await titles()).includes('Busy') ? true : undefined),
+      'the retried push in the store',
+    );
   });
 
   it('answers the auth matrix over HTTP: 401, 404, 403 and 429 (failures counted in Redis)', async () => {
@@ -135,15 +144,22 @@ describe.each(STORES)('git-sync server end to end on %s', (store) => {
     expect(anonymous.headers.get('www-authenticate')).toMatch(/^Basic realm=/);
     expect((await infoRefs(demo.spaceId, 'git-upload-pack', ['demo', 'gst_not-the-token'])).status).toBe(401);
 
-    const unknownSpace = await infoRefs('00000000-0000-4000-8000-000000000000', 'git-upload-pack', ['demo', demo.token]);
+    const unknownSpace = await infoRefs('00000000-0000-4000-8000-000000000000', 'git-upload-pack', [
+      'demo',
+      demo.token,
+    ]);
     expect(unknownSpace.status).toBe(404);
 
     const reader = await server.api<{ id: string }>('POST', '/api/users', { username: `reader-${store}` });
-    const readerToken = await server.api<{ token: string }>('POST', `/api/users/${reader.body.id}/tokens`, { name: 'laptop' });
+    const readerToken = await server.api<{ token: string }>('POST', `/api/users/${reader.body.id}/tokens`, {
+      name: 'laptop',
+    });
     const stranger = await infoRefs(demo.spaceId, 'git-upload-pack', [`reader-${store}`, readerToken.body.token]);
     expect(stranger.status).toBe(404);
     await server.api('PUT', `/api/spaces/${demo.spaceId}/members/${reader.body.id}`, { role: 'read' });
-    expect((await infoRefs(demo.spaceId, 'git-upload-pack', [`reader-${store}`, readerToken.body.token])).status).toBe(200);
+    expect((await infoRefs(demo.spaceId, 'git-upload-pack', [`reader-${store}`, readerToken.body.token])).status).toBe(
+      200,
+    );
     const readOnlyPush = await infoRefs(demo.spaceId, 'git-receive-pack', [`reader-${store}`, readerToken.body.token]);
     expect(readOnlyPush.status).toBe(403);
 
@@ -156,7 +172,9 @@ describe.each(STORES)('git-sync server end to end on %s', (store) => {
     }
     expect(throttled?.status).toBe(429);
     expect(Number(throttled?.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    expect((await infoRefs(demo.spaceId, 'git-upload-pack', [`reader-${store}`, readerToken.body.token])).status).toBe(429);
+    expect((await infoRefs(demo.spaceId, 'git-upload-pack', [`reader-${store}`, readerToken.body.token])).status).toBe(
+      429,
+    );
 
     // The counts live in Redis, where every replica sees them.
     const redis = createClient(env.redisUrl);

@@ -23,7 +23,11 @@ describe('health probes', () => {
   beforeAll(async () => {
     redis = await startRedisServer();
     // No cycle runs during the suite (no poll, a debounce longer than the suite): only the probes touch the data directory.
-    env = await makeE2eEnv('health', 'postgres', { GIT_SYNC_POLL_INTERVAL_MS: '0', GIT_SYNC_DEBOUNCE_MS: '600000', REDIS_URL: redis.url });
+    env = await makeE2eEnv('health', 'postgres', {
+      GIT_SYNC_POLL_INTERVAL_MS: '0',
+      GIT_SYNC_DEBOUNCE_MS: '600000',
+      REDIS_URL: redis.url,
+    });
     let serverEnv: Record<string, string>;
     ({ proxy, serverEnv } = await postgresBehindProxy(env));
     server = await startServer(serverEnv);
@@ -44,14 +48,29 @@ describe('health probes', () => {
     return { status: res.status, text, body: JSON.parse(text) as Ready };
   };
   const readyWith = (status: number, down: string[]) =>
-    eventually(async () => {
-      const res = await probe('/health/ready');
-      return res.status === status && Object.keys(res.body.error ?? {}).sort().join() === down.sort().join() ? res : undefined;
-    }, `readiness ${status} with [${down.join(', ')}] down`);
+    eventually(
+      async () => {
+        const res = await probe('/health/ready');
+        return res.status === status &&
+          Object.keys(res.body.error ?? {})
+            .sort()
+            .join() === down.sort().join()
+          ? res
+          : undefined;
+      },
+      `readiness ${status} with [${down.join(', ')}] down`,
+    );
 
   /** Nothing of the configuration is in a probe's answer: no URL, port, user or path. */
   const expectNoConfiguration = (text: string) => {
-    for (const secret of [env.dataDir, String(proxy.port), String(redis.port), 'postgres://', 'redis://', 'search_path']) {
+    for (const secret of [
+      env.dataDir,
+      String(proxy.port),
+      String(redis.port),
+      'postgres://',
+      'redis://',
+      'search_path',
+    ]) {
       expect(text).not.toContain(secret);
     }
   };

@@ -82,7 +82,8 @@ describe.each(STORES)('git-sync integrity end to end on %s', (store) => {
     await git.ok(['commit', '-q', '-m', message], dir);
   };
 
-  const push = (dir: string, ...args: string[]) => git.run(['push', ...(args.length ? args : ['origin', 'HEAD:main'])], dir);
+  const push = (dir: string, ...args: string[]) =>
+    git.run(['push', ...(args.length ? args : ['origin', 'HEAD:main'])], dir);
 
   const pushOk = async (dir: string) => {
     const out = await push(dir);
@@ -92,13 +93,18 @@ describe.each(STORES)('git-sync integrity end to end on %s', (store) => {
 
   it('merges a page both sides edited per hunk: the wiki edit of another paragraph survives, git wins the shared one, and the loss is recorded', async () => {
     const paragraphs = (p1: string, p3: string, p5: string) => `${p1}\n\ntwo\n\n${p3}\n\nfour\n\n${p5}\n`;
-    const created = await server.api<Page>('POST', pagesPath(), { title: 'Plan', content: paragraphs('one', 'three', 'five') });
+    const created = await server.api<Page>('POST', pagesPath(), {
+      title: 'Plan',
+      content: paragraphs('one', 'three', 'five'),
+    });
     expect(created.status).toBe(201);
     await server.api('POST', '/api/git-sync/trigger', { spaceId: demo.spaceId });
     const dir = await clone();
 
     // The wiki edits paragraphs 1 and 3; git edits 1 and 5 before the wiki edit has synced.
-    const edited = await server.api('PATCH', `${pagesPath()}/${created.body.id}`, { content: paragraphs('one (wiki)', 'three (wiki)', 'five') });
+    const edited = await server.api('PATCH', `${pagesPath()}/${created.body.id}`, {
+      content: paragraphs('one (wiki)', 'three (wiki)', 'five'),
+    });
     expect(edited.status).toBe(200);
     const file = join(dir, 'Plan.md');
     const text = await readFile(file, 'utf8');
@@ -107,7 +113,10 @@ describe.each(STORES)('git-sync integrity end to end on %s', (store) => {
     await pushOk(dir);
 
     const merged = paragraphs('one (git)', 'three (wiki)', 'five (git)');
-    await eventually(async () => ((await readPage(created.body.id)).content === merged ? true : undefined), 'the merged page in the store');
+    await eventually(
+      async () => ((await readPage(created.body.id)).content === merged ? true : undefined),
+      'the merged page in the store',
+    );
     await git.ok(['pull', '-q', '--ff-only', 'origin', 'main'], dir);
     const pulled = await readFile(file, 'utf8');
     expect(pulled).toContain(merged);
@@ -115,24 +124,37 @@ describe.each(STORES)('git-sync integrity end to end on %s', (store) => {
 
     const conflicts = await server.api<ConflictRecord[]>('GET', `/api/spaces/${demo.spaceId}/conflicts`);
     expect(conflicts.status).toBe(200);
-    expect(conflicts.body).toEqual([expect.objectContaining({ pageId: created.body.id, path: 'Plan.md', dismissedAt: null })]);
+    expect(conflicts.body).toEqual([
+      expect.objectContaining({ pageId: created.body.id, path: 'Plan.md', dismissedAt: null }),
+    ]);
     const [record] = conflicts.body;
     expect(record.wiki).toContain('one (wiki)');
     expect(record.git).toContain('one (git)');
     expect(record.base).toContain('one\n');
 
     const openCount = async () => {
-      const status = await server.api<{ spaces: Array<{ result: { spaceId: string }; openConflicts: number }> }>('GET', '/api/git-sync/status');
+      const status = await server.api<{ spaces: Array<{ result: { spaceId: string }; openConflicts: number }> }>(
+        'GET',
+        '/api/git-sync/status',
+      );
       return status.body.spaces.find((s) => s.result.spaceId === demo.spaceId)?.openConflicts;
     };
     expect(await openCount()).toBe(1);
-    const dismissed = await server.api<ConflictRecord>('POST', `/api/spaces/${demo.spaceId}/conflicts/${record.id}/dismiss`);
+    const dismissed = await server.api<ConflictRecord>(
+      'POST',
+      `/api/spaces/${demo.spaceId}/conflicts/${record.id}/dismiss`,
+    );
     expect(dismissed.status).toBe(200);
     expect(dismissed.body.dismissedAt).not.toBeNull();
     expect(await openCount()).toBe(0);
     expect((await server.api<ConflictRecord[]>('GET', `/api/spaces/${demo.spaceId}/conflicts`)).body).toEqual([]);
-    expect((await server.api<ConflictRecord[]>('GET', `/api/spaces/${demo.spaceId}/conflicts?status=all`)).body).toHaveLength(1);
-    expect((await server.api('POST', `/api/spaces/${demo.spaceId}/conflicts/00000000-0000-4000-8000-000000000000/dismiss`)).status).toBe(404);
+    expect(
+      (await server.api<ConflictRecord[]>('GET', `/api/spaces/${demo.spaceId}/conflicts?status=all`)).body,
+    ).toHaveLength(1);
+    expect(
+      (await server.api('POST', `/api/spaces/${demo.spaceId}/conflicts/00000000-0000-4000-8000-000000000000/dismiss`))
+        .status,
+    ).toBe(404);
   });
 
   it('gives a pushed folder without a page of its own a parent page, so the tree stays as pushed', async () => {
@@ -158,10 +180,15 @@ describe.each(STORES)('git-sync integrity end to end on %s', (store) => {
     await commit(dir, 'strip the front matter');
     await pushOk(dir);
 
-    await eventually(async () => ((await readPage(welcome.id)).content === 'Front matter removed by an editor.\n' ? true : undefined), 'the edit on the same page');
+    await eventually(
+      async () => ((await readPage(welcome.id)).content === 'Front matter removed by an editor.\n' ? true : undefined),
+      'the edit on the same page',
+    );
     expect((await tree()).length).toBe(before);
     await git.ok(['pull', '-q', '--ff-only', 'origin', 'main'], dir);
-    expect(await readFile(join(dir, 'Welcome.md'), 'utf8')).toBe(`---\nid: ${welcome.id}\n---\nFront matter removed by an editor.\n`);
+    expect(await readFile(join(dir, 'Welcome.md'), 'utf8')).toBe(
+      `---\nid: ${welcome.id}\n---\nFront matter removed by an editor.\n`,
+    );
   });
 
   /** The `remote: git-sync: …` report of a push, parsed into its counts. */
@@ -203,12 +230,22 @@ describe.each(STORES)('git-sync integrity end to end on %s', (store) => {
       { mode: 0o755 },
     );
     const pushing = push(dir);
-    await eventually(() => access(ready).then(() => true, () => undefined), 'the push between advertisement and pack');
+    await eventually(
+      () =>
+        access(ready).then(
+          () => true,
+          () => undefined,
+        ),
+      'the push between advertisement and pack',
+    );
 
     const lock = await holdSpaceLock(env, demo.spaceId, 30_000);
     try {
       await writeFile(go, '');
-      await eventually(async () => (server.logs.some((l) => l.msg === 'push waiting for the space lock') ? true : undefined), 'the waiting notice');
+      await eventually(
+        async () => (server.logs.some((l) => l.msg === 'push waiting for the space lock') ? true : undefined),
+        'the waiting notice',
+      );
     } finally {
       await lock.release();
     }
@@ -286,11 +323,18 @@ describe.each(STORES)('git-sync integrity end to end on %s', (store) => {
 
     it('the engine refs are neither advertised nor writable, and deleting main is refused', async () => {
       const refs = await git.ok(['ls-remote', url], env.tmp);
-      expect(refs.split('\n').map((l) => l.split('\t')[1]).sort()).toEqual(['HEAD', 'refs/heads/main']);
+      expect(
+        refs
+          .split('\n')
+          .map((l) => l.split('\t')[1])
+          .sort(),
+      ).toEqual(['HEAD', 'refs/heads/main']);
       const dir = await clone();
       await writeFileIn(dir, 'Empty.md', 'x\n');
       await commit(dir, 'to an engine ref');
-      expect(await refused(dir, 'origin', 'HEAD:refs/heads/pages')).toMatch(/remote rejected.*(hidden ref|pre-receive)/);
+      expect(await refused(dir, 'origin', 'HEAD:refs/heads/pages')).toMatch(
+        /remote rejected.*(hidden ref|pre-receive)/,
+      );
       expect(await refused(dir, 'origin', 'HEAD:refs/git-sync/last-pushed')).toMatch(/remote rejected/);
       expect(await refused(dir, 'origin', ':main')).toMatch(/remote rejected|deletion prohibited|cannot be deleted/);
     });
@@ -299,9 +343,13 @@ describe.each(STORES)('git-sync integrity end to end on %s', (store) => {
       const dir = await clone();
       await writeFileIn(dir, 'Branch.md', 'on a branch\n');
       await commit(dir, 'a branch');
-      expect(await refused(dir, 'origin', 'HEAD:refs/heads/feature')).toMatch(/remote: git-sync: {3}refs\/heads\/feature: only main is synced/);
+      expect(await refused(dir, 'origin', 'HEAD:refs/heads/feature')).toMatch(
+        /remote: git-sync: {3}refs\/heads\/feature: only main is synced/,
+      );
       await git.ok(['tag', 'v1'], dir);
-      expect(await refused(dir, 'origin', 'refs/tags/v1')).toMatch(/remote: git-sync: {3}refs\/tags\/v1: only main is synced/);
+      expect(await refused(dir, 'origin', 'refs/tags/v1')).toMatch(
+        /remote: git-sync: {3}refs\/tags\/v1: only main is synced/,
+      );
       const refs = await git.ok(['ls-remote', url], env.tmp);
       expect(refs).not.toMatch(/feature|v1/);
     });
@@ -317,15 +365,23 @@ describe.each(STORES)('git-sync integrity end to end on %s', (store) => {
       expect(stderr).toMatch(/remote: git-sync: push refused; nothing was changed/);
       expect(stderr).toMatch(/remote: git-sync: {3}Nul\.md: holds a NUL byte/);
       expect(stderr).toMatch(/remote: git-sync: {3}Latin\.md: is not valid UTF-8/);
-      expect(stderr).toMatch(/remote: git-sync: {3}Huge\.md: is 71680 bytes, over the limit of 65536 \(GIT_SYNC_MAX_FILE_BYTES\)/);
+      expect(stderr).toMatch(
+        /remote: git-sync: {3}Huge\.md: is 71680 bytes, over the limit of 65536 \(GIT_SYNC_MAX_FILE_BYTES\)/,
+      );
       expect(stderr).not.toMatch(/Fine\.md/);
       expect(await pageByTitle('Fine')).toBeUndefined();
     });
 
     it('refuses a symbolic link or a submodule at a page path', async () => {
       const dir = await clone();
-      await git.ok(['update-index', '--add', '--cacheinfo', `120000,${await hashText(dir, 'Welcome.md')},Link.md`], dir);
-      await git.ok(['update-index', '--add', '--cacheinfo', `160000,${await git.ok(['rev-parse', 'HEAD'], dir)},Module.md`], dir);
+      await git.ok(
+        ['update-index', '--add', '--cacheinfo', `120000,${await hashText(dir, 'Welcome.md')},Link.md`],
+        dir,
+      );
+      await git.ok(
+        ['update-index', '--add', '--cacheinfo', `160000,${await git.ok(['rev-parse', 'HEAD'], dir)},Module.md`],
+        dir,
+      );
       await git.ok(['commit', '-q', '-m', 'a symlink and a submodule'], dir);
       const stderr = await refused(dir);
       expect(stderr).toMatch(/remote: git-sync: {3}Link\.md: is a symbolic link/);
@@ -335,7 +391,9 @@ describe.each(STORES)('git-sync integrity end to end on %s', (store) => {
     it('refuses a push adding more files than the limit', async () => {
       const files = Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`Many/Page ${i}.md`, `page ${i}\n`]));
       const dir = await committed(files);
-      expect(await refused(dir)).toMatch(/remote: git-sync: {3}this push adds 21 files, over the limit of 20 \(GIT_SYNC_MAX_PUSH_FILES\)/);
+      expect(await refused(dir)).toMatch(
+        /remote: git-sync: {3}this push adds 21 files, over the limit of 20 \(GIT_SYNC_MAX_PUSH_FILES\)/,
+      );
     });
 
     it('refuses a request body over the push limit with 413', async () => {
@@ -345,7 +403,11 @@ describe.each(STORES)('git-sync integrity end to end on %s', (store) => {
 
     it('cuts off a push whose body trickles in past the deadline, releases the space, and applies nothing', async () => {
       const before = await vaultMain();
-      const status = await trickle(`${server.baseUrl}/git/${demo.spaceId}.git/git-receive-pack`, demo.username, demo.token);
+      const status = await trickle(
+        `${server.baseUrl}/git/${demo.spaceId}.git/git-receive-pack`,
+        demo.username,
+        demo.token,
+      );
       expect(status).toBe(504);
       expect(await vaultMain()).toBe(before);
       const dir = await committed({ 'After deadline.md': 'the space is free again\n' });

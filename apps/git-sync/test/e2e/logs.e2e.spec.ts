@@ -12,7 +12,10 @@ const BANNER_END = /^ {2}User: /;
 
 /** Starts `node dist/main.js` as `npm start` does and returns stdout up to the end of the banner, then stops it. */
 async function startupOutput(env: Record<string, string>): Promise<string[]> {
-  const proc = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const lines: string[] = [];
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   try {
@@ -58,7 +61,9 @@ describe('logs people can read', () => {
     const json = before.filter((l) => l.startsWith('{'));
     expect(json.length).toBe(format === 'json' ? before.length : 0);
     // The token is only on the banner's lines, never on a log line.
-    const { token } = JSON.parse(await import('node:fs/promises').then((fs) => fs.readFile(join(dataDir, 'demo-credentials.json'), 'utf8'))) as { token: string };
+    const { token } = JSON.parse(
+      await import('node:fs/promises').then((fs) => fs.readFile(join(dataDir, 'demo-credentials.json'), 'utf8')),
+    ) as { token: string };
     expect(before.join('\n')).not.toContain(token);
   });
 });
@@ -80,7 +85,10 @@ describe('log lines on the running server', () => {
       headers: { authorization: basicAuth('demo', 'gst_wrong') },
     });
     expect(bad.status).toBe(401);
-    const warned401 = () => demo.server.logs.filter((l) => l.level === 40 && (l.res as { statusCode?: number } | undefined)?.statusCode === 401);
+    const warned401 = () =>
+      demo.server.logs.filter(
+        (l) => l.level === 40 && (l.res as { statusCode?: number } | undefined)?.statusCode === 401,
+      );
     await eventually(async () => (warned401().length > 0 ? true : undefined), 'the bad credential logged');
     // git's clone asked without credentials first and got a 401 too; that one is not a warning.
     expect(warned401()).toHaveLength(1);
@@ -91,19 +99,37 @@ describe('log lines on the running server', () => {
     await demo.server.api('POST', `/api/spaces/${space.id}/pages`, { title: 'One' });
     // Turning git-sync on runs the space's first cycle, which writes the page: a cycle with something to say.
     expect((await demo.server.api('PUT', `/api/spaces/${space.id}/git-sync`, { enabled: true })).status).toBe(200);
-    const lines = () => demo.server.logs.filter((l) => l.spaceId === space.id && (l.msg === 'cycle done' || l.msg === 'git-sync cycle done'));
+    const lines = () =>
+      demo.server.logs.filter(
+        (l) => l.spaceId === space.id && (l.msg === 'cycle done' || l.msg === 'git-sync cycle done'),
+      );
     await eventually(async () => (lines().length > 0 ? true : undefined), 'the first cycle logged');
     expect(lines()).toEqual([
-      expect.objectContaining({ msg: 'cycle done', level: 30, trigger: 'create', durationMs: expect.any(Number), pull: expect.any(Object), push: expect.any(Object), commits: 1 }),
+      expect.objectContaining({
+        msg: 'cycle done',
+        level: 30,
+        trigger: 'create',
+        durationMs: expect.any(Number),
+        pull: expect.any(Object),
+        push: expect.any(Object),
+        commits: 1,
+      }),
     ]);
 
     await writeFile(join(demo.env.dataDir, space.id, '.git', 'HEAD'), 'not a ref\n');
-    expect((await demo.server.api<{ error?: string }>('POST', '/api/git-sync/trigger', { spaceId: space.id })).body.error).toBeDefined();
+    expect(
+      (await demo.server.api<{ error?: string }>('POST', '/api/git-sync/trigger', { spaceId: space.id })).body.error,
+    ).toBeDefined();
     const failed = await eventually(
       async () => demo.server.logs.find((l) => l.msg === 'cycle failed' && l.spaceId === space.id),
       'the failed cycle logged',
     );
-    expect(failed).toMatchObject({ level: 50, trigger: 'manual', durationMs: expect.any(Number), err: { type: expect.any(String), message: expect.any(String) } });
+    expect(failed).toMatchObject({
+      level: 50,
+      trigger: 'manual',
+      durationMs: expect.any(Number),
+      err: { type: expect.any(String), message: expect.any(String) },
+    });
     expect((failed.err as { stack: string }).stack).toMatch(/\n\s+at /);
     expect(demo.server.logs.filter((l) => l.spaceId === space.id && Number(l.level) >= 50)).toHaveLength(1);
   });

@@ -34,7 +34,12 @@ describe('metrics end to end', () => {
   });
 
   it('counts a push, its cycle, its pages, the lock and failed logins, on the server port', async () => {
-    const on = await startDemoServer('metrics-on', 'pglite', { GIT_SYNC_POLL_INTERVAL_MS: '0', GIT_SYNC_PUSH_LOCK_WAIT_MS: '300', GIT_SYNC_METRICS: 'true', GIT_SYNC_METRICS_PER_SPACE: 'true' });
+    const on = await startDemoServer('metrics-on', 'pglite', {
+      GIT_SYNC_POLL_INTERVAL_MS: '0',
+      GIT_SYNC_PUSH_LOCK_WAIT_MS: '300',
+      GIT_SYNC_METRICS: 'true',
+      GIT_SYNC_METRICS_PER_SPACE: 'true',
+    });
     servers.push(on);
     const scrape = async () => {
       const res = await fetch(`${on.server.baseUrl}/metrics`);
@@ -49,16 +54,22 @@ describe('metrics end to end', () => {
     await git.ok(['add', '-A'], dir);
     await git.ok(['-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-qm', 'add'], dir);
     await git.ok(['push', '-q', 'origin', 'HEAD:main'], dir);
-    const bad = await fetch(`${on.server.baseUrl}/api/users/me`, { headers: { authorization: 'Bearer gst_not-a-real-token' } });
+    const bad = await fetch(`${on.server.baseUrl}/api/users/me`, {
+      headers: { authorization: 'Bearer gst_not-a-real-token' },
+    });
     expect(bad.status).toBe(401);
 
     const text = await scrape();
     expect(sample(text, 'git_sync_pushes_total', { result: 'accepted' })).toBe(1);
     expect(sample(text, 'git_sync_pages_changed_total', { change: 'created' })).toBe(1);
     expect(sample(text, 'git_sync_cycles_total', { outcome: 'ok' })).toBeGreaterThanOrEqual(2); // the demo's first cycle and the push's
-    expect(sample(text, 'git_sync_cycle_duration_seconds_count', { outcome: 'ok' })).toBe(sample(text, 'git_sync_cycles_total', { outcome: 'ok' }));
+    expect(sample(text, 'git_sync_cycle_duration_seconds_count', { outcome: 'ok' })).toBe(
+      sample(text, 'git_sync_cycles_total', { outcome: 'ok' }),
+    );
     expect(sample(text, 'git_sync_lock_holds_total')).toBeGreaterThanOrEqual(3); // first cycle, the push's info/refs, the push
-    expect(sample(text, 'git_sync_lock_acquire_duration_seconds_count', { result: 'acquired' })).toBe(sample(text, 'git_sync_lock_holds_total'));
+    expect(sample(text, 'git_sync_lock_acquire_duration_seconds_count', { result: 'acquired' })).toBe(
+      sample(text, 'git_sync_lock_holds_total'),
+    );
     expect(sample(text, 'git_sync_auth_failures_total')).toBe(1);
     expect(sample(text, 'git_sync_work_tree_overlaps_total')).toBe(0);
     expect(sample(text, 'git_sync_spaces_failing')).toBe(0);
@@ -92,10 +103,15 @@ describe('metrics end to end', () => {
   });
 
   it('serves /metrics on its own port when GIT_SYNC_METRICS_PORT is set, and not on the server port', async () => {
-    const apart = await startDemoServer('metrics-port', 'pglite', { GIT_SYNC_POLL_INTERVAL_MS: '0', GIT_SYNC_METRICS: 'true', GIT_SYNC_METRICS_PORT: '0' });
+    const apart = await startDemoServer('metrics-port', 'pglite', {
+      GIT_SYNC_POLL_INTERVAL_MS: '0',
+      GIT_SYNC_METRICS: 'true',
+      GIT_SYNC_METRICS_PORT: '0',
+    });
     servers.push(apart);
     const port = await eventually(
-      async () => apart.server.logs.find((l) => l.msg === 'metrics served on their own port')?.port as number | undefined,
+      async () =>
+        apart.server.logs.find((l) => l.msg === 'metrics served on their own port')?.port as number | undefined,
       'the metrics port in the log',
     );
     expect(port).not.toBe(apart.server.port);

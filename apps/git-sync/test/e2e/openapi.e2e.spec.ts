@@ -19,8 +19,13 @@ interface OpenApiDocument {
 
 /** Which request parts a handler validates with zod: 'body', 'params', 'query'. */
 function validatedParts(controller: Type<unknown>, handler: string): string[] {
-  const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, handler) ?? {}) as Record<string, { pipes?: unknown[] }>;
-  return Object.values(args).flatMap((a) => (a.pipes ?? []).filter((p): p is ZodValidationPipe<never> => p instanceof ZodValidationPipe).map((p) => p.root));
+  const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, handler) ?? {}) as Record<
+    string,
+    { pipes?: unknown[] }
+  >;
+  return Object.values(args).flatMap((a) =>
+    (a.pipes ?? []).filter((p): p is ZodValidationPipe<never> => p instanceof ZodValidationPipe).map((p) => p.root),
+  );
 }
 
 /** The document and Swagger UI, fetched from the running server without credentials. */
@@ -53,31 +58,54 @@ describe('OpenAPI document end to end', () => {
       expect({ name, described: op !== undefined }).toEqual({ name, described: true });
       const parts = validatedParts(route.controller, route.handler);
       const pathParams = [...route.path.matchAll(/:([A-Za-z]+)/g)].map((m) => m[1]).sort();
-      expect({ name, pathParams: (op.parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name).sort() }).toEqual({ name, pathParams });
-      expect({ name, body: op.requestBody?.content['application/json']?.schema !== undefined }).toEqual({ name, body: parts.includes('body') });
+      expect({
+        name,
+        pathParams: (op.parameters ?? [])
+          .filter((p) => p.in === 'path')
+          .map((p) => p.name)
+          .sort(),
+      }).toEqual({ name, pathParams });
+      expect({ name, body: op.requestBody?.content['application/json']?.schema !== undefined }).toEqual({
+        name,
+        body: parts.includes('body'),
+      });
       if (parts.includes('query')) expect((op.parameters ?? []).some((p) => p.in === 'query')).toBe(true);
       const [success, ...others] = Object.keys(op.responses).sort();
       expect({ name, success: Number(success) < 300 }).toEqual({ name, success: true });
-      if (success !== '204') expect({ name, schema: op.responses[success].content?.['application/json']?.schema !== undefined }).toEqual({ name, schema: true });
-      for (const code of ['401', '429', '503', ...(parts.length > 0 ? ['400'] : [])]) expect({ name, code, has: others.includes(code) }).toEqual({ name, code, has: true });
-      for (const code of others) expect(op.responses[code].content?.['application/json']?.schema.$ref).toBe('#/components/schemas/Error');
+      if (success !== '204')
+        expect({ name, schema: op.responses[success].content?.['application/json']?.schema !== undefined }).toEqual({
+          name,
+          schema: true,
+        });
+      for (const code of ['401', '429', '503', ...(parts.length > 0 ? ['400'] : [])])
+        expect({ name, code, has: others.includes(code) }).toEqual({ name, code, has: true });
+      for (const code of others)
+        expect(op.responses[code].content?.['application/json']?.schema.$ref).toBe('#/components/schemas/Error');
       expect(op.security).toEqual([{ bearer: [] }]);
     }
   });
 
   it('names its response schemas as components, and the Bearer scheme', () => {
     expect(doc.openapi).toMatch(/^3\./);
-    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['Error', 'Page', 'PageNode', 'Space', 'User', 'Conflict', 'GitSyncStatus']));
+    expect(Object.keys(doc.components.schemas)).toEqual(
+      expect.arrayContaining(['Error', 'Page', 'PageNode', 'Space', 'User', 'Conflict', 'GitSyncStatus']),
+    );
     expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
-    expect(doc.paths['/api/spaces/{spaceId}/pages/{pageId}'].get.responses['200'].content?.['application/json'].schema.$ref).toBe('#/components/schemas/Page');
+    expect(
+      doc.paths['/api/spaces/{spaceId}/pages/{pageId}'].get.responses['200'].content?.['application/json'].schema.$ref,
+    ).toBe('#/components/schemas/Page');
     // A body schema is the validation schema itself: the page title's bounds are there.
-    const create = doc.paths['/api/spaces/{spaceId}/pages'].post.requestBody?.content['application/json'].schema as { required?: string[]; additionalProperties?: boolean };
+    const create = doc.paths['/api/spaces/{spaceId}/pages'].post.requestBody?.content['application/json'].schema as {
+      required?: string[];
+      additionalProperties?: boolean;
+    };
     expect(create.required).toEqual(['title']);
     expect(create.additionalProperties).toBe(false);
   });
 
   it('needs no credentials and holds nothing of the deployment', async () => {
-    for (const secret of [demo.demo.token, demo.demo.spaceId, demo.env.dataDir, String(demo.server.port), '127.0.0.1']) expect(text).not.toContain(secret);
+    for (const secret of [demo.demo.token, demo.demo.spaceId, demo.env.dataDir, String(demo.server.port), '127.0.0.1'])
+      expect(text).not.toContain(secret);
   });
 
   it('serves Swagger UI at /api/docs, reading the same document', async () => {

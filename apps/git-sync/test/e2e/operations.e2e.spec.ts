@@ -17,7 +17,10 @@ describe('delete and restore end to end', () => {
   let git: GitCli;
 
   beforeAll(async () => {
-    demo = await startDemoServer('operations', 'pglite', { GIT_SYNC_POLL_INTERVAL_MS: '0', GIT_SYNC_DEBOUNCE_MS: '150' });
+    demo = await startDemoServer('operations', 'pglite', {
+      GIT_SYNC_POLL_INTERVAL_MS: '0',
+      GIT_SYNC_DEBOUNCE_MS: '150',
+    });
     git = new GitCli(demo.env.tmp);
   });
 
@@ -41,18 +44,29 @@ describe('delete and restore end to end', () => {
     expect(await filesOnMain(demo.url)).toContain('Welcome/Getting started.md');
 
     expect((await api('DELETE', `/api/spaces/${spaceId}/pages/${child.id}`)).status).toBe(204);
-    await eventually(async () => (!(await filesOnMain(demo.url)).includes('Welcome/Getting started.md') ? true : undefined), 'the deleted page gone from git');
+    await eventually(
+      async () => (!(await filesOnMain(demo.url)).includes('Welcome/Getting started.md') ? true : undefined),
+      'the deleted page gone from git',
+    );
     const deleted = await api<PageNode[]>('GET', `/api/spaces/${spaceId}/pages?deleted=true`);
     expect(deleted.status).toBe(200);
-    expect(deleted.body).toEqual([expect.objectContaining({ id: child.id, title: 'Getting started', deletedAt: expect.any(String) })]);
+    expect(deleted.body).toEqual([
+      expect.objectContaining({ id: child.id, title: 'Getting started', deletedAt: expect.any(String) }),
+    ]);
     expect((await api<PageNode[]>('GET', `/api/spaces/${spaceId}/pages`)).body.map((p) => p.id)).toEqual([welcome.id]);
 
-    const restored = await api<PageNode & { deletedAt: string | null }>('POST', `/api/spaces/${spaceId}/pages/${child.id}/restore`);
+    const restored = await api<PageNode & { deletedAt: string | null }>(
+      'POST',
+      `/api/spaces/${spaceId}/pages/${child.id}/restore`,
+    );
     expect(restored.status).toBe(200);
     expect(restored.body).toMatchObject({ id: child.id, deletedAt: null });
     expect(restored.headers.get('etag')).toMatch(/^"\d+"$/);
     expect((await api<PageNode[]>('GET', `/api/spaces/${spaceId}/pages?deleted=true`)).body).toEqual([]);
-    await eventually(async () => ((await filesOnMain(demo.url)).includes('Welcome/Getting started.md') ? true : undefined), 'the restored page back in git');
+    await eventually(
+      async () => ((await filesOnMain(demo.url)).includes('Welcome/Getting started.md') ? true : undefined),
+      'the restored page back in git',
+    );
   });
 
   it('refuses a deleted= that is not true or false, and a restore of a page that never was', async () => {
@@ -60,7 +74,9 @@ describe('delete and restore end to end', () => {
     const bad = await api<{ issues: { field: string }[] }>('GET', `/api/spaces/${spaceId}/pages?deleted=yes`);
     expect(bad.status).toBe(400);
     expect(bad.body.issues[0].field).toBe('deleted');
-    expect((await api('POST', `/api/spaces/${spaceId}/pages/00000000-0000-4000-8000-000000000000/restore`)).status).toBe(404);
+    expect(
+      (await api('POST', `/api/spaces/${spaceId}/pages/00000000-0000-4000-8000-000000000000/restore`)).status,
+    ).toBe(404);
   });
 
   it('deletes a space into the trash under its lock, and restores it with the pages deleted with it', async () => {
@@ -101,7 +117,9 @@ describe('delete and restore end to end', () => {
     expect(existsSync(join(vault, '.git', 'HEAD'))).toBe(true);
     expect(await readdir(join(demo.env.dataDir, '.trash'))).not.toContain(trash[0]);
     expect((await api<PageNode[]>('GET', `/api/spaces/${space.id}/pages`)).body.map((p) => p.id)).toEqual([kept.id]);
-    expect((await api<PageNode[]>('GET', `/api/spaces/${space.id}/pages?deleted=true`)).body.map((p) => p.id)).toEqual([earlier.id]);
+    expect((await api<PageNode[]>('GET', `/api/spaces/${space.id}/pages?deleted=true`)).body.map((p) => p.id)).toEqual([
+      earlier.id,
+    ]);
     expect(await filesOnMain(url)).toEqual(['Kept.md']);
     // Restoring a live space changes nothing.
     expect((await api('POST', `/api/spaces/${space.id}/restore`)).status).toBe(200);

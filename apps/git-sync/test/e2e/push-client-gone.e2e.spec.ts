@@ -51,7 +51,10 @@ describe('a push whose client is gone by the time it gets the lock', () => {
     push.on('error', () => undefined);
     push.write('00');
     // The push is waiting for the lock when its client goes away.
-    await eventually(async () => ((await redis.exists(`${env.lockPrefix}wait:${demo.spaceId}`)) === 1 ? true : undefined), 'the push to wait for the lock');
+    await eventually(
+      async () => ((await redis.exists(`${env.lockPrefix}wait:${demo.spaceId}`)) === 1 ? true : undefined),
+      'the push to wait for the lock',
+    );
     push.destroy();
     await held.release();
 
@@ -62,7 +65,10 @@ describe('a push whose client is gone by the time it gets the lock', () => {
       20_000,
     );
     await eventually(
-      async () => (server.logs.some((l) => l.msg === 'git http-backend failed' && l.failure === 'client-closed') ? true : undefined),
+      async () =>
+        server.logs.some((l) => l.msg === 'git http-backend failed' && l.failure === 'client-closed')
+          ? true
+          : undefined,
       'the hang-up to be noticed',
     );
     expect(server.logs.filter((l) => l.msg === 'git http-backend failed' && l.failure !== 'client-closed')).toEqual([]);

@@ -45,7 +45,8 @@ describe('clones and fetches never need the space lock', () => {
     await env?.dispose();
   });
 
-  const holdLock = (spaceId: string, ms: number) => redis.set(`${env.lockPrefix}${spaceId}`, 'another-replica', 'PX', ms);
+  const holdLock = (spaceId: string, ms: number) =>
+    redis.set(`${env.lockPrefix}${spaceId}`, 'another-replica', 'PX', ms);
   const dropLock = (spaceId: string) => redis.del(`${env.lockPrefix}${spaceId}`);
 
   /** A space made through the API, with the demo user as a writer, and with a page unless told otherwise. */
@@ -54,13 +55,22 @@ describe('clones and fetches never need the space lock', () => {
     expect(space.status).toBe(201);
     const users = await server.api<{ id: string; username: string }[]>('GET', '/api/users');
     const user = users.body.find((u) => u.username === demo.username)!;
-    expect((await server.api('PUT', `/api/spaces/${space.body.id}/members/${user.id}`, { role: 'write' })).status).toBe(200);
+    expect((await server.api('PUT', `/api/spaces/${space.body.id}/members/${user.id}`, { role: 'write' })).status).toBe(
+      200,
+    );
     if (!withPage) return space.body.id;
-    await server.api('POST', `/api/spaces/${space.body.id}/pages`, { title: 'Hello', content: `# Hello from ${name}\n` });
+    await server.api('POST', `/api/spaces/${space.body.id}/pages`, {
+      title: 'Hello',
+      content: `# Hello from ${name}\n`,
+    });
     // The page write schedules a debounced cycle; let it finish so no cycle runs behind the test's back.
     await eventually(async () => {
       const status = await server.api<GitSyncStatus>('GET', '/api/git-sync/status');
-      return status.body.spaces.some((s) => s.result.spaceId === space.body.id && s.trigger === 'debounce' && s.result.ran) ? true : undefined;
+      return status.body.spaces.some(
+        (s) => s.result.spaceId === space.body.id && s.trigger === 'debounce' && s.result.ran,
+      )
+        ? true
+        : undefined;
     }, `the debounced cycle of ${name}`);
     return space.body.id;
   };

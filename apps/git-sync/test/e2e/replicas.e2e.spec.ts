@@ -26,7 +26,14 @@ const API_EDITS_MAX = 300;
 // waited long enough to be told so on a remote: line, the same message in-band.
 const BUSY = /\b503\b|This space is busy: a sync is running/;
 
-type Outcome = { client: number; push: number; commit: string; result: 'accepted' | 'refused-503'; attempts: number; busy: number };
+type Outcome = {
+  client: number;
+  push: number;
+  commit: string;
+  result: 'accepted' | 'refused-503';
+  attempts: number;
+  busy: number;
+};
 
 interface StatusBody {
   workTreeOverlaps: number;
@@ -65,9 +72,9 @@ describe('two replicas under concurrent pushes, polls and API edits', () => {
 
   it('every push is accepted (on main, in the store) or refused with 503 (absent), at least 95% are accepted, and no two cycles overlap', async () => {
     const urls = replicas.map((r) => cloneUrl(r.baseUrl, demo.spaceId, demo.username, demo.token));
-    const welcome = (await replicas[0].api<{ id: string; title: string }[]>('GET', `/api/spaces/${demo.spaceId}/pages`)).body.find(
-      (p) => p.title === 'Welcome',
-    )!;
+    const welcome = (
+      await replicas[0].api<{ id: string; title: string }[]>('GET', `/api/spaces/${demo.spaceId}/pages`)
+    ).body.find((p) => p.title === 'Welcome')!;
 
     let pushing = true;
     let apiEdits = 0;
@@ -128,7 +135,8 @@ describe('two replicas under concurrent pushes, polls and API edits', () => {
             // Jittered backoff, as a retrying client does, so five clients do not keep colliding in step.
             await new Promise((r) => setTimeout(r, Math.random() * 150 * Math.min(attempt, 4)));
             const pulled = await git.run(['pull', '-q', '--rebase', remote, 'main'], dir);
-            if (pulled.code !== 0 && !BUSY.test(pulled.stderr)) unexpected.push(`pull by client ${i}: ${pulled.stderr}`);
+            if (pulled.code !== 0 && !BUSY.test(pulled.stderr))
+              unexpected.push(`pull by client ${i}: ${pulled.stderr}`);
             if (pulled.code !== 0) lastError += `\n(pull) ${pulled.stderr}`;
           } else {
             unexpected.push(`push by client ${i}: ${pushed.stderr}`);
@@ -163,7 +171,7 @@ describe('two replicas under concurrent pushes, polls and API edits', () => {
         `most attempts for one push: ${Math.max(...outcomes.map((o) => o.attempts))}), API edits ${apiEdits}`,
     );
     // Enough pushes must land for the check below to mean anything.
-    expect(accepted.length).toBeGreaterThanOrEqual(CLIENTS * PUSHES_PER_CLIENT / 2);
+    expect(accepted.length).toBeGreaterThanOrEqual((CLIENTS * PUSHES_PER_CLIENT) / 2);
     expect(accepted.length).toBeGreaterThanOrEqual(Math.ceil(MIN_ACCEPTED_SHARE * CLIENTS * PUSHES_PER_CLIENT));
     expect(apiEdits).toBeGreaterThan(0);
 

@@ -80,15 +80,24 @@ describe('git-sync security end to end', () => {
   };
 
   async function newUser(prefix: string): Promise<{ id: string; username: string; token: string }> {
-    const user = await created<{ id: string; username: string }>('POST', '/api/users', { username: `${prefix}-${id()}` });
+    const user = await created<{ id: string; username: string }>('POST', '/api/users', {
+      username: `${prefix}-${id()}`,
+    });
     const { token } = await created<{ token: string }>('POST', `/api/users/${user.id}/tokens`, { name: 'laptop' });
     secrets.push({ username: user.username, token });
     return { ...user, token };
   }
 
-  function send(identity: Identity, call: Call, headers: Record<string, string> = {}, git = false): Promise<RawResponse> {
+  function send(
+    identity: Identity,
+    call: Call,
+    headers: Record<string, string> = {},
+    git = false,
+  ): Promise<RawResponse> {
     const auth: Record<string, string> =
-      identity.token === undefined ? {} : { authorization: git ? basicAuth(identity.username, identity.token) : bearerAuth(identity.token) };
+      identity.token === undefined
+        ? {}
+        : { authorization: git ? basicAuth(identity.username, identity.token) : bearerAuth(identity.token) };
     return rawRequest(server.baseUrl + call.path, {
       method: call.method,
       localAddress: identity.address,
@@ -113,18 +122,29 @@ describe('git-sync security end to end', () => {
     await mkdir(join(env.tmp, 'clones'), { recursive: true });
 
     spaceId = (await created<{ id: string }>('POST', '/api/spaces', { name: 'Matrix', gitSyncEnabled: true })).id;
-    pageId = (await created<{ id: string }>('POST', `/api/spaces/${spaceId}/pages`, { title: 'Home', content: 'hi' })).id;
-    const [outsider, reader, writer, throwaway] = [await newUser('outsider'), await newUser('reader'), await newUser('writer'), await newUser('throwaway')];
+    pageId = (await created<{ id: string }>('POST', `/api/spaces/${spaceId}/pages`, { title: 'Home', content: 'hi' }))
+      .id;
+    const [outsider, reader, writer, throwaway] = [
+      await newUser('outsider'),
+      await newUser('reader'),
+      await newUser('writer'),
+      await newUser('throwaway'),
+    ];
     throwawayId = throwaway.id;
     await created('PUT', `/api/spaces/${spaceId}/members/${reader.id}`, { role: 'read' });
     await created('PUT', `/api/spaces/${spaceId}/members/${writer.id}`, { role: 'write' });
     const me = await created<{ id: string; username: string }>('GET', '/api/users/me');
 
-    const revoked = await created<{ id: string; token: string }>('POST', `/api/users/${reader.id}/tokens`, { name: 'revoked' });
+    const revoked = await created<{ id: string; token: string }>('POST', `/api/users/${reader.id}/tokens`, {
+      name: 'revoked',
+    });
     expect((await admin('DELETE', `/api/users/${reader.id}/tokens/${revoked.id}`)).status).toBe(204);
     // Far enough ahead that a slow request still issues it; the poll below waits out the rest.
     const expiresAt = new Date(Date.now() + 3_000).toISOString();
-    const expired = await created<{ token: string }>('POST', `/api/users/${reader.id}/tokens`, { name: 'expiring', expiresAt });
+    const expired = await created<{ token: string }>('POST', `/api/users/${reader.id}/tokens`, {
+      name: 'expiring',
+      expiresAt,
+    });
     const bad = `gst_${randomBytes(32).toString('base64url')}`;
     secrets.push(...[revoked.token, expired.token, bad].map((token) => ({ username: reader.username, token })));
 
@@ -146,7 +166,8 @@ describe('git-sync security end to end', () => {
     });
     // Polled, not slept: the expiry is the server's clock's business.
     await eventually(
-      async () => ((await send(who.expired, { method: 'GET', path: '/api/users/me' })).status === 401 ? true : undefined),
+      async () =>
+        (await send(who.expired, { method: 'GET', path: '/api/users/me' })).status === 401 ? true : undefined,
       'the expiring token to expire',
     );
   });
@@ -159,9 +180,21 @@ describe('git-sync security end to end', () => {
   const adminOnly = { outsider: 403, reader: 403, writer: 403, admin: 200 };
   const routes: Route[] = [
     // spaces
-    { name: 'POST /api/spaces', call: async () => ({ method: 'POST', path: '/api/spaces', body: { name: `S ${id()}` } }), expect: { ...adminOnly, admin: 201 } },
-    { name: 'GET /api/spaces', call: async () => ({ method: 'GET', path: '/api/spaces' }), expect: { outsider: 200, reader: 200, writer: 200, admin: 200 } },
-    { name: 'GET /api/spaces/:spaceId', call: async () => ({ method: 'GET', path: `/api/spaces/${spaceId}` }), expect: { outsider: 404, reader: 200, writer: 200, admin: 200 } },
+    {
+      name: 'POST /api/spaces',
+      call: async () => ({ method: 'POST', path: '/api/spaces', body: { name: `S ${id()}` } }),
+      expect: { ...adminOnly, admin: 201 },
+    },
+    {
+      name: 'GET /api/spaces',
+      call: async () => ({ method: 'GET', path: '/api/spaces' }),
+      expect: { outsider: 200, reader: 200, writer: 200, admin: 200 },
+    },
+    {
+      name: 'GET /api/spaces/:spaceId',
+      call: async () => ({ method: 'GET', path: `/api/spaces/${spaceId}` }),
+      expect: { outsider: 404, reader: 200, writer: 200, admin: 200 },
+    },
     {
       name: 'PUT /api/spaces/:spaceId/git-sync',
       call: async () => ({ method: 'PUT', path: `/api/spaces/${spaceId}/git-sync`, body: { enabled: true } }),
@@ -169,7 +202,10 @@ describe('git-sync security end to end', () => {
     },
     {
       name: 'DELETE /api/spaces/:spaceId',
-      call: async () => ({ method: 'DELETE', path: `/api/spaces/${(await created<{ id: string }>('POST', '/api/spaces', { name: `Gone ${id()}` })).id}` }),
+      call: async () => ({
+        method: 'DELETE',
+        path: `/api/spaces/${(await created<{ id: string }>('POST', '/api/spaces', { name: `Gone ${id()}` })).id}`,
+      }),
       expect: { ...adminOnly, admin: 204 },
     },
     {
@@ -182,7 +218,11 @@ describe('git-sync security end to end', () => {
       expect: adminOnly,
     },
     // pages
-    { name: 'GET /api/spaces/:spaceId/pages', call: async () => ({ method: 'GET', path: `/api/spaces/${spaceId}/pages` }), expect: { outsider: 404, reader: 200, writer: 200, admin: 200 } },
+    {
+      name: 'GET /api/spaces/:spaceId/pages',
+      call: async () => ({ method: 'GET', path: `/api/spaces/${spaceId}/pages` }),
+      expect: { outsider: 404, reader: 200, writer: 200, admin: 200 },
+    },
     {
       name: 'POST /api/spaces/:spaceId/pages',
       call: async () => ({ method: 'POST', path: `/api/spaces/${spaceId}/pages`, body: { title: `P ${id()}` } }),
@@ -195,12 +235,20 @@ describe('git-sync security end to end', () => {
     },
     {
       name: 'PATCH /api/spaces/:spaceId/pages/:pageId',
-      call: async () => ({ method: 'PATCH', path: `/api/spaces/${spaceId}/pages/${pageId}`, body: { content: `edit ${id()}` } }),
+      call: async () => ({
+        method: 'PATCH',
+        path: `/api/spaces/${spaceId}/pages/${pageId}`,
+        body: { content: `edit ${id()}` },
+      }),
       expect: { outsider: 404, reader: 403, writer: 200, admin: 200 },
     },
     {
       name: 'POST /api/spaces/:spaceId/pages/:pageId/move',
-      call: async () => ({ method: 'POST', path: `/api/spaces/${spaceId}/pages/${pageId}/move`, body: { parentPageId: null } }),
+      call: async () => ({
+        method: 'POST',
+        path: `/api/spaces/${spaceId}/pages/${pageId}/move`,
+        body: { parentPageId: null },
+      }),
       expect: { outsider: 404, reader: 403, writer: 200, admin: 200 },
     },
     {
@@ -237,13 +285,28 @@ describe('git-sync security end to end', () => {
       expect: { outsider: 404, reader: 403, writer: 404, admin: 404 },
     },
     // users
-    { name: 'POST /api/users', call: async () => ({ method: 'POST', path: '/api/users', body: { username: `u-${id()}` } }), expect: { ...adminOnly, admin: 201 } },
+    {
+      name: 'POST /api/users',
+      call: async () => ({ method: 'POST', path: '/api/users', body: { username: `u-${id()}` } }),
+      expect: { ...adminOnly, admin: 201 },
+    },
     { name: 'GET /api/users', call: async () => ({ method: 'GET', path: '/api/users' }), expect: adminOnly },
-    { name: 'GET /api/users/me', call: async () => ({ method: 'GET', path: '/api/users/me' }), expect: { outsider: 200, reader: 200, writer: 200, admin: 200 } },
-    { name: 'PATCH /api/users/:userId', call: async () => ({ method: 'PATCH', path: `/api/users/${throwawayId}`, body: { admin: false } }), expect: adminOnly },
+    {
+      name: 'GET /api/users/me',
+      call: async () => ({ method: 'GET', path: '/api/users/me' }),
+      expect: { outsider: 200, reader: 200, writer: 200, admin: 200 },
+    },
+    {
+      name: 'PATCH /api/users/:userId',
+      call: async () => ({ method: 'PATCH', path: `/api/users/${throwawayId}`, body: { admin: false } }),
+      expect: adminOnly,
+    },
     {
       name: 'DELETE /api/users/:userId',
-      call: async () => ({ method: 'DELETE', path: `/api/users/${(await created<{ id: string }>('POST', '/api/users', { username: `gone-${id()}` })).id}` }),
+      call: async () => ({
+        method: 'DELETE',
+        path: `/api/users/${(await created<{ id: string }>('POST', '/api/users', { username: `gone-${id()}` })).id}`,
+      }),
       expect: { ...adminOnly, admin: 204 },
     },
     // tokens
@@ -257,7 +320,11 @@ describe('git-sync security end to end', () => {
       call: async (w) => ({ method: 'GET', path: `/api/users/${w.userId}/tokens` }),
       expect: { outsider: 200, reader: 200, writer: 200, admin: 200 },
     },
-    { name: "GET /api/users/:userId/tokens (another user's)", call: async () => ({ method: 'GET', path: `/api/users/${throwawayId}/tokens` }), expect: adminOnly },
+    {
+      name: "GET /api/users/:userId/tokens (another user's)",
+      call: async () => ({ method: 'GET', path: `/api/users/${throwawayId}/tokens` }),
+      expect: adminOnly,
+    },
     {
       name: 'DELETE /api/users/:userId/tokens/:tokenId (own)',
       call: async (w) => {
@@ -275,10 +342,18 @@ describe('git-sync security end to end', () => {
       expect: { ...adminOnly, admin: 204 },
     },
     // members
-    { name: 'GET /api/spaces/:spaceId/members', call: async () => ({ method: 'GET', path: `/api/spaces/${spaceId}/members` }), expect: adminOnly },
+    {
+      name: 'GET /api/spaces/:spaceId/members',
+      call: async () => ({ method: 'GET', path: `/api/spaces/${spaceId}/members` }),
+      expect: adminOnly,
+    },
     {
       name: 'PUT /api/spaces/:spaceId/members/:userId',
-      call: async () => ({ method: 'PUT', path: `/api/spaces/${spaceId}/members/${throwawayId}`, body: { role: 'read' } }),
+      call: async () => ({
+        method: 'PUT',
+        path: `/api/spaces/${spaceId}/members/${throwawayId}`,
+        body: { role: 'read' },
+      }),
       expect: adminOnly,
     },
     {
@@ -291,8 +366,16 @@ describe('git-sync security end to end', () => {
       expect: { ...adminOnly, admin: 204 },
     },
     // git-sync
-    { name: 'POST /api/git-sync/trigger', call: async () => ({ method: 'POST', path: '/api/git-sync/trigger', body: { spaceId } }), expect: adminOnly },
-    { name: 'GET /api/git-sync/status', call: async () => ({ method: 'GET', path: '/api/git-sync/status' }), expect: adminOnly },
+    {
+      name: 'POST /api/git-sync/trigger',
+      call: async () => ({ method: 'POST', path: '/api/git-sync/trigger', body: { spaceId } }),
+      expect: adminOnly,
+    },
+    {
+      name: 'GET /api/git-sync/status',
+      call: async () => ({ method: 'GET', path: '/api/git-sync/status' }),
+      expect: adminOnly,
+    },
     // the git host (HTTP Basic)
     {
       name: 'GET /git/:spaceId.git/info/refs?service=git-upload-pack',
@@ -325,7 +408,8 @@ describe('git-sync security end to end', () => {
       for (const caller of CALLERS) {
         const res = await send(who[caller], await route.call(who[caller]), {}, route.git);
         actual[route.name][caller] = res.status;
-        if (res.status === 401) challenges.add(`${route.git ? 'git' : 'api'} ${String(res.headers['www-authenticate']).split(' ')[0]}`);
+        if (res.status === 401)
+          challenges.add(`${route.git ? 'git' : 'api'} ${String(res.headers['www-authenticate']).split(' ')[0]}`);
       }
     }
     // One comparison, so a failure shows the whole table.
@@ -334,7 +418,9 @@ describe('git-sync security end to end', () => {
   });
 
   it('the first-run demo user is an admin, its credentials file is 0600, and the banner shows the API with a Bearer token', async () => {
-    const me = await server.api<{ username: string; admin: boolean }>('GET', '/api/users/me', undefined, { token: demo.token });
+    const me = await server.api<{ username: string; admin: boolean }>('GET', '/api/users/me', undefined, {
+      token: demo.token,
+    });
     expect(me).toMatchObject({ status: 200, body: { username: 'demo', admin: true } });
     expect((await stat(join(env.dataDir, 'demo-credentials.json'))).mode & 0o777).toBe(0o600);
     const banner = server.stdout.join('\n');
@@ -343,24 +429,34 @@ describe('git-sync security end to end', () => {
   });
 
   it('a member lists only their spaces; an unknown space and a foreign one get the same 404', async () => {
-    const list = async (caller: Member) => JSON.parse((await send(who[caller], { method: 'GET', path: '/api/spaces' })).text) as { id: string }[];
+    const list = async (caller: Member) =>
+      JSON.parse((await send(who[caller], { method: 'GET', path: '/api/spaces' })).text) as { id: string }[];
     expect((await list('reader')).map((s) => s.id)).toEqual([spaceId]);
     expect(await list('outsider')).toEqual([]);
     expect((await list('admin')).map((s) => s.id)).toContain(spaceId);
     const foreign = await send(who.outsider, { method: 'GET', path: `/api/spaces/${spaceId}` });
-    const unknown = await send(who.outsider, { method: 'GET', path: '/api/spaces/00000000-0000-4000-8000-000000000000' });
+    const unknown = await send(who.outsider, {
+      method: 'GET',
+      path: '/api/spaces/00000000-0000-4000-8000-000000000000',
+    });
     expect([foreign.status, unknown.status]).toEqual([404, 404]);
-    expect(JSON.parse(foreign.text).message.replace(spaceId, 'X')).toBe(JSON.parse(unknown.text).message.replace('00000000-0000-4000-8000-000000000000', 'X'));
+    expect(JSON.parse(foreign.text).message.replace(spaceId, 'X')).toBe(
+      JSON.parse(unknown.text).message.replace('00000000-0000-4000-8000-000000000000', 'X'),
+    );
   });
 
   it('lists tokens without their secrets, and deleting a user revokes their tokens', async () => {
     const user = await newUser('leaving');
     const tokens = await created<Record<string, unknown>[]>('GET', `/api/users/${user.id}/tokens`);
-    expect(tokens).toEqual([{ id: expect.any(String), name: 'laptop', createdAt: expect.any(String), lastUsedAt: null, expiresAt: null }]);
+    expect(tokens).toEqual([
+      { id: expect.any(String), name: 'laptop', createdAt: expect.any(String), lastUsedAt: null, expiresAt: null },
+    ]);
     expect(JSON.stringify(tokens)).not.toContain(user.token);
     const self = { userId: user.id, username: user.username, token: user.token, address: '127.0.2.1' };
     expect((await send(self, { method: 'GET', path: '/api/users/me' })).status).toBe(200);
-    expect((await created<{ lastUsedAt: string | null }[]>('GET', `/api/users/${user.id}/tokens`))[0].lastUsedAt).not.toBeNull();
+    expect(
+      (await created<{ lastUsedAt: string | null }[]>('GET', `/api/users/${user.id}/tokens`))[0].lastUsedAt,
+    ).not.toBeNull();
     expect((await admin('DELETE', `/api/users/${user.id}`)).status).toBe(204);
     expect((await send(self, { method: 'GET', path: '/api/users/me' })).status).toBe(401);
     expect((await admin('GET', `/api/users/${user.id}/tokens`)).status).toBe(404);
@@ -370,13 +466,21 @@ describe('git-sync security end to end', () => {
     const post = (path: string, type: string, body: string, token: string | undefined = server.adminToken) =>
       rawRequest(server.baseUrl + path, {
         method: 'POST',
-        headers: { 'content-type': type, origin: 'https://attacker.example', ...(token ? { authorization: bearerAuth(token) } : {}) },
+        headers: {
+          'content-type': type,
+          origin: 'https://attacker.example',
+          ...(token ? { authorization: bearerAuth(token) } : {}),
+        },
         body,
       });
     expect((await post('/api/users', 'application/x-www-form-urlencoded', 'username=csrf-form')).status).toBe(415);
-    expect((await post('/api/users', 'application/x-www-form-urlencoded', 'username=csrf-anon', undefined)).status).toBe(415);
+    expect(
+      (await post('/api/users', 'application/x-www-form-urlencoded', 'username=csrf-anon', undefined)).status,
+    ).toBe(415);
     expect((await post('/api/spaces', 'text/plain', JSON.stringify({ name: 'csrf-text' }))).status).toBe(415);
-    expect((await post('/api/spaces', 'multipart/form-data; boundary=x', '--x\r\n\r\nname=csrf-multipart\r\n--x--')).status).toBe(415);
+    expect(
+      (await post('/api/spaces', 'multipart/form-data; boundary=x', '--x\r\n\r\nname=csrf-multipart\r\n--x--')).status,
+    ).toBe(415);
     const users = await created<{ username: string }[]>('GET', '/api/users');
     expect(users.map((u) => u.username)).not.toContain('csrf-form');
     expect(users.map((u) => u.username)).not.toContain('csrf-anon');
@@ -386,10 +490,16 @@ describe('git-sync security end to end', () => {
     // And no CORS: a browser would not let another origin read an answer or send a preflighted request.
     const preflight = await rawRequest(`${server.baseUrl}/api/users`, {
       method: 'OPTIONS',
-      headers: { origin: 'https://attacker.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization' },
+      headers: {
+        origin: 'https://attacker.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization',
+      },
     });
     expect(preflight.headers['access-control-allow-origin']).toBeUndefined();
-    const read = await rawRequest(`${server.baseUrl}/api/users/me`, { headers: { origin: 'https://attacker.example', authorization: bearerAuth(server.adminToken) } });
+    const read = await rawRequest(`${server.baseUrl}/api/users/me`, {
+      headers: { origin: 'https://attacker.example', authorization: bearerAuth(server.adminToken) },
+    });
     expect(read.status).toBe(200);
     expect(read.headers['access-control-allow-origin']).toBeUndefined();
   });
@@ -410,14 +520,23 @@ describe('git-sync security end to end', () => {
     });
     expect(refs.status).toBe(421);
     // The loopback names a local browser uses are served.
-    expect((await rawRequest(`${server.baseUrl}/api/users/me`, { headers: { host: `localhost:${server.port}`, authorization: bearerAuth(server.adminToken) } })).status).toBe(200);
+    expect(
+      (
+        await rawRequest(`${server.baseUrl}/api/users/me`, {
+          headers: { host: `localhost:${server.port}`, authorization: bearerAuth(server.adminToken) },
+        })
+      ).status,
+    ).toBe(200);
   });
 
   it("throttles the guessing address, never the victim's correct token from another address", async () => {
     const writer = who.writer;
     const refs = `/git/${spaceId}.git/info/refs?service=git-upload-pack`;
     const gitFrom = (address: string, token: string, headers: Record<string, string> = {}) =>
-      rawRequest(server.baseUrl + refs, { localAddress: address, headers: { authorization: basicAuth(writer.username, token), ...headers } });
+      rawRequest(server.baseUrl + refs, {
+        localAddress: address,
+        headers: { authorization: basicAuth(writer.username, token), ...headers },
+      });
     const guess = () => `gst_guess-${id()}`;
 
     // git: guesses at the writer's token from 127.0.0.2.
@@ -429,7 +548,9 @@ describe('git-sync security end to end', () => {
     expect(blocked.status).toBe(429);
     expect(Number(blocked.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     expect((await gitFrom('127.0.0.3', writer.token!)).status).toBe(200);
-    expect((await send({ ...writer, address: '127.0.0.3' }, { method: 'GET', path: '/api/users/me' })).status).toBe(200);
+    expect((await send({ ...writer, address: '127.0.0.3' }, { method: 'GET', path: '/api/users/me' })).status).toBe(
+      200,
+    );
 
     // The API: Bearer guesses count per address.
     const apiAttacker = { ...who.admin, address: '127.0.0.4' };
@@ -441,17 +562,22 @@ describe('git-sync security end to end', () => {
     const apiBlocked = await send(apiAttacker, { method: 'GET', path: '/api/users' });
     expect(apiBlocked.status).toBe(429);
     expect(Number(apiBlocked.headers['retry-after'])).toBeGreaterThanOrEqual(1);
-    expect((await send({ ...who.admin, address: '127.0.0.5' }, { method: 'GET', path: '/api/users' })).status).toBe(200);
+    expect((await send({ ...who.admin, address: '127.0.0.5' }, { method: 'GET', path: '/api/users' })).status).toBe(
+      200,
+    );
 
     // Behind the trusted proxy (127.0.0.1), X-Forwarded-For names the client.
     const viaProxy = (client: string, token: string) => gitFrom('127.0.0.1', token, { 'x-forwarded-for': client });
     for (let i = 0; i < MAX_FAILURES; i++) expect((await viaProxy('203.0.113.9', guess())).status).toBe(401);
     expect((await viaProxy('203.0.113.9', writer.token!)).status).toBe(429);
     expect((await viaProxy('198.51.100.4', writer.token!)).status).toBe(200);
-    expect(server.logs.some((l) => (l.req as { remoteAddress?: string } | undefined)?.remoteAddress === '203.0.113.9')).toBe(true);
+    expect(
+      server.logs.some((l) => (l.req as { remoteAddress?: string } | undefined)?.remoteAddress === '203.0.113.9'),
+    ).toBe(true);
 
     // From an address that is not a trusted proxy, a forged X-Forwarded-For changes nothing.
-    for (let i = 0; i < MAX_FAILURES; i++) expect((await gitFrom('127.0.0.6', guess(), { 'x-forwarded-for': `192.0.2.${i}` })).status).toBe(401);
+    for (let i = 0; i < MAX_FAILURES; i++)
+      expect((await gitFrom('127.0.0.6', guess(), { 'x-forwarded-for': `192.0.2.${i}` })).status).toBe(401);
     expect((await gitFrom('127.0.0.6', writer.token!, { 'x-forwarded-for': '192.0.2.200' })).status).toBe(429);
   });
 
@@ -460,14 +586,19 @@ describe('git-sync security end to end', () => {
     const nulTitle = await admin<{ issues: { field: string }[] }>('POST', pages, { title: 'A\u0000B' });
     expect(nulTitle.status).toBe(400);
     expect(nulTitle.body.issues.map((i) => i.field)).toEqual(['title']);
-    const nulContent = await admin<{ issues: { field: string }[] }>('PATCH', `${pages}/${pageId}`, { content: 'x\u0000y' });
+    const nulContent = await admin<{ issues: { field: string }[] }>('PATCH', `${pages}/${pageId}`, {
+      content: 'x\u0000y',
+    });
     expect(nulContent.status).toBe(400);
     expect(nulContent.body.issues.map((i) => i.field)).toEqual(['content']);
 
     for (const service of ['git-upload-pack', 'git-receive-pack']) {
       const res = await rawRequest(`${server.baseUrl}/git/${spaceId}.git/${service}`, {
         method: 'POST',
-        headers: { 'content-type': `application/x-${service}-request`, authorization: basicAuth(who.writer.username, who.writer.token!) },
+        headers: {
+          'content-type': `application/x-${service}-request`,
+          authorization: basicAuth(who.writer.username, who.writer.token!),
+        },
         body: 'zzzz this is not a pkt-line',
       });
       expect({ service, status: res.status }).toEqual({ service, status: 400 });
@@ -485,16 +616,24 @@ describe('git-sync security end to end', () => {
     await git.ok(['commit', '-q', '-m', 'a push to log'], dir);
     expect((await git.run(['push', 'origin', 'HEAD:main'], dir)).code).toBe(0);
     const demoDir = join(env.tmp, 'clones', 'demo');
-    expect((await git.run(['clone', '-q', cloneUrl(server.baseUrl, demo.spaceId, demo.username, demo.token), demoDir])).code).toBe(0);
+    expect(
+      (await git.run(['clone', '-q', cloneUrl(server.baseUrl, demo.spaceId, demo.username, demo.token), demoDir])).code,
+    ).toBe(0);
     expect(await readFile(join(demoDir, 'Welcome.md'), 'utf8')).toContain('Welcome');
     // A failing request that echoes its URL, token in the query string.
-    await rawRequest(`${server.baseUrl}/api/spaces/x?token=${demo.token}`, { headers: { authorization: bearerAuth(demo.token) } });
+    await rawRequest(`${server.baseUrl}/api/spaces/x?token=${demo.token}`, {
+      headers: { authorization: bearerAuth(demo.token) },
+    });
 
     await server.stop();
     const jsonLines = server.logs.map((entry) => JSON.stringify(entry));
     const log = [...jsonLines, ...server.stderr].join('\n');
     // The log did record the requests, headers included: redaction, not silence, kept the tokens out.
-    expect(server.logs.filter((l) => (l.req as { headers?: { authorization?: string } } | undefined)?.headers?.authorization === '[REDACTED]').length).toBeGreaterThan(0);
+    expect(
+      server.logs.filter(
+        (l) => (l.req as { headers?: { authorization?: string } } | undefined)?.headers?.authorization === '[REDACTED]',
+      ).length,
+    ).toBeGreaterThan(0);
     expect(log).toContain(`/api/spaces/x?token=gst_[REDACTED]`);
 
     const leaks: string[] = [];
@@ -508,6 +647,8 @@ describe('git-sync security end to end', () => {
     expect(secrets.length).toBeGreaterThanOrEqual(9);
     // The first-run banner is the one place a token is printed, on plain stdout.
     expect(server.stdout.filter((line) => line.includes(demo.token)).length).toBeGreaterThan(0);
-    expect(server.stdout.filter((line) => secrets.some((s) => s.token !== demo.token && line.includes(s.token)))).toEqual([]);
+    expect(
+      server.stdout.filter((line) => secrets.some((s) => s.token !== demo.token && line.includes(s.token))),
+    ).toEqual([]);
   });
 });

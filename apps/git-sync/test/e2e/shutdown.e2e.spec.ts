@@ -19,7 +19,11 @@ describe('shutdown while a push is in flight', () => {
 
   beforeAll(async () => {
     // A grace longer than the test, so the in-flight push ends when the test ends it, however slow the machine.
-    env = await makeE2eEnv('shutdown', 'pglite', { GIT_SYNC_POLL_INTERVAL_MS: '0', GIT_SYNC_LOCK_TTL_MS: '30000', GIT_SYNC_SHUTDOWN_GRACE_MS: '120000' });
+    env = await makeE2eEnv('shutdown', 'pglite', {
+      GIT_SYNC_POLL_INTERVAL_MS: '0',
+      GIT_SYNC_LOCK_TTL_MS: '30000',
+      GIT_SYNC_SHUTDOWN_GRACE_MS: '120000',
+    });
     server = await startServer(env.serverEnv);
     demo = await demoCredentials(server, env.dataDir);
     redis = createClient(env.redisUrl);
@@ -54,7 +58,10 @@ describe('shutdown while a push is in flight', () => {
     server.proc.kill('SIGTERM');
     // Only a request that arrives after the signal is handled meets the drain; one sent earlier
     // would queue for the lock the push holds and get the busy answer instead.
-    await eventually(async () => (server.logs.some((l) => l.msg === 'shutting down: new requests get 503') ? true : undefined), 'the server to start draining');
+    await eventually(
+      async () => (server.logs.some((l) => l.msg === 'shutting down: new requests get 503') ? true : undefined),
+      'the server to start draining',
+    );
     const res = await fetch(`${server.baseUrl}/git/${demo.spaceId}.git/info/refs?service=git-receive-pack`, {
       headers: { authorization: basic() },
       signal: AbortSignal.timeout(30_000),
@@ -72,10 +79,15 @@ describe('shutdown while a push is in flight', () => {
 
     // The client gives up on its push: the server finishes it, closes the listener, releases, exits.
     trickle.destroy();
-    await eventually(async () => (server.proc.exitCode !== null || server.proc.signalCode !== null ? true : undefined), 'the server to exit');
+    await eventually(
+      async () => (server.proc.exitCode !== null || server.proc.signalCode !== null ? true : undefined),
+      'the server to exit',
+    );
     expect(trickleDone).toBe(true);
     expect(await redis.get(lockKey)).toBeNull();
-    const order = server.logs.map((l) => l.msg).filter((m) => m === 'shutting down: new requests get 503' || m === 'http listener closed; releasing locks');
+    const order = server.logs
+      .map((l) => l.msg)
+      .filter((m) => m === 'shutting down: new requests get 503' || m === 'http listener closed; releasing locks');
     expect(order).toEqual(['shutting down: new requests get 503', 'http listener closed; releasing locks']);
     expect(server.logs.filter((l) => Number(l.level) >= 50)).toEqual([]);
   });

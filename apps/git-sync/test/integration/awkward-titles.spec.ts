@@ -48,7 +48,8 @@ describe.each(BACKENDS)('awkward titles on %s', (backend) => {
       const page = await t.pages.createPage(space.id, { title, content: `page ${i}\n` }, 'user');
       ids.push(page.id);
       // A child under every awkward parent exercises directory names too.
-      if (i % 3 === 0) await t.pages.createPage(space.id, { title, parentPageId: page.id, content: `child ${i}\n` }, 'user');
+      if (i % 3 === 0)
+        await t.pages.createPage(space.id, { title, parentPageId: page.id, content: `child ${i}\n` }, 'user');
     }
     const before = await t.pages.listTree(space.id);
     await t.engine.runCycle(space.id);
@@ -82,7 +83,14 @@ describe.each(BACKENDS)('awkward titles on %s', (backend) => {
     await client.commitAll('edit all');
     await client.push();
     const status = await t.engine.runCycle(space.id);
-    expect(status.push).toMatchObject({ updated: before.length, created: 0, deleted: 0, renamed: 0, moved: 0, failures: 0 });
+    expect(status.push).toMatchObject({
+      updated: before.length,
+      created: 0,
+      deleted: 0,
+      renamed: 0,
+      moved: 0,
+      failures: 0,
+    });
 
     const after = await t.pages.listTree(space.id);
     const shape = (nodes: typeof before) =>

@@ -66,7 +66,11 @@ describe.each(BACKENDS)('conflicts on %s', (backend) => {
   it('keeps the hunks only one side changed; in a hunk both changed, main wins and the wiki side is recorded', async () => {
     const paragraphs = (p1: string, p3: string, p5: string) => `${p1}\n\ntwo\n\n${p3}\n\nfour\n\n${p5}\n`;
     const space = await t.pages.createSpace({ name: 'Hunks' });
-    const page = await t.pages.createPage(space.id, { title: 'Long', content: paragraphs('one', 'three', 'five') }, 'user');
+    const page = await t.pages.createPage(
+      space.id,
+      { title: 'Long', content: paragraphs('one', 'three', 'five') },
+      'user',
+    );
     await t.engine.runCycle(space.id);
     const client = await GitClient.clone(t.vaultPath(space.id), join(t.tmp, `clone-${space.id}`));
     const vault = t.engine.vault(space.id);

@@ -69,7 +69,7 @@ describe('cycle markers with fencing tokens', () => {
     expect(existsSync(marker)).toBe(false);
   });
 
-  it('a stale holder finding a later token\'s marker is refused as an overlap, however old that marker is', async () => {
+  it("a stale holder finding a later token's marker is refused as an overlap, however old that marker is", async () => {
     const inner = new GatedRunner();
     const later = new GuardedCycleRunner(inner, join(t.tmp, 'refused'), 'replica-later', 0);
     const stale = new GuardedCycleRunner(inner, join(t.tmp, 'refused'), 'replica-stale', 0);
@@ -93,12 +93,15 @@ describe('cycle markers with fencing tokens', () => {
     await runner.runCycle(SPACE, scope());
     await writeFile(join(dir, '.cycle-markers', SPACE), JSON.stringify({ holder: 'other', startedAt: Date.now() }));
     await expect(runner.runCycle(SPACE, scope())).rejects.toBeInstanceOf(WorkTreeOverlapError);
-    await writeFile(join(dir, '.cycle-markers', SPACE), JSON.stringify({ holder: 'dead', startedAt: Date.now() - 120_000 }));
+    await writeFile(
+      join(dir, '.cycle-markers', SPACE),
+      JSON.stringify({ holder: 'dead', startedAt: Date.now() - 120_000 }),
+    );
     await runner.runCycle(SPACE, scope());
     expect(existsSync(join(dir, '.cycle-markers', SPACE))).toBe(false);
   });
 
-  it('never recovers under a later token\'s marker: no lock file removed, no reset, the marker kept', async () => {
+  it("never recovers under a later token's marker: no lock file removed, no reset, the marker kept", async () => {
     const space = await t.pages.createSpace({ name: 'Live owner' });
     await t.pages.createPage(space.id, { title: 'Page', content: 'one\n' }, 'user');
     await t.engine.runCycle(space.id, { fencingToken: 3, owner: 'replica-a' });
@@ -107,7 +110,7 @@ describe('cycle markers with fencing tokens', () => {
     // Another replica's cycle (token 4) is inside the repository, holding the index lock.
     await writeFile(markerPath, JSON.stringify({ owner: 'replica-b', fencingToken: 4 }));
     await writeFile(join(vault.gitDir, 'index.lock'), '');
-    await writeFile(join(vault.path, 'Page.md'), 'mid-way through replica-b\'s checkout\n');
+    await writeFile(join(vault.path, 'Page.md'), "mid-way through replica-b's checkout\n");
 
     const error = await t.engine.runCycle(space.id, { fencingToken: 3, owner: 'replica-a' }).then(
       () => undefined,
@@ -116,7 +119,7 @@ describe('cycle markers with fencing tokens', () => {
     expect(error).toBeInstanceOf(StaleFencingTokenError);
     expect(error).toMatchObject({ spaceId: space.id, token: 3, currentToken: 4 });
     expect(existsSync(join(vault.gitDir, 'index.lock'))).toBe(true);
-    expect(await readFile(join(vault.path, 'Page.md'), 'utf8')).toBe('mid-way through replica-b\'s checkout\n');
+    expect(await readFile(join(vault.path, 'Page.md'), 'utf8')).toBe("mid-way through replica-b's checkout\n");
     expect(JSON.parse(await readFile(markerPath, 'utf8'))).toEqual({ owner: 'replica-b', fencingToken: 4 });
 
     // Once replica-b's hold is over, a later token recovers what it left and removes the marker at its end.
@@ -138,7 +141,7 @@ describe('cycle markers with fencing tokens', () => {
     expect(existsSync(markerPath)).toBe(false);
   });
 
-  it('writes state files whole with the writer\'s token, and never over a later token\'s file', async () => {
+  it("writes state files whole with the writer's token, and never over a later token's file", async () => {
     const space = await t.pages.createSpace({ name: 'State files' });
     await t.engine.runCycle(space.id);
     const later = t.engine.vault(space.id, { owner: 'b', fencingToken: 5 });
@@ -146,10 +149,16 @@ describe('cycle markers with fencing tokens', () => {
     expect(await later.readState('deferred-deletes.json')).toEqual({ deletes: ['x'], fencingToken: 5 });
 
     const stale = t.engine.vault(space.id, { owner: 'a', fencingToken: 4 });
-    await expect(stale.writeState('deferred-deletes.json', { deletes: [] })).rejects.toMatchObject({ name: 'StaleFencingTokenError', token: 4, currentToken: 5 });
+    await expect(stale.writeState('deferred-deletes.json', { deletes: [] })).rejects.toMatchObject({
+      name: 'StaleFencingTokenError',
+      token: 4,
+      currentToken: 5,
+    });
     expect(await later.readState('deferred-deletes.json')).toEqual({ deletes: ['x'], fencingToken: 5 });
 
-    await t.engine.vault(space.id, { owner: 'c', fencingToken: 6 }).writeState('deferred-deletes.json', { deletes: [] });
+    await t.engine
+      .vault(space.id, { owner: 'c', fencingToken: 6 })
+      .writeState('deferred-deletes.json', { deletes: [] });
     expect(await later.readState('deferred-deletes.json')).toEqual({ deletes: [], fencingToken: 6 });
   });
 });

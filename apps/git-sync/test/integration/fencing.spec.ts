@@ -1,7 +1,14 @@
 import { once } from 'node:events';
 import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { currentFence, GitAbortedError, GitRunner, MAIN_REF, type Page, StaleFencingTokenError } from '../../src/engine';
+import {
+  currentFence,
+  GitAbortedError,
+  GitRunner,
+  MAIN_REF,
+  type Page,
+  StaleFencingTokenError,
+} from '../../src/engine';
 import { GitClient } from './support/git-client';
 import { BACKENDS, openTestEngine, type TestEngine } from './support/test-engine';
 
@@ -14,7 +21,12 @@ describe.each(BACKENDS)('fenced writes on %s', (backend) => {
     await t?.dispose();
   });
 
-  async function expectRefused(write: Promise<unknown>, spaceId: string, token: number, currentToken: number): Promise<void> {
+  async function expectRefused(
+    write: Promise<unknown>,
+    spaceId: string,
+    token: number,
+    currentToken: number,
+  ): Promise<void> {
     const error = await write.then(
       () => undefined,
       (err: unknown) => err,
@@ -36,11 +48,21 @@ describe.each(BACKENDS)('fenced writes on %s', (backend) => {
     await expectRefused(t.pages.createPage(space.id, { title: 'Stale' }, 'git-sync', stale), space.id, 7, 8);
     await expectRefused(t.pages.updateContent(space.id, page.id, 'stale', 'git-sync', stale), space.id, 7, 8);
     await expectRefused(t.pages.rename(space.id, page.id, 'Stale', 'git-sync', stale), space.id, 7, 8);
-    await expectRefused(t.pages.updatePage(space.id, page.id, { content: 'stale', title: 'Stale' }, 'git-sync', stale), space.id, 7, 8);
+    await expectRefused(
+      t.pages.updatePage(space.id, page.id, { content: 'stale', title: 'Stale' }, 'git-sync', stale),
+      space.id,
+      7,
+      8,
+    );
     await expectRefused(t.pages.move(space.id, page.id, parent.id, 'git-sync', undefined, stale), space.id, 7, 8);
     await expectRefused(t.pages.softDelete(space.id, page.id, 'git-sync', stale), space.id, 7, 8);
     await expectRefused(t.pages.restore(space.id, gone.id, 'git-sync', stale), space.id, 7, 8);
-    await expectRefused(t.conflicts.record(space.id, [{ pageId: page.id, path: 'Page.md', base: null, wiki: 'w', git: 'g' }], stale), space.id, 7, 8);
+    await expectRefused(
+      t.conflicts.record(space.id, [{ pageId: page.id, path: 'Page.md', base: null, wiki: 'w', git: 'g' }], stale),
+      space.id,
+      7,
+      8,
+    );
 
     expect((await t.pages.listTree(space.id)).map((n) => [n.id, n.title, n.parentPageId, n.revision])).toEqual(before);
     expect((await t.pages.getPage(space.id, page.id))!.content).toBe('v1');
@@ -66,7 +88,9 @@ describe.each(BACKENDS)('fenced writes on %s', (backend) => {
     const space = await t.pages.createSpace({ name: 'Bad token' });
     const page = await t.pages.createPage(space.id, { title: 'Page', content: 'a' }, 'user');
     for (const bad of [0, -1, 1.5, Number.NaN]) {
-      await expect(t.pages.updateContent(space.id, page.id, 'x', 'git-sync', { fencingToken: bad })).rejects.toThrow(/`fencingToken`/);
+      await expect(t.pages.updateContent(space.id, page.id, 'x', 'git-sync', { fencingToken: bad })).rejects.toThrow(
+        /`fencingToken`/,
+      );
     }
     expect((await t.pages.getPage(space.id, page.id))!).toMatchObject({ content: 'a', revision: 1 });
     expect(await currentFence(t.db, space.id)).toBeUndefined();
@@ -115,7 +139,10 @@ describe('git commands under a lock signal', () => {
     try {
       const controller = new AbortController();
       const running = new GitRunner({ timeoutMs: 600_000 })
-        .run(['ls-remote', `http://127.0.0.1:${port}/never.git`], { signal: controller.signal, env: { NO_PROXY: '*', no_proxy: '*' } })
+        .run(['ls-remote', `http://127.0.0.1:${port}/never.git`], {
+          signal: controller.signal,
+          env: { NO_PROXY: '*', no_proxy: '*' },
+        })
         .then(
           () => undefined,
           (err: unknown) => err,
@@ -135,6 +162,8 @@ describe('git commands under a lock signal', () => {
   it('runs nothing once the signal has aborted', async () => {
     const controller = new AbortController();
     controller.abort(new Error('lock lost'));
-    await expect(new GitRunner().run(['--version'], { signal: controller.signal })).rejects.toBeInstanceOf(GitAbortedError);
+    await expect(new GitRunner().run(['--version'], { signal: controller.signal })).rejects.toBeInstanceOf(
+      GitAbortedError,
+    );
   });
 });

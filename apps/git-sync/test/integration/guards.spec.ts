@@ -25,7 +25,8 @@ describe.each(BACKENDS)('guards on %s', (backend) => {
   it('caps deletes per cycle and applies the deferred ones in later cycles, never resurrecting them', async () => {
     const space = await t.pages.createSpace({ name: 'Cap' });
     const pages = [];
-    for (let i = 0; i < 5; i++) pages.push(await t.pages.createPage(space.id, { title: `P${i}`, content: `${i}\n` }, 'user'));
+    for (let i = 0; i < 5; i++)
+      pages.push(await t.pages.createPage(space.id, { title: `P${i}`, content: `${i}\n` }, 'user'));
     const keep = await t.pages.createPage(space.id, { title: 'Keep', content: 'keep\n' }, 'user');
     await t.engine.runCycle(space.id);
     const client = await GitClient.clone(t.vaultPath(space.id), join(t.tmp, `clone-${space.id}`));
@@ -90,7 +91,10 @@ describe.each(BACKENDS)('guards on %s', (backend) => {
 
   it('rejects a malformed or unknown space id with a typed error before creating anything', async () => {
     await expect(t.engine.runCycle('not-a-uuid')).rejects.toBeInstanceOf(InvalidSpaceIdError);
-    await expect(t.engine.runCycle('../../etc')).rejects.toMatchObject({ name: 'InvalidSpaceIdError', spaceId: '../../etc' });
+    await expect(t.engine.runCycle('../../etc')).rejects.toMatchObject({
+      name: 'InvalidSpaceIdError',
+      spaceId: '../../etc',
+    });
     const missing = randomUUID();
     await expect(t.engine.runCycle(missing)).rejects.toMatchObject({ name: 'SpaceNotFoundError', spaceId: missing });
     await expect(t.engine.runCycle(missing)).rejects.toBeInstanceOf(SpaceNotFoundError);
@@ -121,7 +125,9 @@ describe('bad configuration', () => {
 
   it('reports git missing from PATH before writing anything', async () => {
     const dataDir = join(tmp, 'no-git');
-    await expect(createEngine({ dataDir, gitBinary: 'git-that-does-not-exist' })).rejects.toBeInstanceOf(GitNotFoundError);
+    await expect(createEngine({ dataDir, gitBinary: 'git-that-does-not-exist' })).rejects.toBeInstanceOf(
+      GitNotFoundError,
+    );
     await expect(createEngine({ dataDir, gitBinary: 'git-that-does-not-exist' })).rejects.toMatchObject({
       binary: 'git-that-does-not-exist',
     });

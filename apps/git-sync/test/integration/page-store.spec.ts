@@ -99,7 +99,12 @@ describe.each(BACKENDS)('page store on %s', (backend) => {
     ]);
     expect(tree[0]).not.toHaveProperty('content');
     const contents = await t.pages.readContents(space.id, [a.id, b.id, c.id, foreign.id, 'junk']);
-    expect([...contents]).toEqual(expect.arrayContaining([[a.id, 'aaa'], [b.id, 'bbb']]));
+    expect([...contents]).toEqual(
+      expect.arrayContaining([
+        [a.id, 'aaa'],
+        [b.id, 'bbb'],
+      ]),
+    );
     expect(contents.size).toBe(2);
 
     const found = await t.pages.findIds(space.id, [a.id, c.id, foreign.id, randomUUID(), 'not-a-uuid']);
@@ -114,8 +119,14 @@ describe.each(BACKENDS)('page store on %s', (backend) => {
     const foreign = await t.pages.createPage(other.id, { title: 'F' }, 'user');
 
     await expect(t.pages.updateContent(space.id, foreign.id, 'x', 'user')).rejects.toBeInstanceOf(PageNotFoundError);
-    await expect(t.pages.updateContent(space.id, 'nope', 'x', 'user')).rejects.toMatchObject({ pageId: 'nope', spaceId: space.id });
-    await expect(t.pages.move(space.id, a.id, b.id, 'user')).rejects.toMatchObject({ name: 'InvalidPageParentError', reason: 'cycle' });
+    await expect(t.pages.updateContent(space.id, 'nope', 'x', 'user')).rejects.toMatchObject({
+      pageId: 'nope',
+      spaceId: space.id,
+    });
+    await expect(t.pages.move(space.id, a.id, b.id, 'user')).rejects.toMatchObject({
+      name: 'InvalidPageParentError',
+      reason: 'cycle',
+    });
     await expect(t.pages.createPage(space.id, { title: 'X', parentPageId: foreign.id }, 'user')).rejects.toBeInstanceOf(
       InvalidPageParentError,
     );

@@ -22,7 +22,11 @@ describe.each(BACKENDS)('round trip on %s', (backend) => {
       { title: 'Install', parentPageId: guide.id, content: 'npm install\n' },
       'user',
     );
-    const deep = await t.pages.createPage(space.id, { title: 'Deep', parentPageId: install.id, content: 'deep\n' }, 'user');
+    const deep = await t.pages.createPage(
+      space.id,
+      { title: 'Deep', parentPageId: install.id, content: 'deep\n' },
+      'user',
+    );
     const faq = await t.pages.createPage(space.id, { title: 'FAQ', content: 'Q&A\n' }, 'user');
     const old = await t.pages.createPage(space.id, { title: 'Old', content: 'to delete\n' }, 'user');
     return { space, guide, install, deep, faq, old };
@@ -36,7 +40,13 @@ describe.each(BACKENDS)('round trip on %s', (backend) => {
 
     const client = await GitClient.clone(t.vaultPath(space.id), join(t.tmp, `clone-${space.id}`));
     const files = await client.files();
-    expect([...files.keys()].sort()).toEqual(['FAQ.md', 'Guide.md', 'Guide/Install.md', 'Guide/Install/Deep.md', 'Old.md']);
+    expect([...files.keys()].sort()).toEqual([
+      'FAQ.md',
+      'Guide.md',
+      'Guide/Install.md',
+      'Guide/Install/Deep.md',
+      'Old.md',
+    ]);
     expect(files.get('Guide.md')).toBe(`---\nid: ${guide.id}\n---\n# Guide\n`);
     expect(files.get('Guide/Install.md')).toBe(`---\nid: ${install.id}\n---\nnpm install\n`);
     expect(files.get('Guide/Install/Deep.md')).toBe(`---\nid: ${deep.id}\n---\ndeep\n`);
@@ -66,7 +76,15 @@ describe.each(BACKENDS)('round trip on %s', (backend) => {
 
     const tree = await t.pages.listTree(space.id);
     const byTitle = new Map(tree.map((n) => [n.title, n]));
-    expect([...byTitle.keys()].sort()).toEqual(['Brand new', 'Child', 'Deep', 'Guide', 'New page', 'Questions', 'Setup']);
+    expect([...byTitle.keys()].sort()).toEqual([
+      'Brand new',
+      'Child',
+      'Deep',
+      'Guide',
+      'New page',
+      'Questions',
+      'Setup',
+    ]);
     expect(byTitle.get('Questions')!.id).toBe(faq.id);
     expect(byTitle.get('Setup')!.id).toBe(install.id);
     expect(byTitle.get('Setup')!.parentPageId).toBe(guide.id);

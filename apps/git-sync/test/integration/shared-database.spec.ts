@@ -18,7 +18,12 @@ describe('migrations in a database shared by several schemas', () => {
     admin = new Pool({ connectionString: DATABASE_URL, max: 1 });
     // Another deployment's migration history, in another schema, created first.
     await admin.query(`create schema "${theirs}"`);
-    for (const table of ['kysely_migration', 'kysely_migration_lock', 'accounts_migration', 'accounts_migration_lock']) {
+    for (const table of [
+      'kysely_migration',
+      'kysely_migration_lock',
+      'accounts_migration',
+      'accounts_migration_lock',
+    ]) {
       await admin.query(`create table "${theirs}"."${table}" (id text)`);
     }
   });
@@ -39,7 +44,15 @@ describe('migrations in a database shared by several schemas', () => {
       );
       const tables = rows.map((r) => r.table_name);
       expect(tables).toEqual(
-        expect.arrayContaining(['spaces', 'pages', 'kysely_migration', 'users', 'access_tokens', 'space_members', 'accounts_migration']),
+        expect.arrayContaining([
+          'spaces',
+          'pages',
+          'kysely_migration',
+          'users',
+          'access_tokens',
+          'space_members',
+          'accounts_migration',
+        ]),
       );
       const applied = await admin.query<{ name: string }>(`select name from "${ours}".accounts_migration`);
       expect(applied.rows.map((r) => r.name)).toEqual(Object.keys(accountMigrations));

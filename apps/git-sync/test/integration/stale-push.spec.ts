@@ -31,7 +31,10 @@ describe.each(BACKENDS)('a push based on a stale main, on %s', (backendName) => 
     // git runs pre-push after reading the server's refs and before sending the pack: the moment a
     // cycle on another replica can move main under the push.
     const hook = join(client.dir, '.git', 'hooks', 'pre-push');
-    await writeFile(hook, `#!/bin/sh\ngit -C '${vault.path}' -c user.name=cycle -c user.email=cycle@example.test commit -q --allow-empty -m 'a cycle moved main'\n`);
+    await writeFile(
+      hook,
+      `#!/bin/sh\ngit -C '${vault.path}' -c user.name=cycle -c user.email=cycle@example.test commit -q --allow-empty -m 'a cycle moved main'\n`,
+    );
     await chmod(hook, 0o755);
 
     const refused = await client.run(['push', 'origin', 'HEAD:main']).then(

@@ -5,8 +5,14 @@ const withCode = (message: string, code: string) => Object.assign(new Error(mess
 
 describe('isDatabaseUnavailable: a lost or refused connection, not a refused statement', () => {
   it.each([
-    ['terminated by an administrator (57P01)', withCode('terminating connection due to administrator command', '57P01')],
-    ['the server is shutting down (57P02)', withCode('terminating connection due to crash of another server process', '57P02')],
+    [
+      'terminated by an administrator (57P01)',
+      withCode('terminating connection due to administrator command', '57P01'),
+    ],
+    [
+      'the server is shutting down (57P02)',
+      withCode('terminating connection due to crash of another server process', '57P02'),
+    ],
     ['the server is starting up (57P03)', withCode('the database system is starting up', '57P03')],
     ['a connection exception (08006)', withCode('connection failure', '08006')],
     ['too many connections (53300)', withCode('sorry, too many clients already', '53300')],
@@ -15,7 +21,10 @@ describe('isDatabaseUnavailable: a lost or refused connection, not a refused sta
     ['a socket that closed under a query', new Error('Connection terminated unexpectedly')],
     ['a connect timeout of the pool', new Error('timeout exceeded when trying to connect')],
     ['any of those as a cause', new Error('query failed', { cause: withCode('terminating connection', '57P01') })],
-    ['any of those inside an AggregateError', new AggregateError([withCode('connect ECONNREFUSED ::1:5432', 'ECONNREFUSED')], 'all addresses failed')],
+    [
+      'any of those inside an AggregateError',
+      new AggregateError([withCode('connect ECONNREFUSED ::1:5432', 'ECONNREFUSED')], 'all addresses failed'),
+    ],
   ])('%s', (_what, err) => {
     expect(isDatabaseUnavailable(err)).toBe(true);
   });
@@ -32,6 +41,10 @@ describe('isDatabaseUnavailable: a lost or refused connection, not a refused sta
 
   it('is answered 503 by the API, without the driver message', () => {
     const body = toApiError(withCode('connect ECONNREFUSED 10.1.2.3:5432', 'ECONNREFUSED'));
-    expect(body).toEqual({ statusCode: 503, error: 'Service Unavailable', message: 'The database is unavailable right now; retry in a moment.' });
+    expect(body).toEqual({
+      statusCode: 503,
+      error: 'Service Unavailable',
+      message: 'The database is unavailable right now; retry in a moment.',
+    });
   });
 });

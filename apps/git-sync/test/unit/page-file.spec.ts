@@ -23,7 +23,10 @@ describe('page file', () => {
   });
 
   it('accepts hand-edited front matter: CRLF, quotes, upper case and extra keys', () => {
-    expect(parsePageFile(`---\r\nid: "${ID.toUpperCase()}"\r\ntags: x\r\n---\r\nbody`)).toEqual({ id: ID, body: 'body' });
+    expect(parsePageFile(`---\r\nid: "${ID.toUpperCase()}"\r\ntags: x\r\n---\r\nbody`)).toEqual({
+      id: ID,
+      body: 'body',
+    });
   });
 
   it('treats a malformed id as none but still strips the id block', () => {

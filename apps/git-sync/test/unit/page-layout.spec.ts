@@ -10,7 +10,12 @@ const node = (id: string, title: string, parentPageId: string | null = null, cre
 
 describe('page layout', () => {
   it('puts children under a directory named like the parent file', () => {
-    const paths = layoutPages([node('a', 'Guide'), node('b', 'Install', 'a'), node('c', 'Deep', 'b'), node('d', 'FAQ')]);
+    const paths = layoutPages([
+      node('a', 'Guide'),
+      node('b', 'Install', 'a'),
+      node('c', 'Deep', 'b'),
+      node('d', 'FAQ'),
+    ]);
     expect(Object.fromEntries(paths)).toEqual({
       a: 'Guide.md',
       b: 'Guide/Install.md',
@@ -31,7 +36,12 @@ describe('page layout', () => {
   });
 
   it('is independent of input order', () => {
-    const nodes = [node('a', 'X', null, 1), node('b', 'x', null, 1), node('c', 'Child', 'b', 2), node('d', 'Y', null, 0)];
+    const nodes = [
+      node('a', 'X', null, 1),
+      node('b', 'x', null, 1),
+      node('c', 'Child', 'b', 2),
+      node('d', 'Y', null, 0),
+    ];
     const forward = Object.fromEntries(layoutPages(nodes));
     const backward = Object.fromEntries(layoutPages([...nodes].reverse()));
     expect(backward).toEqual(forward);
@@ -39,7 +49,11 @@ describe('page layout', () => {
   });
 
   it('keeps a file and a sibling directory from sharing a name', () => {
-    const paths = layoutPages([node('a', 'notes', null, 1), node('b', 'notes.md', null, 2), node('c', 'child', 'b', 3)]);
+    const paths = layoutPages([
+      node('a', 'notes', null, 1),
+      node('b', 'notes.md', null, 2),
+      node('c', 'child', 'b', 3),
+    ]);
     expect(paths.get('a')).toBe('notes.md');
     expect(paths.get('b')).toBe('notes.md (2).md');
     expect(paths.get('c')).toBe('notes.md (2)/child.md');

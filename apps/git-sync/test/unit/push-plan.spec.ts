@@ -24,7 +24,12 @@ function mirrorOf(entries: Record<string, MirrorEntry>): MirrorIndex {
   };
 }
 
-const page = (title: string, content = '', parentPageId: string | null = null, deleted = false): KnownPage => ({ title, parentPageId, content, deleted });
+const page = (title: string, content = '', parentPageId: string | null = null, deleted = false): KnownPage => ({
+  title,
+  parentPageId,
+  content,
+  deleted,
+});
 
 /** A plan input where the mirror and the store hold the given pages, and main changed the given files. */
 function input(over: Partial<PushPlanInput> & { files?: PushedFile[] }): PushPlanInput {
@@ -45,13 +50,22 @@ function input(over: Partial<PushPlanInput> & { files?: PushedFile[] }): PushPla
   };
 }
 
-const file = (path: string, body: string, id: string | null = null, oid = `oid-${path}`): PushedFile => ({ path, oid, id, body });
+const file = (path: string, body: string, id: string | null = null, oid = `oid-${path}`): PushedFile => ({
+  path,
+  oid,
+  id,
+  body,
+});
 
 describe('push planner', () => {
   it('a renamed file renames its page; a file moved to another folder moves it', () => {
     const plan = planPush(
       input({
-        mirror: mirrorOf({ 'Parent.md': { oid: 'p', id: A }, 'Old.md': { oid: 'o', id: B }, 'Child.md': { oid: 'c', id: C } }),
+        mirror: mirrorOf({
+          'Parent.md': { oid: 'p', id: A },
+          'Old.md': { oid: 'o', id: B },
+          'Child.md': { oid: 'c', id: C },
+        }),
         pages: new Map([
           [A, page('Parent')],
           [B, page('Old', 'same')],
@@ -74,7 +88,9 @@ describe('push planner', () => {
   });
 
   it('creates nested new pages parents first, each under the page of its folder', () => {
-    const plan = planPush(input({ files: [file('Top/Mid/Leaf.md', 'leaf'), file('Top.md', 'top'), file('Top/Mid.md', 'mid')] }));
+    const plan = planPush(
+      input({ files: [file('Top/Mid/Leaf.md', 'leaf'), file('Top.md', 'top'), file('Top/Mid.md', 'mid')] }),
+    );
     const top = derivedIdOf({ spaceId: SPACE, basis: BASIS }, { path: 'Top.md', oid: 'oid-Top.md' });
     const mid = derivedIdOf({ spaceId: SPACE, basis: BASIS }, { path: 'Top/Mid.md', oid: 'oid-Top/Mid.md' });
     expect(plan.actions.map((a) => [a.kind, 'path' in a && a.path, 'parentPageId' in a && a.parentPageId])).toEqual([
@@ -88,7 +104,13 @@ describe('push planner', () => {
   it('gives a folder without a page of its own a page titled by the folder', () => {
     const plan = planPush(input({ files: [file('Projects/Roadmap.md', 'plan')] }));
     const folder = plan.actions[0];
-    expect(folder).toMatchObject({ kind: 'create', path: 'Projects.md', title: 'Projects', parentPageId: null, body: '' });
+    expect(folder).toMatchObject({
+      kind: 'create',
+      path: 'Projects.md',
+      title: 'Projects',
+      parentPageId: null,
+      body: '',
+    });
     expect(plan.actions[1]).toMatchObject({ kind: 'create', path: 'Projects/Roadmap.md', parentPageId: folder.id });
     expect(plan.writeBack.map((w) => w.path)).toEqual(['Projects.md', 'Projects/Roadmap.md']);
   });
@@ -145,7 +167,9 @@ describe('push planner', () => {
   });
 
   it('a file that names a soft-deleted page restores it', () => {
-    const plan = planPush(input({ files: [file('Back.md', 'again', A)], pages: new Map([[A, page('Back', 'again', null, true)]]) }));
+    const plan = planPush(
+      input({ files: [file('Back.md', 'again', A)], pages: new Map([[A, page('Back', 'again', null, true)]]) }),
+    );
     expect(plan.actions).toEqual([{ kind: 'restore', id: A, path: 'Back.md' }]);
   });
 

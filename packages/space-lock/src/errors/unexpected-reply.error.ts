@@ -11,7 +11,9 @@ export class UnexpectedReplyError extends Error {
   readonly reply: unknown;
 
   constructor(details: { command: string; reply: unknown }) {
-    super(`Unexpected reply to ${details.command}: ${inspect(details.reply, { depth: 1, maxStringLength: 80, breakLength: Infinity })}`);
+    super(
+      `Unexpected reply to ${details.command}: ${inspect(details.reply, { depth: 1, maxStringLength: 80, breakLength: Infinity })}`,
+    );
     this.name = new.target.name;
     this.command = details.command;
     this.reply = details.reply;

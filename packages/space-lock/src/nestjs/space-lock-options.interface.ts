@@ -1,7 +1,10 @@
 import type { SpaceLockOptions } from '../options';
 
 /** Options of `SpaceLockModule.forRoot` / `forRootAsync`. */
-export interface SpaceLockModuleOptions extends Pick<SpaceLockOptions, 'redis' | 'keyPrefix' | 'ttlMs' | 'store' | 'fencing' | 'wakeOnRelease'> {
+export interface SpaceLockModuleOptions extends Pick<
+  SpaceLockOptions,
+  'redis' | 'keyPrefix' | 'ttlMs' | 'store' | 'fencing' | 'wakeOnRelease'
+> {
   /**
    * Use the in-memory store instead of Redis: one replica only. Then no
    * `RedisModule` is needed.

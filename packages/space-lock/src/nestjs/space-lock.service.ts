@@ -1,4 +1,11 @@
-import { Inject, Injectable, Logger, Optional, type BeforeApplicationShutdown, type InjectionToken } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  Optional,
+  type BeforeApplicationShutdown,
+  type InjectionToken,
+} from '@nestjs/common';
 import { SpaceLock, type SpaceLockFn, type SpaceLockSkip } from '../space-lock';
 import type { WithSpaceLockOptions } from '../options';
 import type { RedisLockClient } from '../store/redis-lock-client';

@@ -84,10 +84,11 @@ export class CommandBatch {
     const pipeline = this.client.pipeline();
     for (const q of queued) q.add(pipeline);
     pipeline.exec().then(
-      (results) => queued.forEach((q, i) => {
-        const [err, reply] = results?.[i] ?? [new Error('the pipeline was discarded'), undefined];
-        q.settle(err, reply);
-      }),
+      (results) =>
+        queued.forEach((q, i) => {
+          const [err, reply] = results?.[i] ?? [new Error('the pipeline was discarded'), undefined];
+          q.settle(err, reply);
+        }),
       (err: Error) => queued.forEach((q) => q.settle(err, undefined)),
     );
   }

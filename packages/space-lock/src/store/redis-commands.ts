@@ -27,4 +27,9 @@ export function fenceKey(key: string): string {
   return `{${key}}:fence`;
 }
 
-export const scripts = { acquireFenced: ACQUIRE_FENCED, release: RELEASE, releaseNotify: RELEASE_NOTIFY, refresh: REFRESH } as const;
+export const scripts = {
+  acquireFenced: ACQUIRE_FENCED,
+  release: RELEASE,
+  releaseNotify: RELEASE_NOTIFY,
+  refresh: REFRESH,
+} as const;

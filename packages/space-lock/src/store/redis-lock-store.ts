@@ -20,7 +20,8 @@ export class RedisLockStore implements LockStore {
   }
 
   acquire(key: string, value: string, ttlMs: number): Promise<boolean> {
-    const reply = this.#batch !== undefined ? this.#batch.set(key, value, ttlMs) : this.client.set(key, value, 'PX', ttlMs, 'NX');
+    const reply =
+      this.#batch !== undefined ? this.#batch.set(key, value, ttlMs) : this.client.set(key, value, 'PX', ttlMs, 'NX');
     return reply.then(isOk);
   }
 
@@ -37,6 +38,8 @@ export class RedisLockStore implements LockStore {
   }
 
   #script<T>(script: LuaScript, keys: string[], args: string[], map: (reply: unknown) => T): Promise<T> {
-    return this.#batch !== undefined ? this.#batch.script(script, keys, args, map) : evalScript(this.client, script, keys, args, map);
+    return this.#batch !== undefined
+      ? this.#batch.script(script, keys, args, map)
+      : evalScript(this.client, script, keys, args, map);
   }
 }

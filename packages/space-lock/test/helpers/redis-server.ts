@@ -85,13 +85,17 @@ function isSharedUrl(url: string): boolean {
       return false;
     }
   };
-  return [sharedUrlResolved, process.env.REDIS_URL, DEFAULT_URL].some((shared) => shared !== undefined && shared !== '' && sameServer(url, shared));
+  return [sharedUrlResolved, process.env.REDIS_URL, DEFAULT_URL].some(
+    (shared) => shared !== undefined && shared !== '' && sameServer(url, shared),
+  );
 }
 
 /** Thrown (as a rejected command) when a test aims a destructive command at the shared Redis. */
 export class SharedRedisGuardError extends Error {
   constructor(readonly command: string) {
-    super(`${command} was sent to the shared Redis, where other suites run concurrently; start a server of the test's own with startRedisServer()`);
+    super(
+      `${command} was sent to the shared Redis, where other suites run concurrently; start a server of the test's own with startRedisServer()`,
+    );
     this.name = new.target.name;
   }
 }
@@ -100,7 +104,10 @@ export class SharedRedisGuardError extends Error {
 // catches .flushall(), .script('FLUSH'), .call('CLIENT', 'PAUSE', …) alike.
 function guardSharedServer(client: Redis): void {
   const send = client.sendCommand.bind(client);
-  client.sendCommand = ((command: Parameters<Redis['sendCommand']>[0], stream?: Parameters<Redis['sendCommand']>[1]) => {
+  client.sendCommand = ((
+    command: Parameters<Redis['sendCommand']>[0],
+    stream?: Parameters<Redis['sendCommand']>[1],
+  ) => {
     const refused = destructiveCommand(command.name, command.args);
     if (refused === undefined) return send(command, stream);
     command.reject(new SharedRedisGuardError(refused));
@@ -113,7 +120,12 @@ function sleep(ms: number): Promise<void> {
 }
 
 /** A bounded wait for a condition, polled; rejects with `what` when time runs out. */
-export async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 5_000, everyMs = 20): Promise<void> {
+export async function waitFor(
+  what: string,
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 5_000,
+  everyMs = 20,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await condition()) return;
@@ -132,7 +144,9 @@ function assertLoopback(url: string): void {
     throw new Error(`REDIS_URL is not a URL: ${JSON.stringify(url)}`);
   }
   if (!LOOPBACK_HOSTS.has(host)) {
-    throw new Error(`REDIS_URL must point at a loopback address (127.0.0.1, ::1 or localhost) for tests, got ${JSON.stringify(host)}`);
+    throw new Error(
+      `REDIS_URL must point at a loopback address (127.0.0.1, ::1 or localhost) for tests, got ${JSON.stringify(host)}`,
+    );
   }
 }
 
@@ -167,7 +181,9 @@ export function freeLoopbackPort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -191,7 +207,18 @@ async function spawnServer(port: number, options: RedisServerOptions): Promise<C
     [
       ...(options.configFile === undefined ? [] : [options.configFile]),
       // `local` lets only loopback clients use DEBUG (needed for DEBUG SLEEP on Redis 7+).
-      ...['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--enable-debug-command', 'local'],
+      ...[
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--enable-debug-command',
+        'local',
+      ],
       ...(options.args ?? []),
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
@@ -205,7 +232,9 @@ async function spawnServer(port: number, options: RedisServerOptions): Promise<C
       `redis-server on 127.0.0.1:${port}`,
       async () => {
         if (child.exitCode !== null || child.signalCode !== null) {
-          throw new Error(`redis-server exited (${child.exitCode ?? child.signalCode}): ${stderr.trim().split('\n').pop() ?? ''}`);
+          throw new Error(
+            `redis-server exited (${child.exitCode ?? child.signalCode}): ${stderr.trim().split('\n').pop() ?? ''}`,
+          );
         }
         return pingTcp('127.0.0.1', port, 200);
       },
@@ -300,7 +329,11 @@ export async function closeClient(client: Redis): Promise<void> {
 
 /** A key prefix no other test (or run) shares. */
 export function uniquePrefix(testName: string): string {
-  const slug = testName.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40);
+  const slug = testName
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 40);
   return `space-lock-test:${slug}:${process.pid}:${randomBytes(4).toString('hex')}:`;
 }
 

@@ -80,9 +80,13 @@ export async function startRedisCluster(): Promise<RedisClusterHandle> {
     servers.push(await startRedisServer({ args: [...args, '--cluster-config-file', `nodes-${i}.conf`] }));
   }
   const ports = servers.map((s) => s.port);
-  await run('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '1', '--cluster-yes'], {
-    timeout: READY_TIMEOUT_MS,
-  });
+  await run(
+    'redis-cli',
+    ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '1', '--cluster-yes'],
+    {
+      timeout: READY_TIMEOUT_MS,
+    },
+  );
   const byPort = new Map(ports.map((port) => [port, createClient(`redis://127.0.0.1:${port}`)]));
   const node = (port: number) => byPort.get(port) ?? createClient(`redis://127.0.0.1:${port}`);
   const nodes = async (port = ports[0]) => parseNodes((await node(port).call('CLUSTER', 'NODES')) as string);
@@ -112,7 +116,8 @@ export async function startRedisCluster(): Promise<RedisClusterHandle> {
       const all = await nodes();
       const master = all.find((n) => n.role === 'master' && n.slots.some(([from, to]) => slot >= from && slot <= to));
       const replica = all.find((n) => n.role === 'replica' && n.masterId === master?.id);
-      if (master === undefined || replica === undefined) throw new Error(`no master with a replica serves slot ${slot}`);
+      if (master === undefined || replica === undefined)
+        throw new Error(`no master with a replica serves slot ${slot}`);
       return { master, replica };
     },
     client(options = {}) {
@@ -166,7 +171,9 @@ export async function startRedisSentinel(): Promise<RedisSentinelHandle> {
     async () => {
       for (const sentinel of sentinelClients) {
         const replicas = (await sentinel.call('SENTINEL', 'REPLICAS', name)) as string[][];
-        const known = replicas.some((fields) => fields.join(' ').includes(`port ${replica.port}`) && !fields.join(' ').includes('disconnected'));
+        const known = replicas.some(
+          (fields) => fields.join(' ').includes(`port ${replica.port}`) && !fields.join(' ').includes('disconnected'),
+        );
         const peers = (await sentinel.call('SENTINEL', 'SENTINELS', name)) as unknown[];
         if (!known || peers.length < 2) return false;
       }

@@ -15,7 +15,8 @@ describe('SpaceLock on a 3-master Redis Cluster', () => {
     cluster = await startRedisCluster();
   }, 90_000);
 
-  const replica = (ttlMs: number) => new SpaceLock({ redis: cluster.client(), keyPrefix: prefix, ttlMs, fencing: true, logger: recordingLogger() });
+  const replica = (ttlMs: number) =>
+    new SpaceLock({ redis: cluster.client(), keyPrefix: prefix, ttlMs, fencing: true, logger: recordingLogger() });
 
   /** Space ids whose keys land on every master, `perMaster` on each. */
   async function spacesOnEveryMaster(perMaster: number, tag: string): Promise<string[]> {
@@ -68,7 +69,11 @@ describe('SpaceLock on a 3-master Redis Cluster', () => {
       ctx = c;
       // A manual failover waits for the replica to catch up, so no write is lost.
       await cluster.node(promoted.port).call('CLUSTER', 'FAILOVER');
-      await waitFor('the replica to take over the shard', async () => ((await cluster.node(promoted.port).call('ROLE')) as [string])[0] === 'master', 30_000);
+      await waitFor(
+        'the replica to take over the shard',
+        async () => ((await cluster.node(promoted.port).call('ROLE')) as [string])[0] === 'master',
+        30_000,
+      );
       const onNewMaster = cluster.node(promoted.port);
       expect(await onNewMaster.get(key)).toBe(holder.instanceId);
       // PTTL only ever falls unless a refresh resets it: a rise is a refresh that reached the new master.

@@ -35,13 +35,17 @@ lock.withSpaceLock('space-1', () => {
 function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
   return new Promise((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => finish(new Error(`child printed no ${pattern} within ${timeoutMs} ms; got ${JSON.stringify(out)}`)), timeoutMs);
+    const timer = setTimeout(
+      () => finish(new Error(`child printed no ${pattern} within ${timeoutMs} ms; got ${JSON.stringify(out)}`)),
+      timeoutMs,
+    );
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
       const match = out.match(pattern);
       if (match) finish(undefined, match);
     };
-    const onExit = (code: number | null) => finish(new Error(`child exited (${code}) before ${pattern}; got ${JSON.stringify(out)}`));
+    const onExit = (code: number | null) =>
+      finish(new Error(`child exited (${code}) before ${pattern}; got ${JSON.stringify(out)}`));
     function finish(err?: Error, match?: RegExpMatchArray) {
       clearTimeout(timer);
       child.stdout?.off('data', onData);
@@ -64,7 +68,8 @@ describe('a replica that dies while holding a lock', () => {
     // `npm test` builds first; a bare jest run builds here so the child has something to run.
     if (!existsSync(DIST_ENTRY)) {
       const build = spawnSync('npm', ['run', 'build'], { cwd: PACKAGE_DIR, stdio: 'ignore', timeout: 60_000 });
-      if (build.status !== 0) throw new Error(`could not build space-lock for the child replica (run npm run build -w packages/space-lock)`);
+      if (build.status !== 0)
+        throw new Error(`could not build space-lock for the child replica (run npm run build -w packages/space-lock)`);
     }
     url = await getRedisUrl();
     admin = createClient(url);
@@ -83,7 +88,13 @@ describe('a replica that dies while holding a lock', () => {
   it('blocks the other replicas until its TTL runs out, then one of them acquires', async () => {
     child = spawn(process.execPath, ['-e', HOLDER_SCRIPT], {
       cwd: PACKAGE_DIR,
-      env: { ...process.env, SPACE_LOCK_ENTRY: DIST_ENTRY, REDIS_URL: url, KEY_PREFIX: prefix, TTL_MS: String(CHILD_TTL_MS) },
+      env: {
+        ...process.env,
+        SPACE_LOCK_ENTRY: DIST_ENTRY,
+        REDIS_URL: url,
+        KEY_PREFIX: prefix,
+        TTL_MS: String(CHILD_TTL_MS),
+      },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const [, childInstanceId] = await waitForLine(child, /holding (\S+)\n/, 10_000);
@@ -100,7 +111,9 @@ describe('a replica that dies while holding a lock', () => {
     expect(pttlAtKill).toBeGreaterThan(0);
     expect(pttlAtKill).toBeLessThanOrEqual(CHILD_TTL_MS);
 
-    const replicas = [0, 1].map(() => new SpaceLock({ redis: createClient(url), keyPrefix: prefix, ttlMs: 5_000, logger: recordingLogger() }));
+    const replicas = [0, 1].map(
+      () => new SpaceLock({ redis: createClient(url), keyPrefix: prefix, ttlMs: 5_000, logger: recordingLogger() }),
+    );
     const fn = jest.fn(async () => 'mine');
     let lockHeldAnswers = 0;
     let acquiredAt: number | undefined;

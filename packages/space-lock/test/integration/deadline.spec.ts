@@ -76,7 +76,9 @@ describe('the lease deadline on a real Redis, over a link that freezes', () => {
       const { marginMs, warnings } = await trial(i);
       margins.push(marginMs);
       // withSpaceLock returned although the release could never be answered (the client has no timeout).
-      expect(warnings).toContainEqual(expect.stringMatching(new RegExp(`release of space space-${i} still unanswered at the lease deadline`)));
+      expect(warnings).toContainEqual(
+        expect.stringMatching(new RegExp(`release of space space-${i} still unanswered at the lease deadline`)),
+      );
     }
     const sorted = [...margins].sort((a, b) => a - b);
     console.info(

@@ -47,14 +47,19 @@ describe('the contention demo (npm run demo)', () => {
     // The demo runs the built package, as a user would.
     if (!existsSync(join(PACKAGE_DIR, 'dist', 'index.js'))) {
       const build = spawnSync('npm', ['run', 'build'], { cwd: PACKAGE_DIR, stdio: 'ignore', timeout: 60_000 });
-      if (build.status !== 0) throw new Error('could not build space-lock for the demo (run npm run build -w packages/space-lock)');
+      if (build.status !== 0)
+        throw new Error('could not build space-lock for the demo (run npm run build -w packages/space-lock)');
     }
     redisUrl = await getRedisUrl();
   }, 70_000);
 
   const modes = [
     { mode: 'separate processes on Redis', store: 'redis', banner: /separate processes on Redis/ },
-    { mode: 'SpaceLock instances on the in-memory store', store: 'memory', banner: /in one process on the in-memory store/ },
+    {
+      mode: 'SpaceLock instances on the in-memory store',
+      store: 'memory',
+      banner: /in one process on the in-memory store/,
+    },
   ];
 
   it.each(modes)('runs as $mode and passes its no-overlap check', async ({ store, banner }) => {
@@ -68,10 +73,17 @@ describe('the contention demo (npm run demo)', () => {
     expect(run.stdout).not.toMatch(/OVERLAP|LOST/);
   });
 
-  it.each(modes)('fails its check, with a non-zero exit, when replicas do not share locks ($mode)', async ({ store }) => {
-    const run = await runDemo({ SPACE_LOCK_DEMO_STORE: store, REDIS_URL: redisUrl, SPACE_LOCK_DEMO_FAULT: 'split-brain' });
-    expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/^OVERLAP on /m);
-    expect(run.stdout).toMatch(/^no-overlap check: FAILED/m);
-  });
+  it.each(modes)(
+    'fails its check, with a non-zero exit, when replicas do not share locks ($mode)',
+    async ({ store }) => {
+      const run = await runDemo({
+        SPACE_LOCK_DEMO_STORE: store,
+        REDIS_URL: redisUrl,
+        SPACE_LOCK_DEMO_FAULT: 'split-brain',
+      });
+      expect(run.code).toBe(1);
+      expect(run.stdout).toMatch(/^OVERLAP on /m);
+      expect(run.stdout).toMatch(/^no-overlap check: FAILED/m);
+    },
+  );
 });

@@ -9,8 +9,10 @@ jest.setTimeout(30_000);
 
 const DEPLOYED_TTL_MS = 300_000;
 // The deployed service sends its scripts inline with EVAL, never EVALSHA.
-const DEPLOYED_RELEASE = 'if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) else return 0 end';
-const DEPLOYED_REFRESH = 'if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("PEXPIRE", KEYS[1], ARGV[2]) else return 0 end';
+const DEPLOYED_RELEASE =
+  'if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) else return 0 end';
+const DEPLOYED_REFRESH =
+  'if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("PEXPIRE", KEYS[1], ARGV[2]) else return 0 end';
 
 /** A replica of the service deployed today, command for command: SET NX PX 300 000, inline EVAL release and refresh. */
 class DeployedReplica {
@@ -36,7 +38,14 @@ describe.each([false, true])('the deployed service and a SpaceLock with fencing 
   const redis = sharedRedisPerTest(`deployed-service-${fencing}`);
   afterEach(() => deleteKeys(redis.admin, `{${redis.prefix}`));
 
-  const spaceLock = () => new SpaceLock({ redis: createClient(redis.url), keyPrefix: redis.prefix, ttlMs: TTL_MS, fencing, logger: recordingLogger() });
+  const spaceLock = () =>
+    new SpaceLock({
+      redis: createClient(redis.url),
+      keyPrefix: redis.prefix,
+      ttlMs: TTL_MS,
+      fencing,
+      logger: recordingLogger(),
+    });
   const keyOf = (spaceId: string) => redis.prefix + spaceId;
 
   it('a deployed holder keeps the space: the SpaceLock gets lock-held through its retries, and neither deletes nor extends the key', async () => {
@@ -48,7 +57,9 @@ describe.each([false, true])('the deployed service and a SpaceLock with fencing 
 
     const fn = jest.fn();
     // Retries across more than a whole TTL of the SpaceLock, so a stray refresh or release of its own would have run.
-    await expect(lock.withSpaceLock('space-1', fn, { acquireRetry: { totalMs: 2 * TTL_MS, baseMs: 20, maxMs: 100 } })).resolves.toBe(SKIP_LOCK_HELD);
+    await expect(
+      lock.withSpaceLock('space-1', fn, { acquireRetry: { totalMs: 2 * TTL_MS, baseMs: 20, maxMs: 100 } }),
+    ).resolves.toBe(SKIP_LOCK_HELD);
     expect(fn).not.toHaveBeenCalled();
     expect(await redis.admin.get(key)).toBe(deployed.instanceId);
     const pttlAfter = await redis.admin.pttl(key);

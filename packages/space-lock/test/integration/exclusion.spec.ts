@@ -28,7 +28,8 @@ function redisTarget(): Target {
       url = await getRedisUrl();
       admin = createClient(url);
     },
-    replica: (keyPrefix) => new SpaceLock({ redis: createClient(url), keyPrefix, ttlMs: 5_000, logger: recordingLogger() }),
+    replica: (keyPrefix) =>
+      new SpaceLock({ redis: createClient(url), keyPrefix, ttlMs: 5_000, logger: recordingLogger() }),
     holder: (key) => admin.get(key),
     async cleanup(keyPrefix) {
       await deleteKeys(admin, keyPrefix);

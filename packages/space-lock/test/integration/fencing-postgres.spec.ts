@@ -12,7 +12,10 @@ const FENCE_SQL = `INSERT INTO space_fence (space_id, token) VALUES ($1, $2)
        WHERE space_fence.token <= EXCLUDED.token`;
 
 class StaleFencingTokenError extends Error {
-  constructor(readonly spaceId: string, readonly token: number) {
+  constructor(
+    readonly spaceId: string,
+    readonly token: number,
+  ) {
     super(`A later holder of space ${spaceId} has written; token ${token} is stale`);
     this.name = new.target.name;
   }
@@ -47,7 +50,8 @@ describe('a resource that checks fencing tokens (PostgreSQL)', () => {
     }
   }
 
-  const content = async () => (await pool.query<{ content: string }>(`SELECT content FROM pages WHERE id = 'p1'`)).rows[0].content;
+  const content = async () =>
+    (await pool.query<{ content: string }>(`SELECT content FROM pages WHERE id = 'p1'`)).rows[0].content;
 
   it('takes a first token, the same token again, and a higher one; refuses a lower one and leaves the data as it was', async () => {
     const client = await pool.connect();

@@ -14,7 +14,13 @@ describe('fencing tokens on a real Redis', () => {
   afterEach(() => deleteKeys(redis.admin, `{${redis.prefix}`));
 
   const replica = (fencing: boolean, ttlMs = TTL_MS) =>
-    new SpaceLock({ redis: createClient(redis.url), keyPrefix: redis.prefix, ttlMs, fencing, logger: recordingLogger() });
+    new SpaceLock({
+      redis: createClient(redis.url),
+      keyPrefix: redis.prefix,
+      ttlMs,
+      fencing,
+      logger: recordingLogger(),
+    });
 
   it('issues strictly increasing tokens across replicas, one counter per key, kept without a TTL', async () => {
     const replicas = [replica(true), replica(true), replica(true)];

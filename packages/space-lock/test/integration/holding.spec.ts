@@ -1,7 +1,14 @@
 import type Redis from 'ioredis';
 import { LockLostError, SKIP_LOCK_HELD, SpaceLock, isSpaceLockSkip, type SpaceLockContext } from '../../src';
 import { scripts } from '../../src/store/redis-commands';
-import { createClient, deleteKeys, getRedisUrl, startRedisServer, uniquePrefix, type DisposableRedis } from '../helpers/redis-server';
+import {
+  createClient,
+  deleteKeys,
+  getRedisUrl,
+  startRedisServer,
+  uniquePrefix,
+  type DisposableRedis,
+} from '../helpers/redis-server';
 import { abortedWithin, recordingLogger, sleep } from './support';
 
 // The project-level testTimeout in jest.config.js is not honoured by Jest 29, so the budget is set here.
@@ -23,7 +30,8 @@ describe('a hold on a real Redis', () => {
   });
   afterEach(() => deleteKeys(admin, prefix));
 
-  const replica = (logger = recordingLogger()) => new SpaceLock({ redis: createClient(url), keyPrefix: prefix, ttlMs: TTL_MS, logger });
+  const replica = (logger = recordingLogger()) =>
+    new SpaceLock({ redis: createClient(url), keyPrefix: prefix, ttlMs: TTL_MS, logger });
 
   it('is kept by the heartbeat across more than 4 TTLs while another replica keeps getting lock-held', async () => {
     const holder = replica();
@@ -75,7 +83,11 @@ describe('a hold on a real Redis', () => {
       }
       return { aborted: signal.aborted, value: await admin.get(key), pttls };
     });
-    expect(out).toEqual({ aborted: false, value: holder.instanceId, pttls: [expect.any(Number), expect.any(Number), expect.any(Number), expect.any(Number)] });
+    expect(out).toEqual({
+      aborted: false,
+      value: holder.instanceId,
+      pttls: [expect.any(Number), expect.any(Number), expect.any(Number), expect.any(Number)],
+    });
     expect(logger.warnings).toEqual([]);
     expect(await admin.exists(key)).toBe(0);
   });
@@ -110,7 +122,12 @@ describe('a hold on a real Redis', () => {
   });
 
   it('does not delete a key another holder wrote, even when fn ends before any heartbeat', async () => {
-    const holder = new SpaceLock({ redis: createClient(url), keyPrefix: prefix, ttlMs: 60_000, logger: recordingLogger() });
+    const holder = new SpaceLock({
+      redis: createClient(url),
+      keyPrefix: prefix,
+      ttlMs: 60_000,
+      logger: recordingLogger(),
+    });
     const key = `${prefix}space-1`;
     await holder.withSpaceLock('space-1', async () => {
       await admin.set(key, 'someone-else', 'PX', 60_000);

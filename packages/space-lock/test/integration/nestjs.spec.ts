@@ -30,7 +30,9 @@ class RecordingNestLogger implements LoggerService {
  * and onApplicationShutdown) as `createNestApplication`, without needing an
  * HTTP platform package the library does not depend on.
  */
-async function boot(imports: Parameters<typeof Test.createTestingModule>[0]['imports']): Promise<{ app: TestingModule; logger: RecordingNestLogger }> {
+async function boot(
+  imports: Parameters<typeof Test.createTestingModule>[0]['imports'],
+): Promise<{ app: TestingModule; logger: RecordingNestLogger }> {
   const app = await Test.createTestingModule({ imports }).compile();
   const logger = new RecordingNestLogger();
   app.useLogger(logger);
@@ -65,7 +67,11 @@ describe('SpaceLockModule with @nestjs-labs/nestjs-ioredis on a real Redis', () 
     const service = app.get(SpaceLockService);
     const key = `${prefix}space-1`;
 
-    const out = await service.withSpaceLock('space-1', async ({ spaceId }) => ({ spaceId, holder: await admin.get(key), pttl: await admin.pttl(key) }));
+    const out = await service.withSpaceLock('space-1', async ({ spaceId }) => ({
+      spaceId,
+      holder: await admin.get(key),
+      pttl: await admin.pttl(key),
+    }));
 
     expect(out).toEqual({ spaceId: 'space-1', holder: service.instanceId, pttl: expect.any(Number) });
     expect((out as { pttl: number }).pttl).toBeGreaterThan(0);
@@ -86,14 +92,16 @@ describe('SpaceLockModule with @nestjs-labs/nestjs-ioredis on a real Redis', () 
 
   it('takes the client from forRootAsync’s factory', async () => {
     const client = createClient(url);
-    ({ app } = await boot([SpaceLockModule.forRootAsync({ useFactory: () => ({ redis: client, keyPrefix: prefix, ttlMs: 5_000 }) })]));
+    ({ app } = await boot([
+      SpaceLockModule.forRootAsync({ useFactory: () => ({ redis: client, keyPrefix: prefix, ttlMs: 5_000 }) }),
+    ]));
     await expect(app.get(SpaceLockService).withSpaceLock('space-1', async () => 'ran')).resolves.toBe('ran');
   });
 
   it('names the three ways to get a client when it has none', async () => {
-    await expect(Test.createTestingModule({ imports: [SpaceLockModule.forRoot({ keyPrefix: prefix })] }).compile()).rejects.toThrow(
-      /pass `redis`, or import RedisModule from @nestjs-labs\/nestjs-ioredis, or set `inMemory: true`/,
-    );
+    await expect(
+      Test.createTestingModule({ imports: [SpaceLockModule.forRoot({ keyPrefix: prefix })] }).compile(),
+    ).rejects.toThrow(/pass `redis`, or import RedisModule from @nestjs-labs\/nestjs-ioredis, or set `inMemory: true`/);
   });
 
   it('passes fencing through forRoot: holds carry increasing tokens', async () => {

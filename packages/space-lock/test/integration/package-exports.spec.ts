@@ -9,7 +9,8 @@ function node(args: string[]): string {
   return execFileSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
 }
 
-const keysOf = (source: string) => JSON.parse(node(source.startsWith('import') ? ['--input-type=module', '-e', source] : ['-e', source])) as string[];
+const keysOf = (source: string) =>
+  JSON.parse(node(source.startsWith('import') ? ['--input-type=module', '-e', source] : ['-e', source])) as string[];
 
 /** The built package as users load it from the repository root (npm test builds first). */
 describe('the space-lock package entry points', () => {

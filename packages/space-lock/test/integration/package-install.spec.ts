@@ -29,13 +29,20 @@ describe('the packed space-lock package', () => {
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'space-lock-pack-'));
-    const [packed] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', dir], PACKAGE)) as Array<{ filename: string; files: Array<{ path: string }> }>;
+    const [packed] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', dir], PACKAGE)) as Array<{
+      filename: string;
+      files: Array<{ path: string }>;
+    }>;
     files = packed.files.map((f) => f.path).sort();
     project = join(dir, 'project');
     mkdirSync(project);
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'space-lock-probe', private: true }));
     // Every peer is optional, so this needs nothing from the registry.
-    run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', join(dir, packed.filename)], project);
+    run(
+      'npm',
+      ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', join(dir, packed.filename)],
+      project,
+    );
   });
   afterAll(() => {
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
@@ -43,12 +50,27 @@ describe('the packed space-lock package', () => {
 
   it('holds only the build, the ESM wrappers, the Lua sources and README, LICENSE, CHANGELOG, with engines', () => {
     const unexpected = files.filter(
-      (f) => !/^dist\/.+\.(js|d\.ts)$/.test(f) && !/^esm\/[^/]+\.mjs$/.test(f) && !/^src\/scripts\/[^/]+\.lua$/.test(f) && !['README.md', 'LICENSE', 'CHANGELOG.md', 'package.json'].includes(f),
+      (f) =>
+        !/^dist\/.+\.(js|d\.ts)$/.test(f) &&
+        !/^esm\/[^/]+\.mjs$/.test(f) &&
+        !/^src\/scripts\/[^/]+\.lua$/.test(f) &&
+        !['README.md', 'LICENSE', 'CHANGELOG.md', 'package.json'].includes(f),
     );
     expect(unexpected).toEqual([]);
-    expect(files).toEqual(expect.arrayContaining(['README.md', 'LICENSE', 'CHANGELOG.md', 'src/scripts/release-1.lua', 'src/scripts/refresh-1.lua', 'src/scripts/acquire-fenced-2.lua']));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'README.md',
+        'LICENSE',
+        'CHANGELOG.md',
+        'src/scripts/release-1.lua',
+        'src/scripts/refresh-1.lua',
+        'src/scripts/acquire-fenced-2.lua',
+      ]),
+    );
     expect(files.some((f) => f.includes('tsbuildinfo') || f.endsWith('.map'))).toBe(false);
-    const manifest = JSON.parse(run('node', ['-p', "JSON.stringify(require('space-lock/package.json'))"], project)) as { engines?: { node?: string } };
+    const manifest = JSON.parse(run('node', ['-p', "JSON.stringify(require('space-lock/package.json'))"], project)) as {
+      engines?: { node?: string };
+    };
     expect(manifest.engines?.node).toBe('>=20');
   });
 
@@ -61,8 +83,20 @@ describe('the packed space-lock package', () => {
       ['space-lock', ['MemoryLockStore', 'SpaceLock', 'isSpaceLockSkip', 'LockLostError', 'UnexpectedReplyError']],
       ['space-lock/nestjs', ['SpaceLockModule', 'SpaceLockService']],
     ] as const) {
-      const cjs = JSON.parse(run('node', ['-e', `console.log(JSON.stringify(Object.keys(require('${specifier}')).sort()))`], project)) as string[];
-      const esm = JSON.parse(run('node', ['--input-type=module', '-e', `import * as m from '${specifier}'; console.log(JSON.stringify(Object.keys(m).sort()))`], project)) as string[];
+      const cjs = JSON.parse(
+        run('node', ['-e', `console.log(JSON.stringify(Object.keys(require('${specifier}')).sort()))`], project),
+      ) as string[];
+      const esm = JSON.parse(
+        run(
+          'node',
+          [
+            '--input-type=module',
+            '-e',
+            `import * as m from '${specifier}'; console.log(JSON.stringify(Object.keys(m).sort()))`,
+          ],
+          project,
+        ),
+      ) as string[];
       expect(cjs).toEqual(expect.arrayContaining([...expected]));
       expect(esm).toEqual(cjs);
     }
@@ -86,7 +120,15 @@ describe('the packed space-lock package', () => {
        })();`,
     );
     const bundleDir = join(dir, 'bundle');
-    await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: join(bundleDir, 'hold.cjs'), logLevel: 'silent' });
+    await build({
+      entryPoints: [entry],
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      outfile: join(bundleDir, 'hold.cjs'),
+      logLevel: 'silent',
+    });
     // The package is gone by the time the bundle runs: whatever it needs must be inside the bundle.
     rmSync(join(project, 'node_modules', 'space-lock'), { recursive: true, force: true });
     const prefix = uniquePrefix('bundle');
@@ -98,6 +140,11 @@ describe('the packed space-lock package', () => {
         IOREDIS: require.resolve('ioredis'),
       }),
     ) as { skipped: boolean; out: { token: number; holder: string }; after: number; instanceId: string };
-    expect(out).toEqual({ skipped: false, out: { token: 1, holder: out.instanceId }, after: 0, instanceId: expect.any(String) });
+    expect(out).toEqual({
+      skipped: false,
+      out: { token: 1, holder: out.instanceId },
+      after: 0,
+      instanceId: expect.any(String),
+    });
   });
 });

@@ -1,7 +1,14 @@
 import type Redis from 'ioredis';
 import type { RedisOptions } from 'ioredis';
 import { LockLostError, SpaceLock } from '../../src';
-import { closeClient, createClient, startRedisServer, uniquePrefix, waitFor, type DisposableRedis } from '../helpers/redis-server';
+import {
+  closeClient,
+  createClient,
+  startRedisServer,
+  uniquePrefix,
+  waitFor,
+  type DisposableRedis,
+} from '../helpers/redis-server';
 import { abortedWithin, recordingLogger } from './support';
 
 // The project-level testTimeout in jest.config.js is not honoured by Jest 29, so the budget is set here.
@@ -74,7 +81,9 @@ describe('when Redis is down or slow', () => {
         // The sleeper's own reply only comes back when the server wakes up.
         const sleeper = createClient(server.url);
         await sleeper.ping();
-        const recovered = sleeper.call('DEBUG', 'SLEEP', String((4 * TTL_MS) / 1000)).finally(() => closeClient(sleeper));
+        const recovered = sleeper
+          .call('DEBUG', 'SLEEP', String((4 * TTL_MS) / 1000))
+          .finally(() => closeClient(sleeper));
         return { recovered };
       },
     ],
@@ -87,23 +96,26 @@ describe('when Redis is down or slow', () => {
     ],
   ];
 
-  it.each(faults)('aborts the signal as expired when refreshes fail past the TTL (%s), and still returns fn’s result', async (_name, inject) => {
-    const logger = recordingLogger();
-    const lock = new SpaceLock({ redis: await readyClient(), keyPrefix: prefix, ttlMs: TTL_MS, logger });
-    let recovered: Promise<unknown> = Promise.resolve();
+  it.each(faults)(
+    'aborts the signal as expired when refreshes fail past the TTL (%s), and still returns fn’s result',
+    async (_name, inject) => {
+      const logger = recordingLogger();
+      const lock = new SpaceLock({ redis: await readyClient(), keyPrefix: prefix, ttlMs: TTL_MS, logger });
+      let recovered: Promise<unknown> = Promise.resolve();
 
-    const out = await lock.withSpaceLock('space-1', async ({ signal }) => {
-      ({ recovered } = await inject(server));
-      const reason = await abortedWithin(signal, 6 * TTL_MS);
-      return { reason };
-    });
+      const out = await lock.withSpaceLock('space-1', async ({ signal }) => {
+        ({ recovered } = await inject(server));
+        const reason = await abortedWithin(signal, 6 * TTL_MS);
+        return { reason };
+      });
 
-    expect(out).toEqual({ reason: expect.any(LockLostError) });
-    const { reason } = out as { reason: LockLostError };
-    expect(reason.reason).toBe('expired');
-    expect(reason.spaceId).toBe('space-1');
-    expect(logger.warnings.some((w) => w.includes('heartbeat failed') && w.includes('space-1'))).toBe(true);
-    expect(lock.isRunning('space-1')).toBe(false);
-    await recovered;
-  });
+      expect(out).toEqual({ reason: expect.any(LockLostError) });
+      const { reason } = out as { reason: LockLostError };
+      expect(reason.reason).toBe('expired');
+      expect(reason.spaceId).toBe('space-1');
+      expect(logger.warnings.some((w) => w.includes('heartbeat failed') && w.includes('space-1'))).toBe(true);
+      expect(lock.isRunning('space-1')).toBe(false);
+      await recovered;
+    },
+  );
 });

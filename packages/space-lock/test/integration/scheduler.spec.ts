@@ -76,6 +76,8 @@ describe('one scheduler for every hold', () => {
     const refreshes = pipelines.reduce((a, b) => a + b, 0);
     expect(refreshes).toBeGreaterThanOrEqual(3 * HOLDS);
     expect(pipelines.length).toBeLessThan(refreshes / 10);
-    console.info(`${HOLDS} holds, ${refreshes} refreshes in ${pipelines.length} pipelines; peak live timers ${census.peak()}`);
+    console.info(
+      `${HOLDS} holds, ${refreshes} refreshes in ${pipelines.length} pipelines; peak live timers ${census.peak()}`,
+    );
   });
 });

@@ -42,12 +42,18 @@ describe('SpaceLock through ioredis Sentinel support (1 master, 1 replica, 3 sen
       // A sentinel failover does not wait for the replica: let it catch up first, or the key could be lost (see README).
       await waitFor(
         'the replica to catch up',
-        async () => offsetOf(await oldMaster.info('replication'), 'master_repl_offset') === offsetOf(await newMaster.info('replication'), 'slave_repl_offset'),
+        async () =>
+          offsetOf(await oldMaster.info('replication'), 'master_repl_offset') ===
+          offsetOf(await newMaster.info('replication'), 'slave_repl_offset'),
         10_000,
       );
       const sentinelAdmin = createClient(sentinel.sentinels[0].url);
       await sentinelAdmin.call('SENTINEL', 'FAILOVER', sentinel.name);
-      await waitFor('the sentinels to name the replica master', async () => (await sentinel.masterPort()) === sentinel.replica.port, 30_000);
+      await waitFor(
+        'the sentinels to name the replica master',
+        async () => (await sentinel.masterPort()) === sentinel.replica.port,
+        30_000,
+      );
       expect(await newMaster.get(key)).toBe(holder.instanceId);
       // PTTL only ever falls unless a refresh resets it: a rise is a refresh that reached the new master.
       const before = await newMaster.pttl(key);

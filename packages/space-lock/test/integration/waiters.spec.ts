@@ -73,7 +73,9 @@ describe('waiting for a busy space', () => {
         await client.rpush(`${redis.prefix}ran`, `${who} alone=${active === 1}`);
       };
       const outs = await Promise.all(
-        Array.from({ length: WAITERS_PER_PROCESS }, (_, i) => lock.withSpaceLock('space-1', section(`parent-${i}`), { acquireRetry: RETRY })),
+        Array.from({ length: WAITERS_PER_PROCESS }, (_, i) =>
+          lock.withSpaceLock('space-1', section(`parent-${i}`), { acquireRetry: RETRY }),
+        ),
       );
       expect(outs.filter(isSpaceLockSkip)).toEqual([]);
       expect(await childExit).toBe(0);
@@ -82,7 +84,9 @@ describe('waiting for a busy space', () => {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
     const ran = await redis.admin.lrange(`${redis.prefix}ran`, 0, -1);
-    const expected = ['parent', 'child'].flatMap((p) => Array.from({ length: WAITERS_PER_PROCESS }, (_, i) => `${p}-${i} alone=true`));
+    const expected = ['parent', 'child'].flatMap((p) =>
+      Array.from({ length: WAITERS_PER_PROCESS }, (_, i) => `${p}-${i} alone=true`),
+    );
     expect([...ran].sort()).toEqual(expected.sort());
   });
 });

@@ -13,10 +13,16 @@ describe('wakeOnRelease on a real Redis', () => {
   const redis = sharedRedisPerTest('wake-on-release');
   afterEach(() => jest.restoreAllMocks());
 
-  const numsub = async (channel: string) => Number(((await redis.admin.pubsub('NUMSUB', channel)) as [string, number])[1]);
+  const numsub = async (channel: string) =>
+    Number(((await redis.admin.pubsub('NUMSUB', channel)) as [string, number])[1]);
 
   it('publishes the holder on <key>:released when its release deletes the key, and nothing when the key is someone else’s', async () => {
-    const lock = new SpaceLock({ redis: createClient(redis.url), keyPrefix: redis.prefix, wakeOnRelease: true, logger: recordingLogger() });
+    const lock = new SpaceLock({
+      redis: createClient(redis.url),
+      keyPrefix: redis.prefix,
+      wakeOnRelease: true,
+      logger: recordingLogger(),
+    });
     const key = `${redis.prefix}space-1`;
     const listener = createClient(redis.url);
     const heard: Array<[string, string]> = [];
@@ -43,7 +49,12 @@ describe('wakeOnRelease on a real Redis', () => {
     const otherProcess = createClient(redis.url);
     expect(await otherProcess.set(key, 'other-process', 'PX', 60_000, 'NX')).toBe('OK');
 
-    const waiter = new SpaceLock({ redis: createClient(redis.url), keyPrefix: redis.prefix, wakeOnRelease: true, logger: recordingLogger() });
+    const waiter = new SpaceLock({
+      redis: createClient(redis.url),
+      keyPrefix: redis.prefix,
+      wakeOnRelease: true,
+      logger: recordingLogger(),
+    });
     let ran = false;
     const waiting = waiter.withSpaceLock('space-1', async () => void (ran = true), { acquireRetry: SLOW_RETRY });
     await waitFor('the waiter to listen', async () => (await numsub(channel)) === 1, 10_000);

@@ -86,22 +86,33 @@ describe('constructor options', () => {
     expect(() => new SpaceLock({ redis, fencing } as never)).toThrow(message);
   });
 
-  it.each(['git-sync:{lock}:', 'a{', 'b}'])('rejects keyPrefix %p when fencing is on, and accepts it when off', (keyPrefix) => {
-    expect(() => new SpaceLock({ redis, keyPrefix, fencing: true })).toThrow(TypeError);
-    expect(() => new SpaceLock({ redis, keyPrefix, fencing: true })).toThrow(/`keyPrefix` to be a string without `\{` or `\}` when `fencing` is on/);
-    expect(new SpaceLock({ redis, keyPrefix }).keyPrefix).toBe(keyPrefix);
-    expect(redis.calls).toHaveLength(0);
-  });
+  it.each(['git-sync:{lock}:', 'a{', 'b}'])(
+    'rejects keyPrefix %p when fencing is on, and accepts it when off',
+    (keyPrefix) => {
+      expect(() => new SpaceLock({ redis, keyPrefix, fencing: true })).toThrow(TypeError);
+      expect(() => new SpaceLock({ redis, keyPrefix, fencing: true })).toThrow(
+        /`keyPrefix` to be a string without `\{` or `\}` when `fencing` is on/,
+      );
+      expect(new SpaceLock({ redis, keyPrefix }).keyPrefix).toBe(keyPrefix);
+      expect(redis.calls).toHaveLength(0);
+    },
+  );
 
   it('rejects a wakeOnRelease that is not a boolean, and a client that cannot make a subscriber for it', () => {
-    expect(() => new SpaceLock({ redis, wakeOnRelease: 'yes' } as never)).toThrow(/`wakeOnRelease` to be a boolean, got `'yes'` \(string\)/);
-    expect(() => new SpaceLock({ redis, wakeOnRelease: true })).toThrow(/`redis` to be an ioredis client with duplicate\(\) when `wakeOnRelease` is on/);
+    expect(() => new SpaceLock({ redis, wakeOnRelease: 'yes' } as never)).toThrow(
+      /`wakeOnRelease` to be a boolean, got `'yes'` \(string\)/,
+    );
+    expect(() => new SpaceLock({ redis, wakeOnRelease: true })).toThrow(
+      /`redis` to be an ioredis client with duplicate\(\) when `wakeOnRelease` is on/,
+    );
     expect(redis.calls).toHaveLength(0);
   });
 
   it('rejects fencing on a store that cannot issue tokens', () => {
     const store = { acquire: async () => true, release: async () => true, refresh: async () => true };
-    expect(() => new SpaceLock({ store, fencing: true })).toThrow(/`store` to be a LockStore with acquireFenced when `fencing` is on/);
+    expect(() => new SpaceLock({ store, fencing: true })).toThrow(
+      /`store` to be a LockStore with acquireFenced when `fencing` is on/,
+    );
   });
 
   it('accepts the smallest TTL', () => {

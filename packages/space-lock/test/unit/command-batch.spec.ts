@@ -77,7 +77,14 @@ describe('CommandBatch', () => {
 
   it('rejects every queued command when the pipeline itself fails, and a mapping error only its own', async () => {
     const { client } = recordingClient(ok);
-    const failing = { ...client, pipeline: () => ({ set: () => undefined, evalsha: () => undefined, exec: () => Promise.reject(new Error('connection lost')) }) };
+    const failing = {
+      ...client,
+      pipeline: () => ({
+        set: () => undefined,
+        evalsha: () => undefined,
+        exec: () => Promise.reject(new Error('connection lost')),
+      }),
+    };
     const batch = new CommandBatch(failing);
     const outcomes = await Promise.allSettled([batch.set('a', 'v', 1), batch.set('b', 'v', 1), batch.set('c', 'v', 1)]);
     expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'rejected']);

@@ -1,7 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import Redis from 'ioredis';
-import { DESTRUCTIVE_COMMANDS, SharedRedisGuardError, createClient, destructiveCommand, stopAll } from '../helpers/redis-server';
+import {
+  DESTRUCTIVE_COMMANDS,
+  SharedRedisGuardError,
+  createClient,
+  destructiveCommand,
+  stopAll,
+} from '../helpers/redis-server';
 
 const ROOT = join(__dirname, '../../../..');
 const SUITE_DIRS = ['packages', 'apps'].flatMap((group) =>
@@ -18,14 +24,20 @@ const PATTERNS: ReadonlyArray<readonly [string, RegExp]> = DESTRUCTIVE_COMMANDS.
   // `.call('CLIENT', 'PAUSE', …)`, `.sendCommand(new Command('flushall'…`
   const generic = `\\.(?:call|callBuffer|send_command|sendCommand)\\s*\\(\\s*(?:new\\s+\\w+\\s*\\(\\s*)?${quoted(command)}`;
   // Loggers have a `.debug(` too; the Redis one is told apart by what it asks for.
-  const method = command === 'debug' ? `\\.debug\\s*\\(\\s*${quoted('(?:sleep|restart|reload|segfault|crash-and-recover|set-active-expire)')}` : `\\.${command}\\s*\\(`;
+  const method =
+    command === 'debug'
+      ? `\\.debug\\s*\\(\\s*${quoted('(?:sleep|restart|reload|segfault|crash-and-recover|set-active-expire)')}`
+      : `\\.${command}\\s*\\(`;
   const source =
     sub === undefined
       ? // `.flushall(`, `.call('FLUSHALL')`, `redis-cli … shutdown`
         `${method}|${generic}|redis-cli[^\\n]*\\s${command}\\b`
       : // `.script('FLUSH'`, `.call('CLIENT', 'PAUSE'`, `redis-cli … config set`
         `\\.${command}\\s*\\(\\s*${quoted(sub)}|${generic}\\s*,\\s*${quoted(sub)}|redis-cli[^\\n]*\\s${command}\\s+${sub}\\b`;
-  return [sub === undefined ? command.toUpperCase() : `${command} ${sub}`.toUpperCase(), new RegExp(source, 'i')] as const;
+  return [
+    sub === undefined ? command.toUpperCase() : `${command} ${sub}`.toUpperCase(),
+    new RegExp(source, 'i'),
+  ] as const;
 });
 // A file that starts servers of its own may run the commands on them.
 const OWN_SERVER = /\bstart\w*(?:Redis|Cluster|Sentinel)\w*\s*\(/;
@@ -51,7 +63,9 @@ function testSources(dir: string): string[] {
 
 describe('tests that flush, pause, sleep, stop or reconfigure Redis use a server of their own', () => {
   it('finds the suites to check', () => {
-    expect(SUITE_DIRS.map((d) => relative(ROOT, d))).toEqual(expect.arrayContaining(['packages/space-lock/test', 'apps/git-sync/test']));
+    expect(SUITE_DIRS.map((d) => relative(ROOT, d))).toEqual(
+      expect.arrayContaining(['packages/space-lock/test', 'apps/git-sync/test']),
+    );
     expect(SUITE_DIRS.flatMap(testSources).length).toBeGreaterThan(20);
   });
 

@@ -14,12 +14,15 @@ describe('the Lua embedded in the build', () => {
     expect(LUA_SOURCES).toEqual(onDisk);
   });
 
-  it.each(Object.entries(LUA_SOURCES))('%s is named for its key count and opens with a header listing KEYS, ARGV and the replies', (name, source) => {
-    const keys = Number(/-(\d+)$/.exec(name)?.[1]);
-    const header = /^--\[\[([\s\S]*?)\]\]/.exec(source)?.[1] ?? '';
-    for (let i = 1; i <= keys; i++) expect(header).toContain(`KEYS[${i}]`);
-    expect(header).not.toContain(`KEYS[${keys + 1}]`);
-    expect(header).toMatch(/ARGV\[1\]/);
-    expect(header).toMatch(/Returns/);
-  });
+  it.each(Object.entries(LUA_SOURCES))(
+    '%s is named for its key count and opens with a header listing KEYS, ARGV and the replies',
+    (name, source) => {
+      const keys = Number(/-(\d+)$/.exec(name)?.[1]);
+      const header = /^--\[\[([\s\S]*?)\]\]/.exec(source)?.[1] ?? '';
+      for (let i = 1; i <= keys; i++) expect(header).toContain(`KEYS[${i}]`);
+      expect(header).not.toContain(`KEYS[${keys + 1}]`);
+      expect(header).toMatch(/ARGV\[1\]/);
+      expect(header).toMatch(/Returns/);
+    },
+  );
 });

@@ -66,7 +66,10 @@ describe('Scheduler', () => {
     for (const t of cancelled) scheduler.cancel(t);
     expect(scheduler.size).toBe(200 - cancelled.size);
     jest.advanceTimersByTime(201);
-    const expected = tasks.map((_, i) => i).filter((i) => i % 3 !== 0).sort((a, b) => ((a * 37) % 200) - ((b * 37) % 200));
+    const expected = tasks
+      .map((_, i) => i)
+      .filter((i) => i % 3 !== 0)
+      .sort((a, b) => ((a * 37) % 200) - ((b * 37) % 200));
     expect(ran.map(Number)).toEqual(expected);
     scheduler.schedule(tasks[0], performance.now() + 10);
     scheduler.cancel(tasks[0]);

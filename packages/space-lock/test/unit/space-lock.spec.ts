@@ -407,7 +407,9 @@ describe('acquire retry', () => {
     jest.spyOn(Math, 'random').mockReturnValue(0.99);
     const gate = deferred();
     const first = lock.withSpaceLock('space-1', () => gate.promise);
-    const second = lock.withSpaceLock('space-1', () => 'second', { acquireRetry: { totalMs: 10_000, baseMs: 1_000, maxMs: 1_000 } });
+    const second = lock.withSpaceLock('space-1', () => 'second', {
+      acquireRetry: { totalMs: 10_000, baseMs: 1_000, maxMs: 1_000 },
+    });
     await jest.advanceTimersByTimeAsync(10);
     gate.resolve();
     await first;
@@ -423,7 +425,9 @@ describe('acquire retry', () => {
     const gate = deferred();
     const first = other.withSpaceLock('space-1', () => gate.promise);
     await jest.advanceTimersByTimeAsync(0);
-    const second = lock.withSpaceLock('space-1', () => 'second', { acquireRetry: { totalMs: 10_000, baseMs: 1_000, maxMs: 1_000 } });
+    const second = lock.withSpaceLock('space-1', () => 'second', {
+      acquireRetry: { totalMs: 10_000, baseMs: 1_000, maxMs: 1_000 },
+    });
     await jest.advanceTimersByTimeAsync(10);
     expect(redis.callsOf('set')).toHaveLength(2);
     gate.resolve();
@@ -438,7 +442,11 @@ describe('acquire retry', () => {
     const gate = deferred();
     const ran: number[] = [];
     const first = lock.withSpaceLock('space-1', () => gate.promise);
-    const waiters = [1, 2, 3].map((n) => lock.withSpaceLock('space-1', () => void ran.push(n), { acquireRetry: { totalMs: 60_000, baseMs: 1_000, maxMs: 1_000 } }));
+    const waiters = [1, 2, 3].map((n) =>
+      lock.withSpaceLock('space-1', () => void ran.push(n), {
+        acquireRetry: { totalMs: 60_000, baseMs: 1_000, maxMs: 1_000 },
+      }),
+    );
     await jest.advanceTimersByTimeAsync(10);
     gate.resolve();
     await first;
@@ -675,18 +683,21 @@ describe('replies in any format ioredis gives', () => {
     ['an integer other than 0 or 1', 2],
     ['an array', [1]],
     ['a fraction', 1.5],
-  ])('logs %s from a refresh with the script and the space, and counts it as a failed refresh, not a loss', async (_label, reply) => {
-    redis.override('refresh', () => Promise.resolve(reply));
-    const h = hold();
-    await jest.advanceTimersByTimeAsync(INTERVAL);
-    expect(h.signal()?.aborted).toBe(false);
-    expect(logger.at('warn')).toEqual([expect.stringMatching(/space-1.*refresh-1\.lua/)]);
-    // A refresh that did not confirm the lease does not extend it.
-    await jest.advanceTimersByTimeAsync(TTL);
-    expect(h.signal()?.reason).toMatchObject({ name: 'LockLostError', reason: 'expired' });
-    h.end();
-    await h.run;
-  });
+  ])(
+    'logs %s from a refresh with the script and the space, and counts it as a failed refresh, not a loss',
+    async (_label, reply) => {
+      redis.override('refresh', () => Promise.resolve(reply));
+      const h = hold();
+      await jest.advanceTimersByTimeAsync(INTERVAL);
+      expect(h.signal()?.aborted).toBe(false);
+      expect(logger.at('warn')).toEqual([expect.stringMatching(/space-1.*refresh-1\.lua/)]);
+      // A refresh that did not confirm the lease does not extend it.
+      await jest.advanceTimersByTimeAsync(TTL);
+      expect(h.signal()?.reason).toMatchObject({ name: 'LockLostError', reason: 'expired' });
+      h.end();
+      await h.run;
+    },
+  );
 
   it('logs an unreadable release reply with the script and the space, and still returns fn’s result', async () => {
     redis.override('release', () => Promise.resolve('gone'));
@@ -699,10 +710,12 @@ describe('release bounded by the lease', () => {
   it('abandons a release still unanswered at the lease deadline with a warning, so withSpaceLock returns', async () => {
     redis.override('release', () => new Promise(() => undefined));
     let returned = false;
-    const run = lock.withSpaceLock('space-1', () => 'done').then((out) => {
-      returned = true;
-      return out;
-    });
+    const run = lock
+      .withSpaceLock('space-1', () => 'done')
+      .then((out) => {
+        returned = true;
+        return out;
+      });
     await jest.advanceTimersByTimeAsync(0);
     expect(redis.callsOf('release')).toHaveLength(1);
     await jest.advanceTimersByTimeAsync(INTERVAL * 2);
@@ -711,7 +724,9 @@ describe('release bounded by the lease', () => {
     await jest.advanceTimersByTimeAsync(INTERVAL);
     expect(returned).toBe(true);
     await expect(run).resolves.toBe('done');
-    expect(logger.at('warn')).toEqual([expect.stringMatching(/release of space space-1 still unanswered at the lease deadline/)]);
+    expect(logger.at('warn')).toEqual([
+      expect.stringMatching(/release of space space-1 still unanswered at the lease deadline/),
+    ]);
     expect(lock.isRunning('space-1')).toBe(false);
   });
 

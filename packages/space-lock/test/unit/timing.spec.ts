@@ -1,4 +1,11 @@
-import { TIMER_LATENESS_MS, backoffDelayMs, driftMs, leaseDeadline, monotonicNow, refreshIntervalMs } from '../../src/timing';
+import {
+  TIMER_LATENESS_MS,
+  backoffDelayMs,
+  driftMs,
+  leaseDeadline,
+  monotonicNow,
+  refreshIntervalMs,
+} from '../../src/timing';
 
 describe('timing', () => {
   it.each([

@@ -7,9 +7,17 @@ import { type Kysely, type Migration, sql } from 'kysely';
  */
 export const adminsAndExpiry: Migration = {
   async up(db: Kysely<unknown>) {
-    await db.schema.alterTable('users').addColumn('is_admin', 'boolean', (c) => c.notNull().defaultTo(false)).execute();
+    await db.schema
+      .alterTable('users')
+      .addColumn('is_admin', 'boolean', (c) => c.notNull().defaultTo(false))
+      .execute();
     await db.schema.alterTable('access_tokens').addColumn('expires_at', 'timestamptz').execute();
-    await db.schema.createIndex('users_username_lower_key').on('users').unique().expression(sql`lower(username)`).execute();
+    await db.schema
+      .createIndex('users_username_lower_key')
+      .on('users')
+      .unique()
+      .expression(sql`lower(username)`)
+      .execute();
   },
   async down(db: Kysely<unknown>) {
     await db.schema.dropIndex('users_username_lower_key').execute();

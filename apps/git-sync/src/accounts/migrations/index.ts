@@ -38,7 +38,9 @@ export class AccountsMigrationError extends Error {
   readonly migrationName: string;
 
   constructor(migrationName: string, cause: unknown) {
-    super(`Accounts migration "${migrationName}" failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(`Accounts migration "${migrationName}" failed: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+    });
     this.name = new.target.name;
     this.migrationName = migrationName;
   }

@@ -6,7 +6,9 @@ export interface WithResponseHeaders {
 }
 
 export function hasResponseHeaders(err: unknown): err is WithResponseHeaders {
-  return typeof err === 'object' && err !== null && typeof (err as Partial<WithResponseHeaders>).responseHeaders === 'object';
+  return (
+    typeof err === 'object' && err !== null && typeof (err as Partial<WithResponseHeaders>).responseHeaders === 'object'
+  );
 }
 
 /** No usable Bearer token: missing, malformed, unknown, revoked or expired. */
@@ -15,8 +17,14 @@ export class BearerAuthRequiredError extends UnauthorizedException implements Wi
 
   /** `invalid`: a token was presented and refused (RFC 6750 `error="invalid_token"`). */
   constructor(readonly invalid: boolean) {
-    super(invalid ? 'The access token is invalid, revoked or expired' : 'Authentication required: send Authorization: Bearer <access token>');
-    this.responseHeaders = { 'WWW-Authenticate': invalid ? 'Bearer realm="git-sync", error="invalid_token"' : 'Bearer realm="git-sync"' };
+    super(
+      invalid
+        ? 'The access token is invalid, revoked or expired'
+        : 'Authentication required: send Authorization: Bearer <access token>',
+    );
+    this.responseHeaders = {
+      'WWW-Authenticate': invalid ? 'Bearer realm="git-sync", error="invalid_token"' : 'Bearer realm="git-sync"',
+    };
   }
 }
 
@@ -25,7 +33,10 @@ export class TooManyAuthFailuresError extends HttpException implements WithRespo
 
   constructor(readonly retryAfterSeconds: number) {
     const message = `Too many failed authentication attempts; retry in ${retryAfterSeconds} s`;
-    super({ statusCode: HttpStatus.TOO_MANY_REQUESTS, error: 'Too Many Requests', message }, HttpStatus.TOO_MANY_REQUESTS);
+    super(
+      { statusCode: HttpStatus.TOO_MANY_REQUESTS, error: 'Too Many Requests', message },
+      HttpStatus.TOO_MANY_REQUESTS,
+    );
     this.responseHeaders = { 'Retry-After': String(retryAfterSeconds) };
   }
 }

@@ -27,7 +27,11 @@ export class ApiAuthGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<GuardedRequest>();
     const header = request.headers.authorization;
     const token = parseBearerAuthorization(header);
-    const check = await this.credentials.check(token === undefined ? undefined : { token }, header !== undefined, request.ip);
+    const check = await this.credentials.check(
+      token === undefined ? undefined : { token },
+      header !== undefined,
+      request.ip,
+    );
     if (!check.ok) {
       if (check.reason === 'throttled') throw new TooManyAuthFailuresError(check.retryAfterSeconds);
       throw new BearerAuthRequiredError(check.reason === 'invalid');
@@ -35,7 +39,11 @@ export class ApiAuthGuard implements CanActivate {
     const user = check.user;
     request[PRINCIPAL] = user;
 
-    const rule = this.reflector.getAllAndOverride<ApiAccessRule | undefined>(API_ACCESS, [context.getHandler(), context.getClass()]) ?? 'admin';
+    const rule =
+      this.reflector.getAllAndOverride<ApiAccessRule | undefined>(API_ACCESS, [
+        context.getHandler(),
+        context.getClass(),
+      ]) ?? 'admin';
     if (user.admin || rule === 'user') return true;
     if (rule === 'admin') throw new ApiForbiddenError('an admin');
     if (rule === 'self') {

@@ -1,3 +1,9 @@
 export { Access, Principal, PRINCIPAL, API_ACCESS, type ApiAccessRule } from './api-access.decorator';
 export { ApiAuthGuard } from './api-auth.guard';
-export { ApiForbiddenError, BearerAuthRequiredError, TooManyAuthFailuresError, hasResponseHeaders, type WithResponseHeaders } from './api-auth.errors';
+export {
+  ApiForbiddenError,
+  BearerAuthRequiredError,
+  TooManyAuthFailuresError,
+  hasResponseHeaders,
+  type WithResponseHeaders,
+} from './api-auth.errors';

@@ -18,7 +18,9 @@ export function apiDocument(): ReturnType<typeof buildOpenApiDocument> {
   if (!built) {
     const controllers = (Reflect.getMetadata(MODULE_METADATA.CONTROLLERS, ApiModule) ?? []) as Type<unknown>[];
     // Same depth under src/ and dist/: apps/git-sync/package.json.
-    const { version } = JSON.parse(readFileSync(join(__dirname, '../../../package.json'), 'utf8')) as { version: string };
+    const { version } = JSON.parse(readFileSync(join(__dirname, '../../../package.json'), 'utf8')) as {
+      version: string;
+    };
     built = buildOpenApiDocument(controllers, { version });
   }
   return built;

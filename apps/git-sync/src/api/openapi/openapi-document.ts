@@ -1,4 +1,9 @@
-import { extendZodWithOpenApi, OpenApiGeneratorV3, OpenAPIRegistry, type RouteConfig } from '@asteasolutions/zod-to-openapi';
+import {
+  extendZodWithOpenApi,
+  OpenApiGeneratorV3,
+  OpenAPIRegistry,
+  type RouteConfig,
+} from '@asteasolutions/zod-to-openapi';
 import { HttpStatus, RequestMethod, type Type } from '@nestjs/common';
 import { HTTP_CODE_METADATA, METHOD_METADATA, PATH_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { z, type AnyZodObject, type ZodTypeAny } from 'zod';
@@ -72,7 +77,10 @@ export function declaredRoutes(controllers: readonly Type<unknown>[]): DeclaredR
 }
 
 function zodPipes(route: DeclaredRoute): Partial<Record<ZodValidationPipe<ZodTypeAny>['root'], ZodTypeAny>> {
-  const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, route.controller, route.handler) ?? {}) as Record<string, { pipes?: unknown[] }>;
+  const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, route.controller, route.handler) ?? {}) as Record<
+    string,
+    { pipes?: unknown[] }
+  >;
   const found: Partial<Record<ZodValidationPipe<ZodTypeAny>['root'], ZodTypeAny>> = {};
   for (const arg of Object.values(args)) {
     for (const pipe of arg.pipes ?? []) if (pipe instanceof ZodValidationPipe) found[pipe.root] = pipe.schema;
@@ -84,7 +92,10 @@ function zodPipes(route: DeclaredRoute): Partial<Record<ZodValidationPipe<ZodTyp
  * The OpenAPI 3 document of the API controllers, built from the same zod
  * schemas that validate the requests, and the response schemas.
  */
-export function buildOpenApiDocument(controllers: readonly Type<unknown>[], info: { version: string }): ReturnType<OpenApiGeneratorV3['generateDocument']> {
+export function buildOpenApiDocument(
+  controllers: readonly Type<unknown>[],
+  info: { version: string },
+): ReturnType<OpenApiGeneratorV3['generateDocument']> {
   const registry = new OpenAPIRegistry();
   const refs = new Map<ZodTypeAny, ZodTypeAny>();
   for (const [name, schema] of Object.entries(COMPONENTS)) refs.set(schema, registry.register(name, schema));
@@ -95,29 +106,43 @@ export function buildOpenApiDocument(controllers: readonly Type<unknown>[], info
   const bearer = registry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',
-    description: 'An access token (`gst_…`): from the first-run banner, `create-admin`, or `POST /api/users/{userId}/tokens`',
+    description:
+      'An access token (`gst_…`): from the first-run banner, `create-admin`, or `POST /api/users/{userId}/tokens`',
   });
-  const error = (status: number) => ({ description: ERROR_TEXT[status], content: { 'application/json': { schema: ref(responses.errorResponse) } } });
+  const error = (status: number) => ({
+    description: ERROR_TEXT[status],
+    content: { 'application/json': { schema: ref(responses.errorResponse) } },
+  });
 
   for (const route of declaredRoutes(controllers)) {
     const name = `${route.method} ${route.path}`;
     const fn = (route.controller.prototype as Record<string, unknown>)[route.handler] as object;
     const doc = Reflect.getMetadata(API_DOC, fn) as ApiDocOptions | undefined;
     if (!doc) throw new MissingApiDocError(name);
-    const rule = (Reflect.getMetadata(API_ACCESS, fn) ?? Reflect.getMetadata(API_ACCESS, route.controller) ?? 'admin') as ApiAccessRule;
+    const rule = (Reflect.getMetadata(API_ACCESS, fn) ??
+      Reflect.getMetadata(API_ACCESS, route.controller) ??
+      'admin') as ApiAccessRule;
     const pipes = zodPipes(route);
-    const status = (Reflect.getMetadata(HTTP_CODE_METADATA, fn) as number | undefined) ?? (route.method === 'POST' ? HttpStatus.CREATED : HttpStatus.OK);
+    const status =
+      (Reflect.getMetadata(HTTP_CODE_METADATA, fn) as number | undefined) ??
+      (route.method === 'POST' ? HttpStatus.CREATED : HttpStatus.OK);
     const errors = new Set<number>([401, 429, 503, ...(doc.errors ?? [])]);
     if (pipes.body || pipes.params || pipes.query) errors.add(400);
     if (rule !== 'user') errors.add(403);
     if (route.path.includes(':')) errors.add(404);
     if (pipes.body) errors.add(415);
     if (doc.revisioned) errors.add(412);
-    const etag = doc.revisioned ? { headers: { ETag: { description: 'The page revision, for `If-Match`', schema: { type: 'string' as const } } } } : {};
+    const etag = doc.revisioned
+      ? { headers: { ETag: { description: 'The page revision, for `If-Match`', schema: { type: 'string' as const } } } }
+      : {};
     const success =
       status === HttpStatus.NO_CONTENT
         ? { description: 'Done' }
-        : { description: 'Success', ...etag, content: { 'application/json': { schema: ref(doc.response ?? z.unknown()) } } };
+        : {
+            description: 'Success',
+            ...etag,
+            content: { 'application/json': { schema: ref(doc.response ?? z.unknown()) } },
+          };
     const config: RouteConfig = {
       method: route.method.toLowerCase() as RouteConfig['method'],
       path: route.path.replace(/:([A-Za-z]+)/g, '{$1}'),
@@ -129,7 +154,11 @@ export function buildOpenApiDocument(controllers: readonly Type<unknown>[], info
         ...(pipes.params ? { params: pipes.params as AnyZodObject } : {}),
         ...(pipes.query ? { query: pipes.query as AnyZodObject } : {}),
         ...(doc.revisioned && route.method !== 'GET'
-          ? { headers: z.object({ 'if-match': z.string().optional().openapi({ description: 'The ETag read; `*` matches any live page' }) }) }
+          ? {
+              headers: z.object({
+                'if-match': z.string().optional().openapi({ description: 'The ETag read; `*` matches any live page' }),
+              }),
+            }
           : {}),
         ...(pipes.body ? { body: { required: true, content: { 'application/json': { schema: pipes.body } } } } : {}),
       },
@@ -146,7 +175,8 @@ export function buildOpenApiDocument(controllers: readonly Type<unknown>[], info
     info: {
       title: 'git-sync API',
       version: info.version,
-      description: 'Spaces, pages, users, tokens, membership, conflicts and the sync status. Every route takes `Authorization: Bearer <token>`.',
+      description:
+        'Spaces, pages, users, tokens, membership, conflicts and the sync status. Every route takes `Authorization: Bearer <token>`.',
     },
   });
 }

@@ -27,7 +27,11 @@ function limit(value, fallback) {
 }
 
 function git(args, input) {
-  return execFileSync('git', args, { input, maxBuffer: 2 * READ_CHUNK_BYTES + 1024 * 1024, stdio: ['pipe', 'pipe', 'pipe'] });
+  return execFileSync('git', args, {
+    input,
+    maxBuffer: 2 * READ_CHUNK_BYTES + 1024 * 1024,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
 }
 
 /** The paths the sync engine reads as pages: `.md` files outside any dot-directory. */
@@ -66,7 +70,10 @@ function newBlobs(oldOid, newOid) {
     if (space > 0 && !paths.has(line.slice(0, space))) paths.set(line.slice(0, space), line.slice(space + 1));
   }
   if (paths.size === 0) return [];
-  const checked = git(['cat-file', '--batch-check=%(objectname) %(objecttype) %(objectsize)'], [...paths.keys()].join('\n') + '\n');
+  const checked = git(
+    ['cat-file', '--batch-check=%(objectname) %(objecttype) %(objectsize)'],
+    [...paths.keys()].join('\n') + '\n',
+  );
   return checked
     .toString('utf8')
     .split('\n')
@@ -106,11 +113,16 @@ function checkContent(oldOid, newOid, refuse) {
   const sizes = new Map();
   for (const blob of newBlobs(oldOid, newOid)) {
     sizes.set(blob.oid, blob.size);
-    if (blob.size > maxFileBytes) refuse(blob.path, `is ${blob.size} bytes, over the limit of ${maxFileBytes} (GIT_SYNC_MAX_FILE_BYTES)`);
+    if (blob.size > maxFileBytes)
+      refuse(blob.path, `is ${blob.size} bytes, over the limit of ${maxFileBytes} (GIT_SYNC_MAX_FILE_BYTES)`);
   }
   const files = ZERO.test(oldOid) ? [] : changedFiles(oldOid, newOid);
   const added = files.filter((f) => f.status === 'A').length;
-  if (added > maxPushFiles) refuse(null, `this push adds ${added} files, over the limit of ${maxPushFiles} (GIT_SYNC_MAX_PUSH_FILES); push them in smaller batches`);
+  if (added > maxPushFiles)
+    refuse(
+      null,
+      `this push adds ${added} files, over the limit of ${maxPushFiles} (GIT_SYNC_MAX_PUSH_FILES); push them in smaller batches`,
+    );
 
   const toRead = [];
   for (const f of files) {
@@ -119,7 +131,7 @@ function checkContent(oldOid, newOid, refuse) {
     else if (f.mode === '160000') refuse(f.path, 'is a submodule; a page must be a regular file');
     else if ((sizes.get(f.oid) ?? 0) <= maxFileBytes) toRead.push(f);
   }
-  for (let i = 0; i < toRead.length; ) {
+  for (let i = 0; i < toRead.length;) {
     const chunk = [];
     let bytes = 0;
     while (i < toRead.length && (chunk.length === 0 || bytes + (sizes.get(toRead[i].oid) ?? 0) <= READ_CHUNK_BYTES)) {
@@ -147,7 +159,10 @@ function main() {
   const refuse = (subject, reason) => lines.push(subject === null ? reason : `${subject}: ${reason}`);
   for (const { oldOid, newOid, ref } of updates) {
     if (ref !== MAIN) {
-      refuse(ref, 'only main is synced with the wiki, so other branches and tags are refused; push to main instead (git push origin HEAD:main)');
+      refuse(
+        ref,
+        'only main is synced with the wiki, so other branches and tags are refused; push to main instead (git push origin HEAD:main)',
+      );
     } else if (ZERO.test(newOid)) {
       refuse(ref, 'main cannot be deleted');
     } else if (!ZERO.test(oldOid) && !isAncestor(oldOid, newOid)) {
@@ -162,13 +177,17 @@ function main() {
     }
   }
   if (lines.length === 0) return 0;
-  process.stderr.write(`git-sync: push refused; nothing was changed:\n${lines.map((l) => `git-sync:   ${l}\n`).join('')}`);
+  process.stderr.write(
+    `git-sync: push refused; nothing was changed:\n${lines.map((l) => `git-sync:   ${l}\n`).join('')}`,
+  );
   return 1;
 }
 
 try {
   process.exitCode = main();
 } catch (error) {
-  process.stderr.write(`git-sync: push refused: the push could not be checked (${error && error.message ? error.message.split('\n')[0] : error})\n`);
+  process.stderr.write(
+    `git-sync: push refused: the push could not be checked (${error && error.message ? error.message.split('\n')[0] : error})\n`,
+  );
   process.exitCode = 1;
 }

@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'pg';
 import { SpaceLock } from '../../../../../packages/space-lock/src';
-import { closeClient, createClient, deleteKeys, getRedisUrl, uniquePrefix } from '../../../../../packages/space-lock/test/helpers/redis-server';
+import {
+  closeClient,
+  createClient,
+  deleteKeys,
+  getRedisUrl,
+  uniquePrefix,
+} from '../../../../../packages/space-lock/test/helpers/redis-server';
 import { TcpProxy } from '../../../../../packages/space-lock/test/helpers/tcp-proxy';
 import type { DemoCredentials } from '../../../src/app/demo-seed';
 import { cloneUrl } from './git-cli';
@@ -87,7 +93,11 @@ export async function makeE2eEnv(name: string, store: StoreName, extra: Record<s
 /** The demo space, user and token a first run creates. */
 export function demoCredentials(server: ServerProcess, dataDir: string): Promise<DemoCredentials> {
   return eventually(
-    () => readFile(join(dataDir, 'demo-credentials.json'), 'utf8').then((t) => JSON.parse(t) as DemoCredentials, () => undefined),
+    () =>
+      readFile(join(dataDir, 'demo-credentials.json'), 'utf8').then(
+        (t) => JSON.parse(t) as DemoCredentials,
+        () => undefined,
+      ),
     `the demo credentials of ${server.baseUrl}`,
   );
 }
@@ -96,7 +106,9 @@ export function demoCredentials(server: ServerProcess, dataDir: string): Promise
  * The suite's PostgreSQL behind a TCP path the test can cut and restore:
  * the server environment to start with, and the proxy. The caller stops it.
  */
-export async function postgresBehindProxy(env: E2eEnv): Promise<{ proxy: TcpProxy; serverEnv: Record<string, string> }> {
+export async function postgresBehindProxy(
+  env: E2eEnv,
+): Promise<{ proxy: TcpProxy; serverEnv: Record<string, string> }> {
   const direct = new URL(env.serverEnv.DATABASE_URL);
   const proxy = await TcpProxy.start({ host: direct.hostname, port: Number(direct.port || 5432) });
   const viaProxy = new URL(direct.href);
@@ -113,7 +125,11 @@ export interface DemoServer {
   stop(): Promise<void>;
 }
 
-export async function startDemoServer(name: string, store: StoreName, extra: Record<string, string> = {}): Promise<DemoServer> {
+export async function startDemoServer(
+  name: string,
+  store: StoreName,
+  extra: Record<string, string> = {},
+): Promise<DemoServer> {
   const env = await makeE2eEnv(name, store, extra);
   let server: ServerProcess | undefined;
   try {
@@ -136,7 +152,12 @@ export interface HeldLock {
 
 export async function holdSpaceLock(env: E2eEnv, spaceId: string, ttlMs = 5_000): Promise<HeldLock> {
   const redis = createClient(env.redisUrl);
-  const replica = new SpaceLock({ redis, keyPrefix: env.lockPrefix, ttlMs, logger: { log() {}, warn() {}, error() {} } });
+  const replica = new SpaceLock({
+    redis,
+    keyPrefix: env.lockPrefix,
+    ttlMs,
+    logger: { log() {}, warn() {}, error() {} },
+  });
   let letGo!: () => void;
   const held = new Promise<void>((resolve) => (letGo = resolve));
   let holding!: () => void;

@@ -18,7 +18,11 @@ export interface RawResponse {
  * One HTTP request with what fetch() will not do: a chosen source address
  * and any `Host` header. Bounded in time, like every request in the suites.
  */
-export function rawRequest(url: string, { method = 'GET', headers = {}, body, localAddress }: RawRequest = {}, timeoutMs = 30_000): Promise<RawResponse> {
+export function rawRequest(
+  url: string,
+  { method = 'GET', headers = {}, body, localAddress }: RawRequest = {},
+  timeoutMs = 30_000,
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(
       url,
@@ -31,7 +35,9 @@ export function rawRequest(url: string, { method = 'GET', headers = {}, body, lo
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }),
+        );
         res.on('error', reject);
       },
     );
@@ -41,5 +47,6 @@ export function rawRequest(url: string, { method = 'GET', headers = {}, body, lo
   });
 }
 
-export const basicAuth = (username: string, token: string) => `Basic ${Buffer.from(`${username}:${token}`).toString('base64')}`;
+export const basicAuth = (username: string, token: string) =>
+  `Basic ${Buffer.from(`${username}:${token}`).toString('base64')}`;
 export const bearerAuth = (token: string) => `Bearer ${token}`;

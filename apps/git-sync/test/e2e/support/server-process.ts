@@ -53,7 +53,14 @@ export async function startServer(env: Record<string, string>, startTimeoutMs = 
   // Each server bootstraps an admin with a token of its own; on a shared database they are all valid.
   const adminToken = generateAccessToken();
   const proc = spawn(process.execPath, [MAIN], {
-    env: { ...baseEnv(), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', GIT_SYNC_ADMIN_TOKEN_SHA256: hashAccessToken(adminToken), ...env },
+    env: {
+      ...baseEnv(),
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      GIT_SYNC_ADMIN_TOKEN_SHA256: hashAccessToken(adminToken),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Record<string, unknown>[] = [];
@@ -137,7 +144,12 @@ export async function startServer(env: Record<string, string>, startTimeoutMs = 
 }
 
 /** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 30_000, everyMs = 100): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs = 30_000,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -64,16 +64,26 @@ describe.each(BACKENDS)('accounts and git access on %s', (backendName) => {
   beforeEach(() => {
     const directory = new PageStoreSpaceDirectory(pages);
     const limiter = AuthFailureLimiter.inMemory({ maxFailures: 3, maxAddressFailures: 3, windowSeconds: 60 });
-    policy = new AccountGitAccessPolicy(accounts, (id) => directory.isGitSyncEnabled(id), new CredentialChecker(accounts, limiter));
+    policy = new AccountGitAccessPolicy(
+      accounts,
+      (id) => directory.isGitSyncEnabled(id),
+      new CredentialChecker(accounts, limiter),
+    );
   });
 
   const ask = (over: Partial<Parameters<AccountGitAccessPolicy['authorize']>[0]> = {}) =>
     policy.authorize({ spaceId, service: 'upload', authorization: undefined, remoteAddress: '127.0.0.1', ...over });
 
   it('stores only the hash of a token', async () => {
-    const rows = await handle.db.withTables<AccountsTables>().selectFrom('access_tokens').select('token_hash').execute();
+    const rows = await handle.db
+      .withTables<AccountsTables>()
+      .selectFrom('access_tokens')
+      .select('token_hash')
+      .execute();
     expect(rows.map((r) => r.token_hash)).toContain(hashAccessToken(writer.token));
-    const raw = await sql<{ n: number }>`select count(*)::int as n from access_tokens where token_hash = ${writer.token}`.execute(handle.db);
+    const raw = await sql<{
+      n: number;
+    }>`select count(*)::int as n from access_tokens where token_hash = ${writer.token}`.execute(handle.db);
     expect(raw.rows[0].n).toBe(0);
   });
 
@@ -94,19 +104,30 @@ describe.each(BACKENDS)('accounts and git access on %s', (backendName) => {
     const spare = await accounts.issueToken(writer.id, 'spare');
     expect(await ask({ authorization: basic('writer', spare.token) })).toMatchObject({ ok: true });
     expect(await accounts.revokeToken(writer.id, spare.id)).toBe(true);
-    expect(await ask({ authorization: basic('writer', spare.token), remoteAddress: '127.0.0.2' })).toMatchObject({ status: 401 });
+    expect(await ask({ authorization: basic('writer', spare.token), remoteAddress: '127.0.0.2' })).toMatchObject({
+      status: 401,
+    });
   });
 
   it('a member reads; a writer pushes; a reader pushing gets 403', async () => {
     expect(await ask({ authorization: basic('reader', reader.token) })).toEqual({ ok: true, user: 'reader' });
-    expect(await ask({ authorization: basic('writer', writer.token), service: 'receive' })).toEqual({ ok: true, user: 'writer' });
-    expect(await ask({ authorization: basic('reader', reader.token), service: 'receive' })).toMatchObject({ ok: false, status: 403 });
+    expect(await ask({ authorization: basic('writer', writer.token), service: 'receive' })).toEqual({
+      ok: true,
+      user: 'writer',
+    });
+    expect(await ask({ authorization: basic('reader', reader.token), service: 'receive' })).toMatchObject({
+      ok: false,
+      status: 403,
+    });
   });
 
   it('404, with one message, for an unknown space, a disabled space and a non-member', async () => {
     const outsider = await accounts.createUser(`outsider-${backendName}`);
     const outsiderToken = (await accounts.issueToken(outsider.id, 't')).token;
-    const unknown = await ask({ spaceId: '00000000-0000-4000-8000-000000000000', authorization: basic('writer', writer.token) });
+    const unknown = await ask({
+      spaceId: '00000000-0000-4000-8000-000000000000',
+      authorization: basic('writer', writer.token),
+    });
     const disabled = await ask({ spaceId: disabledSpaceId, authorization: basic('writer', writer.token) });
     const stranger = await ask({ authorization: basic(outsider.username, outsiderToken) });
     for (const d of [unknown, disabled, stranger]) expect(d).toMatchObject({ ok: false, status: 404 });
@@ -120,28 +141,43 @@ describe.each(BACKENDS)('accounts and git access on %s', (backendName) => {
 
   it('429 with Retry-After after repeated failures from one address, even with good credentials', async () => {
     for (let i = 0; i < 3; i++) {
-      expect(await ask({ authorization: basic(`nobody${i}`, 'x'), remoteAddress: '10.0.0.9' })).toMatchObject({ status: 401 });
+      expect(await ask({ authorization: basic(`nobody${i}`, 'x'), remoteAddress: '10.0.0.9' })).toMatchObject({
+        status: 401,
+      });
     }
     const blocked = await ask({ authorization: basic('writer', writer.token), remoteAddress: '10.0.0.9' });
     expect(blocked).toMatchObject({ ok: false, status: 429 });
     expect(Number(!blocked.ok && blocked.headers?.['Retry-After'])).toBeGreaterThanOrEqual(1);
     // Another address is unaffected.
-    expect(await ask({ authorization: basic('writer', writer.token), remoteAddress: '10.0.0.10' })).toMatchObject({ ok: true });
+    expect(await ask({ authorization: basic('writer', writer.token), remoteAddress: '10.0.0.10' })).toMatchObject({
+      ok: true,
+    });
   });
 
-  it('failures against one user from other addresses never refuse that user\'s correct token', async () => {
+  it("failures against one user from other addresses never refuse that user's correct token", async () => {
     for (let i = 0; i < 3; i++) {
-      expect(await ask({ authorization: basic('reader', 'gst_guess'), remoteAddress: '10.1.0.1' })).toMatchObject({ status: 401 });
+      expect(await ask({ authorization: basic('reader', 'gst_guess'), remoteAddress: '10.1.0.1' })).toMatchObject({
+        status: 401,
+      });
     }
-    expect(await ask({ authorization: basic('reader', reader.token), remoteAddress: '10.1.0.1' })).toMatchObject({ status: 429 });
-    expect(await ask({ authorization: basic('reader', reader.token), remoteAddress: '10.2.0.1' })).toMatchObject({ ok: true });
+    expect(await ask({ authorization: basic('reader', reader.token), remoteAddress: '10.1.0.1' })).toMatchObject({
+      status: 429,
+    });
+    expect(await ask({ authorization: basic('reader', reader.token), remoteAddress: '10.2.0.1' })).toMatchObject({
+      ok: true,
+    });
   });
 
-  it('counts (address, username) apart from the address: one user\'s typos behind a shared address spare the others', async () => {
+  it("counts (address, username) apart from the address: one user's typos behind a shared address spare the others", async () => {
     const limiter = AuthFailureLimiter.inMemory({ maxFailures: 2, maxAddressFailures: 5, windowSeconds: 60 });
     const directory = new PageStoreSpaceDirectory(pages);
-    const shared = new AccountGitAccessPolicy(accounts, (id) => directory.isGitSyncEnabled(id), new CredentialChecker(accounts, limiter));
-    const from = (authorization: string) => shared.authorize({ spaceId, service: 'upload', authorization, remoteAddress: '10.4.0.1' });
+    const shared = new AccountGitAccessPolicy(
+      accounts,
+      (id) => directory.isGitSyncEnabled(id),
+      new CredentialChecker(accounts, limiter),
+    );
+    const from = (authorization: string) =>
+      shared.authorize({ spaceId, service: 'upload', authorization, remoteAddress: '10.4.0.1' });
     for (let i = 0; i < 2; i++) expect(await from(basic('reader', 'gst_typo'))).toMatchObject({ status: 401 });
     expect(await from(basic('reader', reader.token))).toMatchObject({ status: 429 });
     expect(await from(basic('writer', writer.token))).toMatchObject({ ok: true });
@@ -151,7 +187,9 @@ describe.each(BACKENDS)('accounts and git access on %s', (backendName) => {
   });
 
   it('usernames match without regard to case, and cannot exist twice in different cases', async () => {
-    expect(await ask({ authorization: basic('WRITER', writer.token), remoteAddress: '10.5.0.1' })).toMatchObject({ ok: true });
+    expect(await ask({ authorization: basic('WRITER', writer.token), remoteAddress: '10.5.0.1' })).toMatchObject({
+      ok: true,
+    });
     await expect(accounts.createUser('Writer')).rejects.toBeInstanceOf(UsernameTakenError);
     expect((await accounts.findUserByName('READER'))?.id).toBe(reader.id);
   });
@@ -160,7 +198,12 @@ describe.each(BACKENDS)('accounts and git access on %s', (backendName) => {
     const admin = await accounts.createUser(`admin-${backendName}`, { admin: true });
     const live = await accounts.issueToken(admin.id, 'live', new Date(Date.now() + 3_600_000));
     const expired = await accounts.issueToken(admin.id, 'old');
-    await handle.db.withTables<AccountsTables>().updateTable('access_tokens').set({ expires_at: sql`now() - interval '1 second'` }).where('id', '=', expired.id).execute();
+    await handle.db
+      .withTables<AccountsTables>()
+      .updateTable('access_tokens')
+      .set({ expires_at: sql`now() - interval '1 second'` })
+      .where('id', '=', expired.id)
+      .execute();
     const as = (token: string, service: 'upload' | 'receive' = 'receive') =>
       ask({ authorization: basic(admin.username, token), remoteAddress: '10.6.0.1', service });
     expect(await as(live.token)).toEqual({ ok: true, user: admin.username });
@@ -170,6 +213,8 @@ describe.each(BACKENDS)('accounts and git access on %s', (backendName) => {
 
   it('the normal git handshake (no credentials first) never counts as a failure', async () => {
     for (let i = 0; i < 10; i++) expect(await ask({ remoteAddress: '10.3.0.1' })).toMatchObject({ status: 401 });
-    expect(await ask({ authorization: basic('writer', writer.token), remoteAddress: '10.3.0.1' })).toMatchObject({ ok: true });
+    expect(await ask({ authorization: basic('writer', writer.token), remoteAddress: '10.3.0.1' })).toMatchObject({
+      ok: true,
+    });
   });
 });

@@ -88,7 +88,9 @@ export async function openApiApp(backend: BackendName, env: Record<string, strin
     const moduleRef = await Test.createTestingModule({
       imports: [AppModule.forRoot({ config, logger: pino({ level: 'silent' }) })],
     }).compile();
-    app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(fastifyOptions(config)), { logger: false });
+    app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(fastifyOptions(config)), {
+      logger: false,
+    });
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
   } catch (err) {
@@ -113,7 +115,11 @@ export async function openApiApp(backend: BackendName, env: Record<string, strin
         ...(payload === undefined ? {} : { payload: payload as object }),
       });
       // 204s have no body; every other API answer is JSON.
-      return { status: res.statusCode, headers: res.headers, body: (res.body === '' ? undefined : res.json()) as never };
+      return {
+        status: res.statusCode,
+        headers: res.headers,
+        body: (res.body === '' ? undefined : res.json()) as never,
+      };
     },
     async close() {
       await started.close();

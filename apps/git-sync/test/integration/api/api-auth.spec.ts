@@ -18,7 +18,10 @@ describe.each(BACKENDS)('API auth on %s', (backend) => {
   it('grants and withdraws admin; the last admin can be neither demoted nor deleted', async () => {
     const user = (await t.request('POST', '/api/users', { username: 'ada' })).body;
     expect(user.admin).toBe(false);
-    expect((await t.request('PATCH', `/api/users/${user.id}`, { admin: true })).body).toMatchObject({ id: user.id, admin: true });
+    expect((await t.request('PATCH', `/api/users/${user.id}`, { admin: true })).body).toMatchObject({
+      id: user.id,
+      admin: true,
+    });
     expect((await t.request('PATCH', `/api/users/${user.id}`, { admin: false })).body.admin).toBe(false);
 
     const demote = await t.request('PATCH', `/api/users/${adminId}`, { admin: false });
@@ -26,7 +29,9 @@ describe.each(BACKENDS)('API auth on %s', (backend) => {
     expect(demote.body.message).toContain('last admin');
     expect((await t.request('DELETE', `/api/users/${adminId}`)).status).toBe(409);
     expect((await t.request('GET', '/api/users/me')).body.admin).toBe(true);
-    expect((await t.request('PATCH', `/api/users/${user.id}`, { admin: 'yes' })).body.issues).toEqual([{ field: 'admin', message: 'must be true or false' }]);
+    expect((await t.request('PATCH', `/api/users/${user.id}`, { admin: 'yes' })).body.issues).toEqual([
+      { field: 'admin', message: 'must be true or false' },
+    ]);
   });
 
   it('usernames are unique regardless of case', async () => {
@@ -40,9 +45,14 @@ describe.each(BACKENDS)('API auth on %s', (backend) => {
     const issued = await t.request('POST', `/api/users/${user.id}/tokens`, { name: 'ci', expiresAt });
     expect(issued.status).toBe(201);
     expect(issued.body).toMatchObject({ name: 'ci', expiresAt, token: expect.stringMatching(/^gst_/) });
-    expect((await t.request('GET', `/api/users/${user.id}/tokens`)).body).toEqual([expect.objectContaining({ name: 'ci', expiresAt, lastUsedAt: null })]);
+    expect((await t.request('GET', `/api/users/${user.id}/tokens`)).body).toEqual([
+      expect.objectContaining({ name: 'ci', expiresAt, lastUsedAt: null }),
+    ]);
 
-    const past = await t.request('POST', `/api/users/${user.id}/tokens`, { name: 'old', expiresAt: '2001-01-01T00:00:00Z' });
+    const past = await t.request('POST', `/api/users/${user.id}/tokens`, {
+      name: 'old',
+      expiresAt: '2001-01-01T00:00:00Z',
+    });
     expect(past.body.issues).toEqual([{ field: 'expiresAt', message: 'must be in the future' }]);
     const garbled = await t.request('POST', `/api/users/${user.id}/tokens`, { name: 'old', expiresAt: 'tomorrow' });
     expect(garbled.body.issues).toEqual([{ field: 'expiresAt', message: expect.stringContaining('ISO 8601') }]);
@@ -54,17 +64,26 @@ describe.each(BACKENDS)('API auth on %s', (backend) => {
       t.app.inject({
         method: 'OPTIONS',
         url: '/api/users',
-        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+        headers: {
+          origin,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization,content-type',
+        },
       });
     const allowed = await preflight('https://wiki.example.com');
     expect(allowed.headers['access-control-allow-origin']).toBe('https://wiki.example.com');
     expect(String(allowed.headers['access-control-allow-headers'])).toContain('authorization');
     expect((await preflight('https://attacker.example')).headers['access-control-allow-origin']).toBeUndefined();
 
-    const read = await t.request('GET', '/api/users/me', undefined, { headers: { origin: 'https://wiki.example.com' } });
+    const read = await t.request('GET', '/api/users/me', undefined, {
+      headers: { origin: 'https://wiki.example.com' },
+    });
     expect(read.headers['access-control-allow-origin']).toBe('https://wiki.example.com');
     // CORS lets a page read answers; it does not stand in for the token.
-    const anonymous = await t.request('GET', '/api/users/me', undefined, { token: null, headers: { origin: 'https://wiki.example.com' } });
+    const anonymous = await t.request('GET', '/api/users/me', undefined, {
+      token: null,
+      headers: { origin: 'https://wiki.example.com' },
+    });
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers['www-authenticate']).toBe('Bearer realm="git-sync"');
   });

@@ -43,7 +43,8 @@ describe.each(BACKENDS)('REST API on %s', (backend) => {
     expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
     const issue = (res.body.issues as { field: string; message: string }[]).find((i) => i.field === field);
     expect(issue).toBeDefined();
-    if (message !== undefined) expect(issue!.message).toEqual(typeof message === 'string' ? message : expect.stringMatching(message));
+    if (message !== undefined)
+      expect(issue!.message).toEqual(typeof message === 'string' ? message : expect.stringMatching(message));
     expect(res.body.message).toContain(`${field}: ${issue!.message}`);
   }
 
@@ -78,8 +79,16 @@ describe.each(BACKENDS)('REST API on %s', (backend) => {
       expectBadRequest(await t.request('POST', '/api/spaces', {}), 'name', 'Required');
       expectBadRequest(await t.request('POST', '/api/spaces', { name: 42 }), 'name', /string/);
       expectBadRequest(await t.request('POST', '/api/spaces', { name: '   ' }), 'name', 'must not be empty');
-      expectBadRequest(await t.request('POST', '/api/spaces', { name: 'x', gitSyncEnabled: 'yes' }), 'gitSyncEnabled', /boolean/);
-      expectBadRequest(await t.request('POST', '/api/spaces', { name: 'x', owner: 'me' }), 'owner', 'is not an allowed field');
+      expectBadRequest(
+        await t.request('POST', '/api/spaces', { name: 'x', gitSyncEnabled: 'yes' }),
+        'gitSyncEnabled',
+        /boolean/,
+      );
+      expectBadRequest(
+        await t.request('POST', '/api/spaces', { name: 'x', owner: 'me' }),
+        'owner',
+        'is not an allowed field',
+      );
       expectBadRequest(await t.request('POST', '/api/spaces', [{ name: 'x' }]), 'body');
 
       expect((await t.request('GET', '/api/spaces')).body.length).toBe(before);
@@ -89,13 +98,20 @@ describe.each(BACKENDS)('REST API on %s', (backend) => {
       const space = await createSpace({ name: 'Switch', gitSyncEnabled: true });
       expectBadRequest(await t.request('PUT', `/api/spaces/${space.id}/git-sync`, {}), 'enabled', 'Required');
       expectBadRequest(await t.request('PUT', `/api/spaces/${space.id}/git-sync`, { enabled: 'false' }), 'enabled');
-      expectBadRequest(await t.request('PUT', `/api/spaces/${space.id}/git-sync`, { enabled: false, extra: 1 }), 'extra');
+      expectBadRequest(
+        await t.request('PUT', `/api/spaces/${space.id}/git-sync`, { enabled: false, extra: 1 }),
+        'extra',
+      );
       expect((await t.request('GET', `/api/spaces/${space.id}`)).body.gitSyncEnabled).toBe(true);
     });
 
     it('answers 400 for a malformed space id and 404 for an unknown one', async () => {
       expectBadRequest(await t.request('GET', '/api/spaces/not-a-uuid'), 'spaceId', 'must be a UUID');
-      expectBadRequest(await t.request('PUT', '/api/spaces/123/git-sync', { enabled: true }), 'spaceId', 'must be a UUID');
+      expectBadRequest(
+        await t.request('PUT', '/api/spaces/123/git-sync', { enabled: true }),
+        'spaceId',
+        'must be a UUID',
+      );
 
       const missing = await t.request('GET', `/api/spaces/${UNKNOWN}`);
       expect(missing.status).toBe(404);
@@ -108,14 +124,22 @@ describe.each(BACKENDS)('REST API on %s', (backend) => {
     it('creates, reads, lists, updates, renames, moves and deletes', async () => {
       const space = await createSpace();
       const root = await createPage(space.id, { title: 'Guide', content: '# Guide\n' });
-      expect(root).toMatchObject({ title: 'Guide', content: '# Guide\n', parentPageId: null, lastUpdatedSource: 'user' });
+      expect(root).toMatchObject({
+        title: 'Guide',
+        content: '# Guide\n',
+        parentPageId: null,
+        lastUpdatedSource: 'user',
+      });
       const child = await createPage(space.id, { title: 'Setup', parentPageId: root.id });
       expect(child).toMatchObject({ parentPageId: root.id, content: '' });
 
       const tree = await t.request('GET', `/api/spaces/${space.id}/pages`);
       expect(tree.status).toBe(200);
       expect(tree.body).toHaveLength(2);
-      expect(tree.body.find((p: { id: string }) => p.id === child.id)).toMatchObject({ title: 'Setup', parentPageId: root.id });
+      expect(tree.body.find((p: { id: string }) => p.id === child.id)).toMatchObject({
+        title: 'Setup',
+        parentPageId: root.id,
+      });
       // The tree is the listing without content; content comes with the single page.
       expect(tree.body[0]).not.toHaveProperty('content');
 
@@ -127,11 +151,17 @@ describe.each(BACKENDS)('REST API on %s', (backend) => {
       expect(edited.status).toBe(200);
       expect(edited.body).toMatchObject({ content: 'new body', title: 'Guide' });
 
-      const both = await t.request('PATCH', `/api/spaces/${space.id}/pages/${root.id}`, { title: 'Manual', content: 'v3' });
+      const both = await t.request('PATCH', `/api/spaces/${space.id}/pages/${root.id}`, {
+        title: 'Manual',
+        content: 'v3',
+      });
       expect(both.body).toMatchObject({ title: 'Manual', content: 'v3' });
       expect(both.body.revision).toBeGreaterThan(edited.body.revision);
 
-      const moved = await t.request('POST', `/api/spaces/${space.id}/pages/${child.id}/move`, { parentPageId: null, position: 5 });
+      const moved = await t.request('POST', `/api/spaces/${space.id}/pages/${child.id}/move`, {
+        parentPageId: null,
+        position: 5,
+      });
       expect(moved.status).toBe(200);
       expect(moved.body).toMatchObject({ parentPageId: null, position: 5 });
       const back = await t.request('POST', `/api/spaces/${space.id}/pages/${child.id}/move`, { parentPageId: root.id });
@@ -141,7 +171,9 @@ describe.each(BACKENDS)('REST API on %s', (backend) => {
       expect(deleted.status).toBe(204);
       expect(deleted.body).toBeUndefined();
       expect((await t.request('GET', `/api/spaces/${space.id}/pages/${child.id}`)).status).toBe(404);
-      expect((await t.request('GET', `/api/spaces/${space.id}/pages`)).body.map((p: { id: string }) => p.id)).toEqual([root.id]);
+      expect((await t.request('GET', `/api/spaces/${space.id}/pages`)).body.map((p: { id: string }) => p.id)).toEqual([
+        root.id,
+      ]);
       expect((await t.request('DELETE', `/api/spaces/${space.id}/pages/${child.id}`)).status).toBe(404);
     });
 
@@ -153,7 +185,11 @@ describe.each(BACKENDS)('REST API on %s', (backend) => {
       expectBadRequest(await t.request('POST', url, {}), 'title', 'Required');
       expectBadRequest(await t.request('POST', url, { title: 7 }), 'title', /Expected string/);
       expectBadRequest(await t.request('POST', url, { title: 'x', content: 1 }), 'content');
-      expectBadRequest(await t.request('POST', url, { title: 'x', parentPageId: 'nope' }), 'parentPageId', 'must be a UUID');
+      expectBadRequest(
+        await t.request('POST', url, { title: 'x', parentPageId: 'nope' }),
+        'parentPageId',
+        'must be a UUID',
+      );
       expectBadRequest(await t.request('POST', url, { title: 'x', position: -1 }), 'position');
       expectBadRequest(await t.request('POST', url, { title: 'x', position: 1.5 }), 'position', 'must be an integer');
       expectBadRequest(await t.request('POST', url, { title: 'x', id: randomUUID() }), 'id', 'is not an allowed field');
@@ -164,9 +200,17 @@ describe.each(BACKENDS)('REST API on %s', (backend) => {
       // A valid field next to an unknown one is not applied either.
       expectBadRequest(await t.request('PATCH', pageUrl, { content: 'changed', colour: 'red' }), 'colour');
       expectBadRequest(await t.request('PATCH', pageUrl, { title: '' }), 'title', 'must not be empty');
-      expectBadRequest(await t.request('PATCH', `${url}/not-a-page`, { content: 'changed' }), 'pageId', 'must be a UUID');
+      expectBadRequest(
+        await t.request('PATCH', `${url}/not-a-page`, { content: 'changed' }),
+        'pageId',
+        'must be a UUID',
+      );
       expectBadRequest(await t.request('POST', `${pageUrl}/move`, {}), 'parentPageId', 'Required');
-      expectBadRequest(await t.request('POST', `${pageUrl}/move`, { parentPageId: 'root' }), 'parentPageId', 'must be a UUID');
+      expectBadRequest(
+        await t.request('POST', `${pageUrl}/move`, { parentPageId: 'root' }),
+        'parentPageId',
+        'must be a UUID',
+      );
       expectBadRequest(await t.request('DELETE', `${url}/1234`), 'pageId', 'must be a UUID');
 
       const tree = (await t.request('GET', url)).body;
@@ -182,11 +226,19 @@ describe.each(BACKENDS)('REST API on %s', (backend) => {
       const child = await createPage(space.id, { title: 'Child', parentPageId: parent.id });
       const foreign = await createPage(other.id, { title: 'Foreign' });
 
-      const unknownParent = await t.request('POST', `/api/spaces/${space.id}/pages`, { title: 'Orphan', parentPageId: UNKNOWN });
+      const unknownParent = await t.request('POST', `/api/spaces/${space.id}/pages`, {
+        title: 'Orphan',
+        parentPageId: UNKNOWN,
+      });
       expectBadRequest(unknownParent, 'parentPageId');
       // A page of another space is not a parent here either.
-      expectBadRequest(await t.request('POST', `/api/spaces/${space.id}/pages`, { title: 'X', parentPageId: foreign.id }), 'parentPageId');
-      const cycle = await t.request('POST', `/api/spaces/${space.id}/pages/${parent.id}/move`, { parentPageId: child.id });
+      expectBadRequest(
+        await t.request('POST', `/api/spaces/${space.id}/pages`, { title: 'X', parentPageId: foreign.id }),
+        'parentPageId',
+      );
+      const cycle = await t.request('POST', `/api/spaces/${space.id}/pages/${parent.id}/move`, {
+        parentPageId: child.id,
+      });
       expectBadRequest(cycle, 'parentPageId', /descendant/);
       expect((await t.request('GET', `/api/spaces/${space.id}/pages`)).body).toHaveLength(2);
 
@@ -195,10 +247,16 @@ describe.each(BACKENDS)('REST API on %s', (backend) => {
       expect((await t.request('GET', `/api/spaces/${space.id}/pages/${UNKNOWN}`)).status).toBe(404);
       expect((await t.request('GET', `/api/spaces/${space.id}/pages/${foreign.id}`)).status).toBe(404);
       expect((await t.request('PATCH', `/api/spaces/${space.id}/pages/${UNKNOWN}`, { title: 'x' })).status).toBe(404);
-      expect((await t.request('POST', `/api/spaces/${space.id}/pages/${foreign.id}/move`, { parentPageId: null })).status).toBe(404);
+      expect(
+        (await t.request('POST', `/api/spaces/${space.id}/pages/${foreign.id}/move`, { parentPageId: null })).status,
+      ).toBe(404);
       const gone = await t.request('DELETE', `/api/spaces/${space.id}/pages/${UNKNOWN}`);
       expect(gone.status).toBe(404);
-      expect(gone.body).toMatchObject({ statusCode: 404, error: 'Not Found', message: expect.stringContaining(UNKNOWN) });
+      expect(gone.body).toMatchObject({
+        statusCode: 404,
+        error: 'Not Found',
+        message: expect.stringContaining(UNKNOWN),
+      });
     });
   });
 
@@ -219,20 +277,29 @@ describe.each(BACKENDS)('REST API on %s', (backend) => {
       expect(second.status).toBe(412);
       expect(second.body).toMatchObject({ statusCode: 412, error: 'Precondition Failed' });
       expect(second.body.message).toContain(`revision ${first.body.revision}`);
-      expect((await t.request('POST', `${url}/move`, { parentPageId: null }, { headers: { 'if-match': etag } })).status).toBe(412);
+      expect(
+        (await t.request('POST', `${url}/move`, { parentPageId: null }, { headers: { 'if-match': etag } })).status,
+      ).toBe(412);
       expect((await t.request('DELETE', url, undefined, { headers: { 'if-match': etag } })).status).toBe(412);
       const after = await t.request('GET', url);
       expect(after.body).toMatchObject({ content: 'first\n', revision: first.body.revision, deletedAt: null });
 
       // The current revision is accepted, title and content change in one revision, and * matches any.
-      const both = await t.request('PATCH', url, { title: 'Renamed', content: 'both\n' }, { headers: { 'if-match': first.headers.etag as string } });
+      const both = await t.request(
+        'PATCH',
+        url,
+        { title: 'Renamed', content: 'both\n' },
+        { headers: { 'if-match': first.headers.etag as string } },
+      );
       expect(both.status).toBe(200);
       expect(both.body).toMatchObject({ title: 'Renamed', content: 'both\n', revision: first.body.revision + 1 });
       expect((await t.request('PATCH', url, { content: 'any\n' }, { headers: { 'if-match': '*' } })).status).toBe(200);
       // Without If-Match, last write wins as before.
       expect((await t.request('PATCH', url, { content: 'unconditional\n' })).status).toBe(200);
       const current = await t.request('GET', url);
-      expect((await t.request('DELETE', url, undefined, { headers: { 'if-match': current.headers.etag as string } })).status).toBe(204);
+      expect(
+        (await t.request('DELETE', url, undefined, { headers: { 'if-match': current.headers.etag as string } })).status,
+      ).toBe(204);
     });
 
     it('refuses an If-Match that is not one of its ETags with 400, before writing', async () => {
@@ -268,7 +335,11 @@ describe.each(BACKENDS)('REST API on %s', (backend) => {
       await createUser('grace');
       const again = await t.request('POST', '/api/users', { username: 'grace' });
       expect(again.status).toBe(409);
-      expect(again.body).toMatchObject({ statusCode: 409, error: 'Conflict', message: expect.stringContaining('grace') });
+      expect(again.body).toMatchObject({
+        statusCode: 409,
+        error: 'Conflict',
+        message: expect.stringContaining('grace'),
+      });
     });
 
     it('rejects bad user, token and member input with the field named, and writes nothing', async () => {
@@ -298,7 +369,11 @@ describe.each(BACKENDS)('REST API on %s', (backend) => {
       expectBadRequest(await t.request('PUT', member, {}), 'role', 'Required');
       expectBadRequest(await t.request('PUT', member, { role: 'admin' }), 'role', "must be 'read' or 'write'");
       expectBadRequest(await t.request('PUT', member, { role: 'read', until: 'never' }), 'until');
-      expectBadRequest(await t.request('PUT', `/api/spaces/${space.id}/members/me`, { role: 'read' }), 'userId', 'must be a UUID');
+      expectBadRequest(
+        await t.request('PUT', `/api/spaces/${space.id}/members/me`, { role: 'read' }),
+        'userId',
+        'must be a UUID',
+      );
       expectBadRequest(await t.request('GET', '/api/spaces/x/members'), 'spaceId', 'must be a UUID');
       expect((await t.request('GET', `/api/spaces/${space.id}/members`)).body).toEqual([]);
     });
@@ -362,7 +437,11 @@ describe.each(BACKENDS)('REST API on %s', (backend) => {
 
     it('validates the trigger and answers 404 for an unknown space', async () => {
       expectBadRequest(await t.request('POST', '/api/git-sync/trigger', {}), 'spaceId', 'Required');
-      expectBadRequest(await t.request('POST', '/api/git-sync/trigger', { spaceId: 'abc' }), 'spaceId', 'must be a UUID');
+      expectBadRequest(
+        await t.request('POST', '/api/git-sync/trigger', { spaceId: 'abc' }),
+        'spaceId',
+        'must be a UUID',
+      );
       expectBadRequest(await t.request('POST', '/api/git-sync/trigger', { spaceId: UNKNOWN, force: true }), 'force');
       expect((await t.request('POST', '/api/git-sync/trigger', { spaceId: UNKNOWN })).status).toBe(404);
       const status = (await t.request('GET', '/api/git-sync/status')).body;
@@ -386,16 +465,24 @@ describe.each(BACKENDS)('debounced sync of API edits on %s', (backend) => {
   async function recordOf(spaceId: string) {
     const status = (await t.request('GET', '/api/git-sync/status')).body;
     return status.spaces.find((s: { result: { spaceId: string } }) => s.result.spaceId === spaceId) as
-      | { trigger: string; at: string; result: { ran: boolean; pull?: { written: number }; push?: { updated: number } } }
+      | {
+          trigger: string;
+          at: string;
+          result: { ran: boolean; pull?: { written: number }; push?: { updated: number } };
+        }
       | undefined;
   }
 
-  async function waitForRecord(spaceId: string, accept: (r: NonNullable<Awaited<ReturnType<typeof recordOf>>>) => boolean) {
+  async function waitForRecord(
+    spaceId: string,
+    accept: (r: NonNullable<Awaited<ReturnType<typeof recordOf>>>) => boolean,
+  ) {
     const deadline = Date.now() + 20_000;
     for (;;) {
       const record = await recordOf(spaceId);
       if (record && accept(record)) return record;
-      if (Date.now() > deadline) throw new Error(`no matching sync record for ${spaceId}; last: ${JSON.stringify(record)}`);
+      if (Date.now() > deadline)
+        throw new Error(`no matching sync record for ${spaceId}; last: ${JSON.stringify(record)}`);
       await new Promise((r) => setTimeout(r, 25));
     }
   }

@@ -45,7 +45,9 @@ class BasicTestPolicy implements GitAccessPolicy {
     const credentials = Buffer.from(header.slice(6), 'base64').toString();
     if (credentials === 'alice:secret') return { ok: true, user: 'alice' };
     if (credentials === 'reader:secret') {
-      return request.service === 'upload' ? { ok: true, user: 'reader' } : { ok: false, status: 403, message: 'Read-only access.' };
+      return request.service === 'upload'
+        ? { ok: true, user: 'reader' }
+        : { ok: false, status: 403, message: 'Read-only access.' };
     }
     return { ok: false, status: 401, headers: challenge, message: 'Bad credentials.' };
   }
@@ -119,7 +121,10 @@ async function boot(env: Record<string, string> = {}): Promise<Server> {
     imports: [
       GitSyncConfigModule.forRoot({ config }),
       SpaceLockModule.forRoot({ store, keyPrefix: KEY_PREFIX, ttlMs: 600, shutdownGraceMs: 1_000 }),
-      OrchestratorModule.forRoot({ cycleRunner: { useValue: runner }, spaceDirectory: { useValue: everySpaceEnabled } }),
+      OrchestratorModule.forRoot({
+        cycleRunner: { useValue: runner },
+        spaceDirectory: { useValue: everySpaceEnabled },
+      }),
       GitHttpModule.forRoot({ accessPolicy: { useValue: policy }, repositoryProvider: { useValue: repositories } }),
     ],
   }).compile();
@@ -128,7 +133,15 @@ async function boot(env: Record<string, string> = {}): Promise<Server> {
   await app.listen(0, '127.0.0.1');
   instanceId = app.get(SpaceLockService).instanceId;
   const address = app.getHttpServer().address() as { port: number };
-  return { app, url: `http://127.0.0.1:${address.port}`, store, policy, repositories, runner, backend: app.get(GitBackendService) };
+  return {
+    app,
+    url: `http://127.0.0.1:${address.port}`,
+    store,
+    policy,
+    repositories,
+    runner,
+    backend: app.get(GitBackendService),
+  };
 }
 
 function remote(server: Server, spaceId: string, user = 'alice'): string {
@@ -258,7 +271,9 @@ describe('git smart HTTP with the real git client', () => {
     const server = await boot();
     const spaceId = randomUUID();
     await server.repositories.ensureRepository(spaceId);
-    const body = gzipSync(Buffer.from(pktLine('command=ls-refs\n') + '0001' + pktLine('ref-prefix refs/heads/\n') + '0000'));
+    const body = gzipSync(
+      Buffer.from(pktLine('command=ls-refs\n') + '0001' + pktLine('ref-prefix refs/heads/\n') + '0000'),
+    );
     const res = await rawRequest(server.url, {
       method: 'POST',
       path: `/git/${spaceId}.git/git-upload-pack`,
@@ -332,7 +347,10 @@ describe('git smart HTTP with the real git client', () => {
       const res = await rawRequest(server.url, {
         method,
         path,
-        headers: { ...basic('alice'), ...(method === 'POST' ? { 'content-type': 'application/x-git-upload-pack-request' } : {}) },
+        headers: {
+          ...basic('alice'),
+          ...(method === 'POST' ? { 'content-type': 'application/x-git-upload-pack-request' } : {}),
+        },
         body: method === 'POST' ? Buffer.from('0000') : undefined,
       });
       expect({ method, path, status: res.status }).toEqual({ method, path, status });
@@ -395,7 +413,7 @@ describe('push outcomes when the lock is lost', () => {
     await server.store.acquire(KEY_PREFIX + spaceId, 'another-replica', 60_000);
   }
 
-  it('a push whose receive-pack finished gets git\'s own success report even when the cycle after it is aborted', async () => {
+  it("a push whose receive-pack finished gets git's own success report even when the cycle after it is aborted", async () => {
     const server = await boot();
     const spaceId = randomUUID();
     const clone = join(root, 'clone-landed');

@@ -1,6 +1,12 @@
 import type Redis from 'ioredis';
 import { RedisPushWaiters } from '../../../src/orchestrator';
-import { createClient, deleteKeys, getRedisUrl, uniquePrefix, waitFor } from '../../../../../packages/space-lock/test/helpers/redis-server';
+import {
+  createClient,
+  deleteKeys,
+  getRedisUrl,
+  uniquePrefix,
+  waitFor,
+} from '../../../../../packages/space-lock/test/helpers/redis-server';
 
 const SPACE = '0b0c6a4e-5d1f-4c1e-9a52-3f1f7f0d2a01';
 

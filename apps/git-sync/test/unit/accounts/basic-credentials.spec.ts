@@ -1,4 +1,9 @@
-import { generateAccessToken, hashAccessToken, parseBasicAuthorization, parseBearerAuthorization } from '../../../src/accounts';
+import {
+  generateAccessToken,
+  hashAccessToken,
+  parseBasicAuthorization,
+  parseBearerAuthorization,
+} from '../../../src/accounts';
 
 const basic = (s: string) => `Basic ${Buffer.from(s, 'utf8').toString('base64')}`;
 
@@ -8,7 +13,10 @@ describe('parseBasicAuthorization', () => {
   });
 
   it('accepts any case of the scheme and UTF-8 credentials', () => {
-    expect(parseBasicAuthorization(`basic ${Buffer.from('zoë:pw').toString('base64')}`)).toEqual({ username: 'zoë', password: 'pw' });
+    expect(parseBasicAuthorization(`basic ${Buffer.from('zoë:pw').toString('base64')}`)).toEqual({
+      username: 'zoë',
+      password: 'pw',
+    });
   });
 
   it.each([[undefined], [''], ['Bearer abc'], [basic('no-colon')], [basic(':empty-user')], ['Basic !!!']])(

@@ -24,22 +24,38 @@ describe('toApiError', () => {
   });
 
   it('maps a taken username to 409', () => {
-    expect(toApiError(new UsernameTakenError('ada'))).toMatchObject({ statusCode: 409, error: 'Conflict', message: expect.stringContaining('ada') });
+    expect(toApiError(new UsernameTakenError('ada'))).toMatchObject({
+      statusCode: 409,
+      error: 'Conflict',
+      message: expect.stringContaining('ada'),
+    });
   });
 
   it('maps an invalid parent to 400 on parentPageId', () => {
     const body = toApiError(new InvalidPageParentError(SPACE, PAGE, SPACE, 'cycle'));
-    expect(body).toMatchObject({ statusCode: 400, error: 'Bad Request', issues: [{ field: 'parentPageId', message: expect.any(String) }] });
+    expect(body).toMatchObject({
+      statusCode: 400,
+      error: 'Bad Request',
+      issues: [{ field: 'parentPageId', message: expect.any(String) }],
+    });
     expect(body?.message).toMatch(/^parentPageId: /);
   });
 
   it('maps a malformed space id that got past validation to 400 on spaceId', () => {
-    expect(toApiError(new InvalidSpaceIdError('x'))).toMatchObject({ statusCode: 400, issues: [{ field: 'spaceId', message: 'must be a UUID' }] });
+    expect(toApiError(new InvalidSpaceIdError('x'))).toMatchObject({
+      statusCode: 400,
+      issues: [{ field: 'spaceId', message: 'must be a UUID' }],
+    });
   });
 
   it('keeps the body of a validation error as built', () => {
     const err = new RequestValidationError([{ field: 'title', message: 'Required' }]);
-    expect(toApiError(err)).toEqual({ statusCode: 400, error: 'Bad Request', message: 'title: Required', issues: [{ field: 'title', message: 'Required' }] });
+    expect(toApiError(err)).toEqual({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: 'title: Required',
+      issues: [{ field: 'title', message: 'Required' }],
+    });
   });
 
   it('leaves unknown errors unmapped', () => {

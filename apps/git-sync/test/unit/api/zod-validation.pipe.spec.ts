@@ -10,7 +10,12 @@ function rejection(pipe: ZodValidationPipe<z.ZodTypeAny>, value: unknown) {
     pipe.transform(value);
   } catch (err) {
     expect(err).toBeInstanceOf(RequestValidationError);
-    return (err as RequestValidationError).getResponse() as { statusCode: number; error: string; message: string; issues: { field: string; message: string }[] };
+    return (err as RequestValidationError).getResponse() as {
+      statusCode: number;
+      error: string;
+      message: string;
+      issues: { field: string; message: string }[];
+    };
   }
   throw new Error('expected the pipe to reject');
 }
@@ -44,7 +49,9 @@ describe('ZodValidationPipe', () => {
   });
 
   it('names the whole value by its root when it is not an object at all', () => {
-    expect(rejection(new ZodValidationPipe(updatePageBody, 'body'), undefined).issues).toEqual([{ field: 'body', message: 'Required' }]);
+    expect(rejection(new ZodValidationPipe(updatePageBody, 'body'), undefined).issues).toEqual([
+      { field: 'body', message: 'Required' },
+    ]);
     expect(rejection(new ZodValidationPipe(updatePageBody, 'body'), {}).issues).toEqual([
       { field: 'body', message: 'must set title, content or both' },
     ]);
@@ -60,7 +67,9 @@ describe('ZodValidationPipe', () => {
 
   it('says which roles exist, and that a missing role is required', () => {
     const pipe = new ZodValidationPipe(setMemberBody);
-    expect(rejection(pipe, { role: 'owner' }).issues).toEqual([{ field: 'role', message: "must be 'read' or 'write'" }]);
+    expect(rejection(pipe, { role: 'owner' }).issues).toEqual([
+      { field: 'role', message: "must be 'read' or 'write'" },
+    ]);
     expect(rejection(pipe, {}).issues).toEqual([{ field: 'role', message: 'Required' }]);
   });
 });

@@ -34,7 +34,12 @@ describe('acceptsApiBody', () => {
   });
 
   it('refuses what a cross-site form can send without a preflight', () => {
-    for (const type of ['application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'text/plain', 'text/plain; a=application/json']) {
+    for (const type of [
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      'text/plain',
+      'text/plain; a=application/json',
+    ]) {
       expect(acceptsApiBody('POST', { 'content-type': type })).toBe(false);
     }
     expect(acceptsApiBody('PUT', { 'content-type': 'application/jsonp' })).toBe(false);
@@ -68,8 +73,12 @@ describe('scrubSecrets', () => {
 
 describe('clientAddressResolver', () => {
   const request = (peer: string, forwardedFor?: string) =>
-    ({ socket: { remoteAddress: peer }, headers: forwardedFor === undefined ? {} : { 'x-forwarded-for': forwardedFor } }) as unknown as IncomingMessage;
-  const resolverFor = (trust?: string) => clientAddressResolver(loadConfig(trust === undefined ? {} : { GIT_SYNC_TRUST_PROXY: trust }));
+    ({
+      socket: { remoteAddress: peer },
+      headers: forwardedFor === undefined ? {} : { 'x-forwarded-for': forwardedFor },
+    }) as unknown as IncomingMessage;
+  const resolverFor = (trust?: string) =>
+    clientAddressResolver(loadConfig(trust === undefined ? {} : { GIT_SYNC_TRUST_PROXY: trust }));
 
   it('ignores X-Forwarded-For unless a proxy is trusted', () => {
     expect(resolverFor()(request('10.0.0.2', '203.0.113.9'))).toBe('10.0.0.2');

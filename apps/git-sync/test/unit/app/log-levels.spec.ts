@@ -21,8 +21,16 @@ describe('request log levels', () => {
 describe('FrameworkQuietLogger', () => {
   it("sends Nest's start-up lines to debug and everything else through", () => {
     const calls: [string, unknown, unknown[]][] = [];
-    const record = (level: string) => (message: unknown, ...rest: unknown[]) => calls.push([level, message, rest]);
-    const logger = new FrameworkQuietLogger({ log: record('log'), debug: record('debug'), warn: record('warn'), error: record('error') });
+    const record =
+      (level: string) =>
+      (message: unknown, ...rest: unknown[]) =>
+        calls.push([level, message, rest]);
+    const logger = new FrameworkQuietLogger({
+      log: record('log'),
+      debug: record('debug'),
+      warn: record('warn'),
+      error: record('error'),
+    });
     logger.log('AppModule dependencies initialized', 'InstanceLoader');
     logger.log('Mapped {/api/spaces, GET} route', 'RouterExplorer');
     logger.log({ msg: 'cycle done' }, 'GitSyncOrchestrator');

@@ -141,7 +141,9 @@ describe('loadConfig', () => {
   });
 
   it('refuses a metrics port that is the server port', () => {
-    expect(errorOf(() => loadConfig({ PORT: '8080', GIT_SYNC_METRICS_PORT: '8080' })).variable).toBe('GIT_SYNC_METRICS_PORT');
+    expect(errorOf(() => loadConfig({ PORT: '8080', GIT_SYNC_METRICS_PORT: '8080' })).variable).toBe(
+      'GIT_SYNC_METRICS_PORT',
+    );
     expect(loadConfig({ PORT: '0', GIT_SYNC_METRICS_PORT: '0' }).metricsPort).toBe(0);
   });
 

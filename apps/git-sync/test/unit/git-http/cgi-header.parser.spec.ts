@@ -14,7 +14,9 @@ describe('CgiHeaderParser', () => {
   });
 
   it('defaults to 200 and accepts bare LF line endings', () => {
-    const out = new CgiHeaderParser().push(Buffer.from('Content-Type: application/x-git-upload-pack-advertisement\n\n001e#'));
+    const out = new CgiHeaderParser().push(
+      Buffer.from('Content-Type: application/x-git-upload-pack-advertisement\n\n001e#'),
+    );
     expect(out?.head).toMatchObject({ status: 200, statusMessage: undefined });
     expect(out?.body.toString()).toBe('001e#');
   });

@@ -25,8 +25,16 @@ describe('validateGitPath', () => {
       service: 'receive',
       queryString: 'service=git-receive-pack',
     });
-    expect(validateGitPath('POST', `/git/${ID}.git/git-upload-pack`)).toMatchObject({ service: 'upload', endpoint: 'rpc', pathInfo: '/git-upload-pack' });
-    expect(validateGitPath('POST', `/git/${ID}.git/git-receive-pack`)).toMatchObject({ service: 'receive', endpoint: 'rpc', pathInfo: '/git-receive-pack' });
+    expect(validateGitPath('POST', `/git/${ID}.git/git-upload-pack`)).toMatchObject({
+      service: 'upload',
+      endpoint: 'rpc',
+      pathInfo: '/git-upload-pack',
+    });
+    expect(validateGitPath('POST', `/git/${ID}.git/git-receive-pack`)).toMatchObject({
+      service: 'receive',
+      endpoint: 'rpc',
+      pathInfo: '/git-receive-pack',
+    });
   });
 
   it.each([
@@ -50,7 +58,10 @@ describe('validateGitPath', () => {
   });
 
   it('answers 405 with the allowed method for a known endpoint with the wrong one', () => {
-    expect(refusal('POST', `/git/${ID}.git/info/refs?service=git-upload-pack`)).toMatchObject({ status: 405, allow: 'GET' });
+    expect(refusal('POST', `/git/${ID}.git/info/refs?service=git-upload-pack`)).toMatchObject({
+      status: 405,
+      allow: 'GET',
+    });
     expect(refusal('GET', `/git/${ID}.git/git-receive-pack`)).toMatchObject({ status: 405, allow: 'POST' });
   });
 });

@@ -9,7 +9,11 @@ describe('push report', () => {
     expect(pushReportLines({ spaceId: SPACE, ran: true, ...status })).toEqual([
       'git-sync: pages created: 0, updated: 0, renamed: 0, moved: 0, deleted: 0',
     ]);
-    const busy = { ...status, pull: { ...status.pull, conflicts: 2 }, push: { ...status.push, created: 1, deferred: 3, heldBack: 1, failures: 1 } };
+    const busy = {
+      ...status,
+      pull: { ...status.pull, conflicts: 2 },
+      push: { ...status.push, created: 1, deferred: 3, heldBack: 1, failures: 1 },
+    };
     const lines = pushReportLines({ spaceId: SPACE, ran: true, ...busy });
     expect(lines[0]).toBe('git-sync: pages created: 1, updated: 0, renamed: 0, moved: 0, deleted: 0');
     expect(lines.slice(1)).toEqual([

@@ -1,10 +1,16 @@
 import { GitSyncMetrics } from '../../../src/metrics/git-sync-metrics';
 import { emptyCycleStatus } from '../../../src/sync/cycle-status';
 
-async function values(metrics: GitSyncMetrics, name: string): Promise<{ labels: Record<string, string | number>; value: number }[]> {
+async function values(
+  metrics: GitSyncMetrics,
+  name: string,
+): Promise<{ labels: Record<string, string | number>; value: number }[]> {
   const metric = metrics.registry.getSingleMetric(name);
   if (!metric) throw new Error(`no metric ${name}`);
-  return (await metric.get()).values.map((v) => ({ labels: v.labels as Record<string, string | number>, value: v.value }));
+  return (await metric.get()).values.map((v) => ({
+    labels: v.labels as Record<string, string | number>,
+    value: v.value,
+  }));
 }
 
 describe('GitSyncMetrics', () => {
@@ -29,7 +35,10 @@ describe('GitSyncMetrics', () => {
     metrics.cycleNotRun({ spaceId: 's1', ran: false, skipped: 'lock-held' });
     metrics.cycleNotRun({ spaceId: 's1', ran: true, error: 'counted by cycleRan' });
     expect(await values(metrics, 'git_sync_pages_changed_total')).toEqual(
-      expect.arrayContaining([{ labels: { change: 'created' }, value: 2 }, { labels: { change: 'moved' }, value: 1 }]),
+      expect.arrayContaining([
+        { labels: { change: 'created' }, value: 2 },
+        { labels: { change: 'moved' }, value: 1 },
+      ]),
     );
     expect((await values(metrics, 'git_sync_deletes_deferred_total'))[0].value).toBe(3);
     expect((await values(metrics, 'git_sync_conflicts_recorded_total'))[0].value).toBe(1);

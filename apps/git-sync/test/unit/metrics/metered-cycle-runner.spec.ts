@@ -11,7 +11,11 @@ import { emptyCycleStatus } from '../../../src/sync/cycle-status';
 
 const SPACE = '11111111-1111-4111-8111-111111111111';
 
-async function sampleOf(metrics: GitSyncMetrics, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
+async function sampleOf(
+  metrics: GitSyncMetrics,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number | undefined> {
   const values = (await metrics.registry.getSingleMetric(name)!.get()).values;
   return values.find((v) => Object.entries(labels).every(([k, want]) => v.labels[k] === want))?.value;
 }
@@ -56,11 +60,21 @@ describe('MeteredCycleRunner', () => {
 
   it('counts a cycle stopped by a lost lock as aborted, and times it', async () => {
     const metrics = new GitSyncMetrics();
-    const aborting: CycleRunner = { runCycle: async (spaceId) => Promise.reject(new CycleAbortedError(spaceId, 'pulled', new Error('lost'))) };
-    await expect(new MeteredCycleRunner(aborting, metrics).runCycle(SPACE, { signal: new AbortController().signal })).rejects.toBeInstanceOf(CycleAbortedError);
+    const aborting: CycleRunner = {
+      runCycle: async (spaceId) => Promise.reject(new CycleAbortedError(spaceId, 'pulled', new Error('lost'))),
+    };
+    await expect(
+      new MeteredCycleRunner(aborting, metrics).runCycle(SPACE, { signal: new AbortController().signal }),
+    ).rejects.toBeInstanceOf(CycleAbortedError);
     expect(await sampleOf(metrics, 'git_sync_cycles_total', { outcome: 'aborted' })).toBe(1);
     const histogram = (await metrics.registry.getSingleMetric('git_sync_cycle_duration_seconds')!.get()).values;
-    expect(histogram.find((v) => (v as { metricName?: string }).metricName === 'git_sync_cycle_duration_seconds_count' && v.labels.outcome === 'aborted')?.value).toBe(1);
+    expect(
+      histogram.find(
+        (v) =>
+          (v as { metricName?: string }).metricName === 'git_sync_cycle_duration_seconds_count' &&
+          v.labels.outcome === 'aborted',
+      )?.value,
+    ).toBe(1);
     expect(await sampleOf(metrics, 'git_sync_work_tree_overlaps_total')).toBe(0);
   });
 });

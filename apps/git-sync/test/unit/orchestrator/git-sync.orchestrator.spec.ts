@@ -137,7 +137,9 @@ async function harness(env: Record<string, string> = {}, lockTtlMs = 5_000, fenc
 }
 
 /** Starts a `runOnce` of space A whose cycle runs until `gate` resolves; later cycles finish at once. */
-async function cycleRunning(h: Harness): Promise<{ gate: ReturnType<typeof deferred<void>>; cycle: Promise<RunOnceResult> }> {
+async function cycleRunning(
+  h: Harness,
+): Promise<{ gate: ReturnType<typeof deferred<void>>; cycle: Promise<RunOnceResult> }> {
   const gate = deferred<void>();
   const calls = h.runner.calls.length;
   h.runner.behaviour = async () => {
@@ -170,7 +172,7 @@ describe('GitSyncOrchestrator.runOnce', () => {
     expect(h.runner.calls[0]?.signal).toBeInstanceOf(AbortSignal);
   });
 
-  it('hands each cycle its hold\'s fencing token when the lock fences, and none when it does not', async () => {
+  it("hands each cycle its hold's fencing token when the lock fences, and none when it does not", async () => {
     const fenced = await harness({}, 5_000, true);
     await fenced.orchestrator.runOnce(SPACE_A);
     await fenced.orchestrator.runOnce(SPACE_A);
@@ -208,7 +210,11 @@ describe('GitSyncOrchestrator.runOnce', () => {
 
   it('skips "disabled" when git-sync is switched off globally, consulting nothing', async () => {
     const h = await harness({ GIT_SYNC_ENABLED: 'false' });
-    await expect(h.orchestrator.runOnce(SPACE_A)).resolves.toEqual({ spaceId: SPACE_A, ran: false, skipped: 'disabled' });
+    await expect(h.orchestrator.runOnce(SPACE_A)).resolves.toEqual({
+      spaceId: SPACE_A,
+      ran: false,
+      skipped: 'disabled',
+    });
     expect(h.runner.calls).toHaveLength(0);
     expect(h.redis.get(KEY_PREFIX + SPACE_A)).toBeUndefined();
   });
@@ -232,9 +238,7 @@ describe('GitSyncOrchestrator.runOnce', () => {
     const result = await h.orchestrator.runOnce(SPACE_A);
     expect(result).toEqual({ spaceId: SPACE_A, ran: true, error: 'Error: vault is corrupt' });
     expect(h.redis.get(KEY_PREFIX + SPACE_A)).toBeUndefined();
-    expect(h.orchestrator.getStatus().spaces).toEqual([
-      { trigger: 'manual', at: expect.any(String), result },
-    ]);
+    expect(h.orchestrator.getStatus().spaces).toEqual([{ trigger: 'manual', at: expect.any(String), result }]);
   });
 
   it('never throws: a failing directory or an unreachable Redis is returned as an error', async () => {
@@ -314,11 +318,13 @@ describe('a waiting push goes first', () => {
   it('a push that gives up withdraws its marker too', async () => {
     const h = await harness({ GIT_SYNC_PUSH_LOCK_WAIT_MS: '100' });
     await h.redis.set(KEY_PREFIX + SPACE_A, 'another-replica', 'PX', 60_000, 'NX');
-    await expect(h.orchestrator.ingestExternalPush(SPACE_A, async () => 'pushed')).rejects.toBeInstanceOf(GitSyncLockHeldError);
+    await expect(h.orchestrator.ingestExternalPush(SPACE_A, async () => 'pushed')).rejects.toBeInstanceOf(
+      GitSyncLockHeldError,
+    );
     await expect(h.waiters.isWaiting(SPACE_A)).resolves.toBe(false);
   });
 
-  it('an earlier waiter finishing leaves a later waiter\'s marker in place', async () => {
+  it("an earlier waiter finishing leaves a later waiter's marker in place", async () => {
     const waiters = new InMemoryPushWaiters();
     await waiters.announce(SPACE_A, 'first', 60_000);
     await waiters.announce(SPACE_A, 'second', 60_000);
@@ -342,7 +348,9 @@ describe('a waiting push goes first', () => {
     const h = await harness();
     await h.waiters.announce(SPACE_A, 'a-push-elsewhere', 60_000);
     h.orchestrator.schedule(SPACE_A);
-    await waitFor(() => h.orchestrator.getStatus().spaces.some((s) => s.trigger === 'debounce' && s.result.skipped === 'yielded'));
+    await waitFor(() =>
+      h.orchestrator.getStatus().spaces.some((s) => s.trigger === 'debounce' && s.result.skipped === 'yielded'),
+    );
     expect(h.runner.calls).toHaveLength(0);
     await h.waiters.withdraw(SPACE_A, 'a-push-elsewhere');
     await waitFor(() => h.runner.calls.length === 1);
@@ -358,7 +366,12 @@ describe('GitSyncOrchestrator.provision', () => {
       holder = h.redis.get(KEY_PREFIX + spaceId);
       return STATUS;
     };
-    await expect(h.orchestrator.provision(SPACE_A)).resolves.toEqual({ spaceId: SPACE_A, ran: true, pull: STATUS.pull, push: STATUS.push });
+    await expect(h.orchestrator.provision(SPACE_A)).resolves.toEqual({
+      spaceId: SPACE_A,
+      ran: true,
+      pull: STATUS.pull,
+      push: STATUS.push,
+    });
     expect(holder).toBe(h.locks.instanceId);
     expect(h.orchestrator.getStatus().spaces[0]).toMatchObject({ trigger: 'create', result: { ran: true } });
   });
@@ -366,13 +379,21 @@ describe('GitSyncOrchestrator.provision', () => {
   it('never throws: a space that stays busy is left to its first read', async () => {
     const h = await harness();
     await h.redis.set(KEY_PREFIX + SPACE_A, 'another-replica', 'PX', 60_000, 'NX');
-    await expect(h.orchestrator.provision(SPACE_A)).resolves.toMatchObject({ spaceId: SPACE_A, ran: false, error: expect.stringContaining('busy') });
+    await expect(h.orchestrator.provision(SPACE_A)).resolves.toMatchObject({
+      spaceId: SPACE_A,
+      ran: false,
+      error: expect.stringContaining('busy'),
+    });
     expect(h.runner.calls).toHaveLength(0);
   });
 
   it('runs nothing while git-sync is switched off globally', async () => {
     const h = await harness({ GIT_SYNC_ENABLED: 'false' });
-    await expect(h.orchestrator.provision(SPACE_A)).resolves.toEqual({ spaceId: SPACE_A, ran: false, skipped: 'disabled' });
+    await expect(h.orchestrator.provision(SPACE_A)).resolves.toEqual({
+      spaceId: SPACE_A,
+      ran: false,
+      skipped: 'disabled',
+    });
     expect(h.runner.calls).toHaveLength(0);
   });
 });
@@ -400,9 +421,13 @@ describe('GitSyncOrchestrator.ingestExternalPush', () => {
     const h = await harness();
     h.runner.behaviour = async () => STATUS;
     const seen: Array<{ holder: boolean; pushed: number | undefined }> = [];
-    await h.orchestrator.ingestExternalPush(SPACE_A, async () => 'pushed', (result) => {
-      seen.push({ holder: h.redis.get(KEY_PREFIX + SPACE_A) === h.locks.instanceId, pushed: result.push?.created });
-    });
+    await h.orchestrator.ingestExternalPush(
+      SPACE_A,
+      async () => 'pushed',
+      (result) => {
+        seen.push({ holder: h.redis.get(KEY_PREFIX + SPACE_A) === h.locks.instanceId, pushed: result.push?.created });
+      },
+    );
     expect(seen).toEqual([{ holder: true, pushed: STATUS.push.created }]);
   });
 
@@ -448,7 +473,9 @@ describe('GitSyncOrchestrator.ingestExternalPush', () => {
     h.runner.behaviour = async () => {
       throw new Error('page store unavailable');
     };
-    await expect(h.orchestrator.ingestExternalPush(SPACE_A, async () => ({ exitCode: 0 }))).resolves.toEqual({ exitCode: 0 });
+    await expect(h.orchestrator.ingestExternalPush(SPACE_A, async () => ({ exitCode: 0 }))).resolves.toEqual({
+      exitCode: 0,
+    });
     expect(h.runner.calls).toHaveLength(1);
     expect(h.redis.get(KEY_PREFIX + SPACE_A)).toBeUndefined();
     expect(h.orchestrator.getStatus().spaces[0]).toMatchObject({
