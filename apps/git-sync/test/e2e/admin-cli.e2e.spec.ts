@@ -52,5 +52,6 @@ describe('create-admin, then the API with its token', () => {
     });
     expect(me).toMatchObject({ status: 200, body: { username: 'Ops', admin: true } });
     expect(server.stdout.join('\n')).not.toContain('git clone');
-  });
+    // Four CLI runs that each open the embedded database, plus a server start: minutes on a saturated machine.
+  }, 300_000);
 });

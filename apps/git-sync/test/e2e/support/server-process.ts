@@ -6,6 +6,16 @@ import { generateAccessToken, hashAccessToken } from '../../../src/accounts/acce
 
 const MAIN = join(__dirname, '../../../dist/main.js');
 
+/**
+ * Every server child not yet exited. A test that times out while a server is
+ * starting never receives the handle to stop it, and a live child would keep
+ * jest from exiting, so each test file kills what is left once it is done.
+ */
+const liveServers = new Set<ChildProcess>();
+afterAll(() => {
+  for (const proc of liveServers) proc.kill('SIGKILL');
+});
+
 export interface ServerProcess {
   readonly baseUrl: string;
   readonly port: number;
@@ -67,7 +77,13 @@ export async function startServer(env: Record<string, string>, startTimeoutMs = 
   const stdout: string[] = [];
   const stderr: string[] = [];
   createInterface({ input: proc.stderr! }).on('line', (line) => stderr.push(line));
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  liveServers.add(proc);
+  const exited = new Promise<number | null>((resolve) =>
+    proc.once('exit', (code) => {
+      liveServers.delete(proc);
+      resolve(code);
+    }),
+  );
 
   const listening = new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('server did not start in time')), startTimeoutMs);
