@@ -53,6 +53,8 @@ describe('git-sync under faults (chaos)', () => {
   const everStarted: ServerProcess[] = [];
   let replicas: ServerProcess[] = [];
   const stopped = new Set<ServerProcess>();
+  /** Ends the test's load; set while it runs, so a test that times out still stops its clients before teardown. */
+  let stopLoad: (() => Promise<unknown>) | undefined;
 
   async function startReplica(demoOn: boolean): Promise<ServerProcess> {
     const server = await startServer({ ...env.serverEnv, GIT_SYNC_DEMO: demoOn ? 'true' : 'false' });
@@ -94,12 +96,13 @@ describe('git-sync under faults (chaos)', () => {
 
   afterAll(async () => {
     for (const r of everStarted) if (stopped.has(r)) r.proc.kill('SIGCONT');
+    await stopLoad?.();
     await Promise.all(everStarted.map((r) => r.stop()));
     await pool?.end();
     await redis?.stop();
     await env?.dispose();
     if (redisDir) await rm(redisDir, { recursive: true, force: true });
-  }, 120_000);
+  }, 240_000);
 
   it(
     'loses no accepted push or API edit, applies no stale write and never runs two cycles at once, whatever the fault',
@@ -190,6 +193,10 @@ describe('git-sync under faults (chaos)', () => {
         }
       };
       const clients = Array.from({ length: CLIENTS }, (_, i) => client(i));
+      stopLoad = () => {
+        running = false;
+        return Promise.allSettled([...clients, editor, watching]);
+      };
 
       const staleRefusals = () =>
         everStarted.reduce(
@@ -433,6 +440,7 @@ describe('git-sync under faults (chaos)', () => {
       expect(mains).toBeDefined();
       expect(accepted.length).toBeGreaterThan(0);
     },
-    FULL ? 900_000 : 420_000,
+    // Bounds, not expectations: on a saturated 2-core machine each fault's recovery and restarts take minutes.
+    FULL ? 1_800_000 : 900_000,
   );
 });
