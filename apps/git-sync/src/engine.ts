@@ -94,7 +94,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   };
 }
 
-export * from './engine.error';
+export * from './common/engine.error';
 export * from './pages';
 export * from './sync';
 export * from './vault';
