@@ -2,7 +2,7 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpSta
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
 import { LastAdminError, UserNotFoundError, UsernameTakenError } from '../accounts';
-import { ROOT_LOGGER } from '../app/engine.tokens';
+import { ROOT_LOGGER } from '../common/root-logger.token';
 import {
   ConflictNotFoundError,
   InvalidPageParentError,

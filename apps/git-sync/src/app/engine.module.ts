@@ -17,7 +17,8 @@ import { PageStore } from '../pages/page-store';
 import { GitSyncMetrics } from '../metrics/git-sync-metrics';
 import { SyncEngine } from '../sync/sync-engine';
 import { SpaceTrash } from '../vault/space-trash';
-import { ENGINE, ROOT_LOGGER } from './engine.tokens';
+import { ROOT_LOGGER } from '../common/root-logger.token';
+import { ENGINE } from './engine.tokens';
 import { GuardedCycleRunner } from './guarded-cycle-runner';
 import { PageStoreSpaceDirectory } from './page-store-space-directory';
 
