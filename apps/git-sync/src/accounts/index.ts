@@ -1,6 +1,5 @@
 export {
   AccountStore,
-  USERNAME_PATTERN,
   type User,
   type IssuedToken,
   type AccessTokenInfo,
@@ -9,12 +8,7 @@ export {
 } from './account-store';
 export type { AccountsTables, SpaceRole } from './accounts.tables';
 export { accountMigrations, migrateAccounts, AccountsMigrationError } from './migrations';
-export {
-  AUTH_FAILURE_DEFAULTS,
-  AuthFailureLimiter,
-  type AuthAttempt,
-  type AuthFailureLimiterOptions,
-} from './auth-failure-limiter';
+export { AuthFailureLimiter, type AuthAttempt, type AuthFailureLimiterOptions } from './auth-failure-limiter';
 export { CredentialChecker, type CredentialCheck, type PresentedCredentials } from './credential-checker';
 export { AccountGitAccessPolicy, type GitSyncSpaceLookup } from './account-git-access.policy';
 export { parseBasicAuthorization, parseBearerAuthorization, type BasicCredentials } from './basic-credentials';
