@@ -16,3 +16,10 @@ export { generateAccessToken, hashAccessToken } from './access-token';
 export { UsernameTakenError } from './username-taken.error';
 export { UserNotFoundError } from './user-not-found.error';
 export { LastAdminError } from './last-admin.error';
+export {
+  GIT_ACCESS_POLICY,
+  type GitAccessDecision,
+  type GitAccessPolicy,
+  type GitAccessRequest,
+  type GitService,
+} from './git-access-policy.port';

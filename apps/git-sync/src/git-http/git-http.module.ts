@@ -9,7 +9,7 @@ import {
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 import type { PortProvider } from '../common/port-provider';
-import { GIT_ACCESS_POLICY, type GitAccessPolicy } from './git-access-policy.port';
+import { GIT_ACCESS_POLICY, type GitAccessPolicy } from '../accounts/git-access-policy.port';
 import { GitBackendService } from './git-backend.service';
 import { GitHttpController } from './git-http.controller';
 import { GIT_REPOSITORY_PROVIDER, type GitRepositoryProvider } from './git-repository-provider.port';
