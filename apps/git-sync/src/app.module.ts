@@ -12,7 +12,7 @@ import { clientAddressResolver } from './app/http-hardening';
 import { HttpHardeningModule } from './app/http-hardening.module';
 import { ENGINE } from './app/engine.tokens';
 import { ROOT_LOGGER } from './common/root-logger.token';
-import { GuardedCycleRunner } from './app/guarded-cycle-runner';
+import { GuardedCycleRunner } from './orchestrator/guarded-cycle-runner';
 import { PageEditTrigger } from './app/page-edit-trigger';
 import { PageStoreSpaceDirectory } from './app/page-store-space-directory';
 import { VaultRepositoryProvider } from './app/vault-repository-provider';

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, UseFilters, UseGuards } from '@nestjs/common';
-import { GuardedCycleRunner } from '../app/guarded-cycle-runner';
+import { GuardedCycleRunner } from '../orchestrator/guarded-cycle-runner';
 import type { GitSyncStatus, RunOnceResult, SpaceSyncRecord } from '../orchestrator/cycle-status';
 import { GitSyncOrchestrator } from '../orchestrator/git-sync.orchestrator';
 import { ConflictStore } from '../pages/conflict-store';

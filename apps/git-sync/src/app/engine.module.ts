@@ -19,7 +19,7 @@ import { SyncEngine } from '../sync/sync-engine';
 import { SpaceTrash } from '../vault/space-trash';
 import { ROOT_LOGGER } from '../common/root-logger.token';
 import { ENGINE } from './engine.tokens';
-import { GuardedCycleRunner } from './guarded-cycle-runner';
+import { GuardedCycleRunner } from '../orchestrator/guarded-cycle-runner';
 import { PageStoreSpaceDirectory } from './page-store-space-directory';
 
 /** The engine with the accounts tables migrated: what the server and the admin command both open. */

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GuardedCycleRunner, type OwnedCycleRunner } from '../../src/app/guarded-cycle-runner';
-import { WorkTreeOverlapError } from '../../src/app/work-tree-overlap.error';
+import { GuardedCycleRunner, type OwnedCycleRunner } from '../../src/orchestrator/guarded-cycle-runner';
+import { WorkTreeOverlapError } from '../../src/orchestrator/work-tree-overlap.error';
 import { type CycleStatus, emptyCycleStatus, StaleFencingTokenError } from '../../src/engine';
 import type { LockScope } from '../../src/orchestrator';
 import { deferred } from '../../../../packages/space-lock/test/helpers/fake-redis';
