@@ -13,9 +13,11 @@ import {
 import { GIT_SYNC_CONFIG, type GitSyncConfig } from '../config';
 import { createEngine, type Engine } from '../engine';
 import { ConflictStore } from '../pages/conflict-store';
+import { DATABASE } from '../pages/database';
 import { PageStore } from '../pages/page-store';
 import { GitSyncMetrics } from '../metrics/git-sync-metrics';
 import { SyncEngine } from '../sync/sync-engine';
+import { GitRunner } from '../vault/git-runner';
 import { SpaceTrash } from '../vault/space-trash';
 import { ROOT_LOGGER } from '../common/root-logger.token';
 import { ENGINE } from './engine.tokens';
@@ -57,6 +59,8 @@ export class EngineModule implements OnApplicationShutdown {
         { provide: PageStore, inject: [ENGINE], useFactory: (e: Engine) => e.pages },
         { provide: ConflictStore, inject: [ENGINE], useFactory: (e: Engine) => e.conflicts },
         { provide: SyncEngine, inject: [ENGINE], useFactory: (e: Engine) => e.engine },
+        { provide: DATABASE, inject: [ENGINE], useFactory: (e: Engine) => e.db },
+        { provide: GitRunner, inject: [ENGINE], useFactory: (e: Engine) => e.git },
         { provide: AccountStore, inject: [ENGINE], useFactory: (e: Engine) => new AccountStore(e.db) },
         { provide: SpaceTrash, inject: [ENGINE], useFactory: (e: Engine) => new SpaceTrash(e.dataDir) },
         {
@@ -104,6 +108,8 @@ export class EngineModule implements OnApplicationShutdown {
         PageStore,
         ConflictStore,
         SyncEngine,
+        DATABASE,
+        GitRunner,
         AccountStore,
         SpaceTrash,
         PageStoreSpaceDirectory,

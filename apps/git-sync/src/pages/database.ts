@@ -28,6 +28,9 @@ export interface DatabaseHandle<DB = Database> {
   close(): Promise<void>;
 }
 
+/** Injection token of the app's open `Kysely<Database>`, for what needs the connection itself (a readiness probe). */
+export const DATABASE = Symbol('DATABASE');
+
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** Directory of the embedded database inside the engine's data directory. */
