@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Module, type DynamicModule, type ModuleMetadata, type OnApplicationShutdown } from '@nestjs/common';
 import { RedisService } from '@nestjs-labs/nestjs-ioredis';
 import type { Logger as PinoLogger } from 'pino';
 import { SpaceLockService } from 'space-lock/nestjs';
@@ -41,19 +41,28 @@ export async function openEngine(config: GitSyncConfig, logger: PinoLogger): Pro
   return engine;
 }
 
+export interface EngineModuleOptions {
+  /**
+   * Modules that export what the engine's providers need: `GIT_SYNC_CONFIG`,
+   * `ROOT_LOGGER`, `SpaceLockService` and `GitSyncMetrics`.
+   */
+  imports: ModuleMetadata['imports'];
+}
+
 /**
  * The engine and everything built on its database, as Nest providers: the
  * page store, accounts, the space directory and cycle runner the
- * orchestrator needs, and the credential checker and access policy the git host and the API need. Global, because the API, the orchestrator and the git host all use it.
+ * orchestrator needs, and the credential checker and access policy the git
+ * host and the API need. Each of those imports this module.
  */
 @Module({})
 export class EngineModule implements OnApplicationShutdown {
   constructor(@Inject(ENGINE) private readonly engine: Engine) {}
 
-  static forRoot(): DynamicModule {
+  static forRoot({ imports }: EngineModuleOptions): DynamicModule {
     return {
       module: EngineModule,
-      global: true,
+      imports,
       providers: [
         { provide: ENGINE, inject: [GIT_SYNC_CONFIG, ROOT_LOGGER], useFactory: openEngine },
         { provide: PageStore, inject: [ENGINE], useFactory: (e: Engine) => e.pages },

@@ -15,7 +15,10 @@ import { GitHttpController } from './git-http.controller';
 import { GIT_REPOSITORY_PROVIDER, type GitRepositoryProvider } from './git-repository-provider.port';
 
 export interface GitHttpModuleOptions {
-  /** Modules that export what the port providers need. */
+  /**
+   * Modules that export what the host and the port providers need:
+   * `GitSyncOrchestrator`, `GIT_SYNC_CONFIG` and, to count refusals, `GitSyncMetrics`.
+   */
   imports?: ModuleMetadata['imports'];
   accessPolicy: PortProvider<GitAccessPolicy>;
   repositoryProvider: PortProvider<GitRepositoryProvider>;
@@ -25,8 +28,8 @@ export interface GitHttpModuleOptions {
 export const GIT_CONTENT_TYPES = /^application\/x-git-[a-z-]+$/;
 
 /**
- * The git smart-HTTP host, for NestJS on Fastify. Needs `GitSyncOrchestrator`
- * (from the global `OrchestratorModule`) and `GIT_SYNC_CONFIG`.
+ * The git smart-HTTP host, for NestJS on Fastify. What it needs comes from
+ * the modules given as `imports` (see `GitHttpModuleOptions.imports`).
  */
 @Module({})
 export class GitHttpModule implements OnModuleInit {

@@ -115,11 +115,16 @@ async function harness(env: Record<string, string> = {}, lockTtlMs = 5_000, fenc
   const redis = new FakeRedis();
   const runner = new ScriptedRunner();
   const directory = new ScriptedDirectory();
+  const configModule = GitSyncConfigModule.forRoot({ config });
   const moduleRef = await Test.createTestingModule({
     imports: [
       FakeRedisLockModule.with(redis, { keyPrefix: KEY_PREFIX, ttlMs: lockTtlMs, shutdownGraceMs: 1_000, fencing }),
-      GitSyncConfigModule.forRoot({ config }),
-      OrchestratorModule.forRoot({ cycleRunner: { useValue: runner }, spaceDirectory: { useValue: directory } }),
+      configModule,
+      OrchestratorModule.forRoot({
+        imports: [configModule],
+        cycleRunner: { useValue: runner },
+        spaceDirectory: { useValue: directory },
+      }),
     ],
   }).compile();
   moduleRef.useLogger(false);
