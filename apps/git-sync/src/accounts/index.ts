@@ -7,7 +7,7 @@ export {
   type Membership,
 } from './account-store';
 export type { AccountsTables, SpaceRole } from './accounts.tables';
-export { accountMigrations, migrateAccounts, AccountsMigrationError } from './migrations';
+export { accountMigrations, migrateAccounts } from './migrations';
 export { AuthFailureLimiter, type AuthAttempt, type AuthFailureLimiterOptions } from './auth-failure-limiter';
 export { CredentialChecker, type CredentialCheck, type PresentedCredentials } from './credential-checker';
 export { AccountGitAccessPolicy, type GitSyncSpaceLookup } from './account-git-access.policy';
