@@ -1,5 +1,3 @@
-import { constants } from 'node:fs';
-import { access, mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Kysely } from 'kysely';
 import { openDatabase } from './pages/database';
@@ -9,7 +7,7 @@ import { PageStore } from './pages/page-store';
 import type { CycleStep } from './sync/cycle-status';
 import { type EngineLogger, silentLogger } from './sync/engine-logger';
 import { SyncEngine } from './sync/sync-engine';
-import { DataDirUnusableError } from './vault/data-dir-unusable.error';
+import { assertDataDirUsable } from './vault/data-dir';
 import { GitRunner } from './vault/git-runner';
 import { vaultPath } from './vault/vault';
 
@@ -50,13 +48,9 @@ export interface Engine {
 export async function createEngine(options: EngineOptions): Promise<Engine> {
   const dataDir = resolve(options.dataDir);
   const git = new GitRunner({ timeoutMs: options.gitTimeoutMs, binary: options.gitBinary, home: dataDir });
+  // git first: without it, nothing is created.
   await git.version();
-  try {
-    await mkdir(dataDir, { recursive: true });
-    await access(dataDir, constants.R_OK | constants.W_OK | constants.X_OK);
-  } catch (error) {
-    throw new DataDirUnusableError(dataDir, (error as NodeJS.ErrnoException).code ?? 'not accessible', error);
-  }
+  await assertDataDirUsable(dataDir, { create: true });
 
   const handle = await openDatabase<Database>({
     dataDir,

@@ -1,5 +1,3 @@
-import { constants } from 'node:fs';
-import { access } from 'node:fs/promises';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { RedisService } from '@nestjs-labs/nestjs-ioredis';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
@@ -7,6 +5,7 @@ import { type Kysely, sql } from 'kysely';
 import { GIT_SYNC_CONFIG, type GitSyncConfig } from '../config';
 import { DATABASE } from '../pages/database';
 import type { Database } from '../pages/database.types';
+import { assertDataDirUsable } from '../vault/data-dir';
 import { GitRunner } from '../vault/git-runner';
 
 // A readiness probe that waits on a hung dependency is itself hung; a load
@@ -56,7 +55,7 @@ export class DependencyHealthIndicator {
   }
 
   dataDir(): Promise<HealthIndicatorResult> {
-    return this.#probe('dataDir', () => access(this.config.dataDir, constants.R_OK | constants.W_OK | constants.X_OK));
+    return this.#probe('dataDir', () => assertDataDirUsable(this.config.dataDir));
   }
 
   git(): Promise<HealthIndicatorResult> {

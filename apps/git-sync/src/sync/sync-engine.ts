@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { constants } from 'node:fs';
-import { access } from 'node:fs/promises';
 import { InvalidSpaceIdError } from '../pages/invalid-space-id.error';
 import type { ConflictStore, NewConflict } from '../pages/conflict-store';
 import type { PageStore } from '../pages/page-store';
 import type { PageNode } from '../pages/page-store.types';
 import { StaleFencingTokenError } from '../pages/stale-fencing-token.error';
 import { isUuid } from '../pages/uuid';
-import { DataDirUnusableError } from '../vault/data-dir-unusable.error';
+import { assertDataDirUsable } from '../vault/data-dir';
 import { decodeStem, encodeTitle } from '../vault/filename-codec';
 import type { GitRunner } from '../vault/git-runner';
 import { blobOid, parsePageFile, serializePage } from '../vault/page-file';
@@ -118,15 +116,7 @@ export class SyncEngine {
 
   /** Fails with a typed error when git is missing or the data directory cannot be used; writes nothing. */
   async checkPrerequisites(): Promise<void> {
-    try {
-      await access(this.options.dataDir, constants.R_OK | constants.W_OK | constants.X_OK);
-    } catch (error) {
-      throw new DataDirUnusableError(
-        this.options.dataDir,
-        (error as NodeJS.ErrnoException).code ?? 'not accessible',
-        error,
-      );
-    }
+    await assertDataDirUsable(this.options.dataDir);
     this.gitChecked ??= this.git.version().then(
       () => undefined,
       (error: unknown) => {
