@@ -113,6 +113,7 @@ export class AppModule {
         GitHttpModule.forRoot({
           imports: [configModule, engineModule, orchestratorModule, metricsModule],
           accessPolicy: { useExisting: AccountGitAccessPolicy },
+          git: { inject: [ENGINE], useFactory: (engine: Engine) => engine.git },
           repositoryProvider: {
             // Provided here, not in EngineModule: it needs the orchestrator, which itself needs the engine.
             inject: [ENGINE, GitSyncOrchestrator, GuardedCycleRunner, GitSyncMetrics],

@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import {
   Inject,
   Module,
@@ -9,6 +10,7 @@ import {
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 import type { PortProvider } from '../common/port-provider';
+import { GitRunner } from '../vault/git-runner';
 import { GIT_ACCESS_POLICY, type GitAccessPolicy } from '../accounts/git-access-policy.port';
 import { GitBackendService } from './git-backend.service';
 import { GitHttpController } from './git-http.controller';
@@ -22,6 +24,12 @@ export interface GitHttpModuleOptions {
   imports?: ModuleMetadata['imports'];
   accessPolicy: PortProvider<GitAccessPolicy>;
   repositoryProvider: PortProvider<GitRepositoryProvider>;
+  /**
+   * The git that serves requests: its binary, and the sealed environment
+   * `git http-backend` runs in. The engine's runner, typically.
+   * @default a runner of its own, with HOME in the temporary directory
+   */
+  git?: PortProvider<GitRunner>;
 }
 
 /** Fastify content types of git's request bodies; see `onModuleInit`. */
@@ -39,6 +47,7 @@ export class GitHttpModule implements OnModuleInit {
     const providers: Provider[] = [
       { ...options.accessPolicy, provide: GIT_ACCESS_POLICY } as Provider,
       { ...options.repositoryProvider, provide: GIT_REPOSITORY_PROVIDER } as Provider,
+      { ...(options.git ?? { useFactory: () => new GitRunner({ home: tmpdir() }) }), provide: GitRunner } as Provider,
       GitBackendService,
     ];
     return {
