@@ -33,7 +33,8 @@ export interface Engine {
   backend: 'postgres' | 'pglite';
   pages: PageStore;
   conflicts: ConflictStore;
-  engine: SyncEngine;
+  /** Runs a space's sync cycles, and opens its vault. */
+  sync: SyncEngine;
   git: GitRunner;
   dataDir: string;
   /** The repository directory of a space's vault (it exists once a cycle has run or `engine.vault(id).ensure()` was called). */
@@ -65,7 +66,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   });
   const pages = new PageStore(handle.db);
   const conflicts = new ConflictStore(handle.db);
-  const engine = new SyncEngine({
+  const sync = new SyncEngine({
     store: pages,
     conflicts,
     git,
@@ -80,7 +81,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     backend: handle.backend,
     pages,
     conflicts,
-    engine,
+    sync,
     git,
     dataDir,
     vaultPath: (spaceId: string) => vaultPath(dataDir, spaceId),

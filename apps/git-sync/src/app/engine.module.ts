@@ -67,7 +67,7 @@ export class EngineModule implements OnApplicationShutdown {
         { provide: ENGINE, inject: [GIT_SYNC_CONFIG, ROOT_LOGGER], useFactory: openEngine },
         { provide: PageStore, inject: [ENGINE], useFactory: (e: Engine) => e.pages },
         { provide: ConflictStore, inject: [ENGINE], useFactory: (e: Engine) => e.conflicts },
-        { provide: SyncEngine, inject: [ENGINE], useFactory: (e: Engine) => e.engine },
+        { provide: SyncEngine, inject: [ENGINE], useFactory: (e: Engine) => e.sync },
         { provide: DATABASE, inject: [ENGINE], useFactory: (e: Engine) => e.db },
         { provide: GitRunner, inject: [ENGINE], useFactory: (e: Engine) => e.git },
         { provide: AccountStore, inject: [ENGINE], useFactory: (e: Engine) => new AccountStore(e.db) },
@@ -81,7 +81,7 @@ export class EngineModule implements OnApplicationShutdown {
           provide: GuardedCycleRunner,
           inject: [ENGINE, SpaceLockService, GIT_SYNC_CONFIG],
           useFactory: (e: Engine, lock: SpaceLockService, c: GitSyncConfig) =>
-            new GuardedCycleRunner(e.engine, e.dataDir, `${hostname()}:${process.pid}:${lock.instanceId}`, c.lockTtlMs),
+            new GuardedCycleRunner(e.sync, e.dataDir, `${hostname()}:${process.pid}:${lock.instanceId}`, c.lockTtlMs),
         },
         {
           provide: AuthFailureLimiter,

@@ -31,7 +31,7 @@ export class VaultRepositoryProvider implements GitRepositoryProvider {
   ) {}
 
   async ensureRepository(spaceId: string, access: RepositoryAccess = { underLock: false }): Promise<string> {
-    const vault = this.engine.engine.vault(spaceId);
+    const vault = this.engine.sync.vault(spaceId);
     if (access.underLock) {
       await vault.ensure();
       return vault.path;
