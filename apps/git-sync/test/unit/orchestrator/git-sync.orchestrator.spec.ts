@@ -68,11 +68,6 @@ class ScriptedDirectory implements SpaceDirectory {
 /**
  * The real `SpaceLockService`, on the fake client handed out by a
  * `RedisService` stand-in, as `RedisModule` would hand out a real one.
- *
- * The service is built by a factory rather than by `SpaceLockModule` because
- * its constructor parameter is typed `RedisService | null`, which swc (unlike
- * tsc) records as `Object` in the decorator metadata, so under Jest Nest
- * cannot see that it wants `RedisService`.
  */
 @Module({})
 class FakeRedisLockModule {
