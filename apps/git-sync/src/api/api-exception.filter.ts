@@ -42,7 +42,7 @@ export function toApiError(err: unknown): ApiErrorBody | undefined {
   if (err instanceof HttpException) {
     const response = err.getResponse();
     return typeof response === 'object'
-      ? { statusCode: err.getStatus(), error: err.name, message: err.message, ...(response as object) }
+      ? { statusCode: err.getStatus(), error: err.name, message: err.message, ...response }
       : { statusCode: err.getStatus(), error: err.name, message: response };
   }
   if (NOT_FOUND.some((type) => err instanceof type)) {

@@ -34,7 +34,7 @@ export class HttpHardeningModule implements OnModuleInit {
   }
 
   onModuleInit(): void {
-    const instance = this.adapterHost.httpAdapter?.getInstance?.() as FastifyInstance | undefined;
+    const instance = this.adapterHost.httpAdapter?.getInstance?.<FastifyInstance>();
     if (instance === undefined || typeof instance.addHook !== 'function') return;
     const allowed = new Set(this.config.allowedHosts);
     instance.addHook('onRequest', (request, reply, done) => {

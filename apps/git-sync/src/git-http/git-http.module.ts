@@ -65,7 +65,7 @@ export class GitHttpModule implements OnModuleInit {
    * unread, so the controller can pipe `req.raw` straight into the backend.
    */
   onModuleInit(): void {
-    const instance = this.adapterHost.httpAdapter?.getInstance?.() as FastifyInstance | undefined;
+    const instance = this.adapterHost.httpAdapter?.getInstance?.<FastifyInstance>();
     if (instance === undefined || typeof instance.addContentTypeParser !== 'function') return;
     if (instance.hasContentTypeParser(GIT_CONTENT_TYPES)) return;
     instance.addContentTypeParser(GIT_CONTENT_TYPES, (_request, _payload, done) => done(null));

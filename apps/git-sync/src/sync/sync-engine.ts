@@ -6,10 +6,9 @@ import type { PageNode } from '../pages/page-store.types';
 import { StaleFencingTokenError } from '../pages/stale-fencing-token.error';
 import { isUuid } from '../pages/uuid';
 import { assertDataDirUsable } from '../vault/data-dir';
-import { decodeStem, encodeTitle } from '../vault/filename-codec';
 import type { GitRunner } from '../vault/git-runner';
 import { blobOid, parsePageFile, serializePage } from '../vault/page-file';
-import { dirOf, isManagedPath, layoutPages, PAGE_EXTENSION, stemOf } from '../vault/page-layout';
+import { isManagedPath, layoutPages } from '../vault/page-layout';
 import { Vault, type VaultHold } from '../vault/vault';
 import { VaultManifest } from '../vault/vault-manifest';
 import {
@@ -249,7 +248,7 @@ export class SyncEngine {
             spaceId,
             stale.map((n) => n.id),
           )
-        : new Map();
+        : new Map<string, string>();
 
     const files: FileWrite[] = [];
     const entries: Array<[string, { oid: string; id: string; rev: number }]> = [];

@@ -212,7 +212,7 @@ export class Vault {
     }
     try {
       const parsed = JSON.parse(text) as unknown;
-      return parsed !== null && typeof parsed === 'object' ? (parsed as CycleMarker) : {};
+      return parsed !== null && typeof parsed === 'object' ? parsed : {};
     } catch {
       // A bare pid (older versions) or a marker cut short by a crash: a dead cycle of no known token.
       return {};
