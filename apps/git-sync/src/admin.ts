@@ -1,5 +1,6 @@
 import 'reflect-metadata';
-import { AccountStore, UsernameTakenError, USERNAME_PATTERN } from './accounts';
+import { AccountStore, UsernameTakenError } from './accounts';
+import { USERNAME_PATTERN } from './common/auth-defaults';
 import { openEngine } from './app/engine.module';
 import { createLogger, scrubSecrets } from './app/logger';
 import { ConfigError, loadConfig } from './config';

@@ -10,8 +10,9 @@ import { EngineModule } from './app/engine.module';
 import { FirstRun } from './app/first-run';
 import { clientAddressResolver } from './app/http-hardening';
 import { HttpHardeningModule } from './app/http-hardening.module';
-import { ENGINE, ROOT_LOGGER } from './app/engine.tokens';
-import { GuardedCycleRunner } from './app/guarded-cycle-runner';
+import { ENGINE } from './app/engine.tokens';
+import { ROOT_LOGGER } from './common/root-logger.token';
+import { GuardedCycleRunner } from './orchestrator/guarded-cycle-runner';
 import { PageEditTrigger } from './app/page-edit-trigger';
 import { PageStoreSpaceDirectory } from './app/page-store-space-directory';
 import { VaultRepositoryProvider } from './app/vault-repository-provider';
@@ -50,6 +51,42 @@ export function requestLogLevel(req: IncomingMessage, res: ServerResponse, err?:
 export class AppModule {
   static forRoot({ config, logger }: AppModuleOptions): DynamicModule {
     const clientAddress = clientAddressResolver(config);
+    // Each module below imports what it uses from these. Nest makes one instance of a dynamic
+    // module per object, so every importer must be handed the same object.
+    const configModule = GitSyncConfigModule.forRoot({ config });
+    const rootLogger: DynamicModule = {
+      module: RootLoggerModule,
+      providers: [{ provide: ROOT_LOGGER, useValue: logger }],
+      exports: [ROOT_LOGGER],
+    };
+    const lockModule = SpaceLockModule.forRoot({
+      isGlobal: false,
+      inMemory: !config.redisUrl,
+      ttlMs: config.lockTtlMs,
+      keyPrefix: config.lockKeyPrefix,
+      // With several replicas a holder can be paused past its lease; its token lets the page
+      // store refuse what it writes after that. The in-memory lock serves one process only.
+      fencing: Boolean(config.redisUrl),
+    });
+    const metricsModule = MetricsModule.forRoot({ config, imports: [configModule] });
+    const engineModule = EngineModule.forRoot({ imports: [configModule, rootLogger, lockModule, metricsModule] });
+    const orchestratorModule = OrchestratorModule.forRoot({
+      imports: [configModule, lockModule, engineModule, metricsModule],
+      cycleRunner: {
+        inject: [GuardedCycleRunner, GitSyncMetrics],
+        useFactory: (g: GuardedCycleRunner, m: GitSyncMetrics) => new MeteredCycleRunner(g, m),
+      },
+      spaceDirectory: { useExisting: PageStoreSpaceDirectory },
+      // Replicas share the waiter markers through the lock's Redis; alone, memory is enough.
+      ...(config.redisUrl
+        ? {
+            pushWaiters: {
+              inject: [RedisService],
+              useFactory: (redis: RedisService) => new RedisPushWaiters(redis.getOrThrow(), config.lockKeyPrefix),
+            },
+          }
+        : {}),
+    });
     return {
       module: AppModule,
       imports: [
@@ -66,43 +103,17 @@ export class AppModule {
             },
           },
         }),
-        {
-          module: RootLoggerModule,
-          global: true,
-          providers: [{ provide: ROOT_LOGGER, useValue: logger }],
-          exports: [ROOT_LOGGER],
-        },
-        GitSyncConfigModule.forRoot({ config }),
+        // Global, as the library makes it: the one connection the lock, the push waiters, the
+        // failure limiter and the readiness probe share.
         ...(config.redisUrl ? [RedisModule.forRoot({ config: { url: config.redisUrl } })] : []),
-        SpaceLockModule.forRoot({
-          isGlobal: true,
-          inMemory: !config.redisUrl,
-          ttlMs: config.lockTtlMs,
-          keyPrefix: config.lockKeyPrefix,
-          // With several replicas a holder can be paused past its lease; its token lets the page
-          // store refuse what it writes after that. The in-memory lock serves one process only.
-          fencing: Boolean(config.redisUrl),
-        }),
-        MetricsModule.forRoot(config),
-        EngineModule.forRoot(),
-        OrchestratorModule.forRoot({
-          cycleRunner: {
-            inject: [GuardedCycleRunner, GitSyncMetrics],
-            useFactory: (g: GuardedCycleRunner, m: GitSyncMetrics) => new MeteredCycleRunner(g, m),
-          },
-          spaceDirectory: { useExisting: PageStoreSpaceDirectory },
-          // Replicas share the waiter markers through the lock's Redis; alone, memory is enough.
-          ...(config.redisUrl
-            ? {
-                pushWaiters: {
-                  inject: [RedisService],
-                  useFactory: (redis: RedisService) => new RedisPushWaiters(redis.getOrThrow(), config.lockKeyPrefix),
-                },
-              }
-            : {}),
-        }),
+        configModule,
+        metricsModule,
+        engineModule,
+        orchestratorModule,
         GitHttpModule.forRoot({
+          imports: [configModule, engineModule, orchestratorModule, metricsModule],
           accessPolicy: { useExisting: AccountGitAccessPolicy },
+          git: { inject: [ENGINE], useFactory: (engine: Engine) => engine.git },
           repositoryProvider: {
             // Provided here, not in EngineModule: it needs the orchestrator, which itself needs the engine.
             inject: [ENGINE, GitSyncOrchestrator, GuardedCycleRunner, GitSyncMetrics],
@@ -120,10 +131,10 @@ export class AppModule {
               ),
           },
         }),
-        HttpHardeningModule,
-        ApiModule,
+        HttpHardeningModule.forRoot({ imports: [configModule] }),
+        ApiModule.forRoot({ imports: [rootLogger, engineModule, orchestratorModule] }),
         OpenApiModule,
-        HealthModule,
+        HealthModule.forRoot({ imports: [configModule, engineModule] }),
       ],
       providers: [PageEditTrigger, FirstRun],
     };

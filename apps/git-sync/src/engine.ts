@@ -1,5 +1,3 @@
-import { constants } from 'node:fs';
-import { access, mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Kysely } from 'kysely';
 import { openDatabase } from './pages/database';
@@ -9,7 +7,7 @@ import { PageStore } from './pages/page-store';
 import type { CycleStep } from './sync/cycle-status';
 import { type EngineLogger, silentLogger } from './sync/engine-logger';
 import { SyncEngine } from './sync/sync-engine';
-import { DataDirUnusableError } from './vault/data-dir-unusable.error';
+import { assertDataDirUsable } from './vault/data-dir';
 import { GitRunner } from './vault/git-runner';
 import { vaultPath } from './vault/vault';
 
@@ -35,7 +33,8 @@ export interface Engine {
   backend: 'postgres' | 'pglite';
   pages: PageStore;
   conflicts: ConflictStore;
-  engine: SyncEngine;
+  /** Runs a space's sync cycles, and opens its vault. */
+  sync: SyncEngine;
   git: GitRunner;
   dataDir: string;
   /** The repository directory of a space's vault (it exists once a cycle has run or `engine.vault(id).ensure()` was called). */
@@ -50,13 +49,9 @@ export interface Engine {
 export async function createEngine(options: EngineOptions): Promise<Engine> {
   const dataDir = resolve(options.dataDir);
   const git = new GitRunner({ timeoutMs: options.gitTimeoutMs, binary: options.gitBinary, home: dataDir });
+  // git first: without it, nothing is created.
   await git.version();
-  try {
-    await mkdir(dataDir, { recursive: true });
-    await access(dataDir, constants.R_OK | constants.W_OK | constants.X_OK);
-  } catch (error) {
-    throw new DataDirUnusableError(dataDir, (error as NodeJS.ErrnoException).code ?? 'not accessible', error);
-  }
+  await assertDataDirUsable(dataDir, { create: true });
 
   const handle = await openDatabase<Database>({
     dataDir,
@@ -71,7 +66,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   });
   const pages = new PageStore(handle.db);
   const conflicts = new ConflictStore(handle.db);
-  const engine = new SyncEngine({
+  const sync = new SyncEngine({
     store: pages,
     conflicts,
     git,
@@ -86,7 +81,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     backend: handle.backend,
     pages,
     conflicts,
-    engine,
+    sync,
     git,
     dataDir,
     vaultPath: (spaceId: string) => vaultPath(dataDir, spaceId),
@@ -94,7 +89,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   };
 }
 
-export * from './engine.error';
+export * from './common/engine.error';
 export * from './pages';
 export * from './sync';
 export * from './vault';

@@ -1,4 +1,4 @@
-import type { GitAccessDecision, GitAccessPolicy, GitAccessRequest } from '../git-http/git-access-policy.port';
+import type { GitAccessDecision, GitAccessPolicy, GitAccessRequest } from './git-access-policy.port';
 import type { AccountStore } from './account-store';
 import { parseBasicAuthorization } from './basic-credentials';
 import type { CredentialChecker } from './credential-checker';

@@ -6,6 +6,7 @@ import type { AccessTokensTable, AccountsTables, SpaceRole, UsersTable } from '.
 import { LastAdminError } from './last-admin.error';
 import { UserNotFoundError } from './user-not-found.error';
 import { UsernameTakenError } from './username-taken.error';
+import { USERNAME_PATTERN } from '../common/auth-defaults';
 
 export interface User {
   id: string;
@@ -45,9 +46,6 @@ export interface Membership {
   username: string;
   role: SpaceRole;
 }
-
-/** Letters, digits, `.`, `_`, `-`: never a `:`, which would split an HTTP Basic credential. */
-export const USERNAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 // Postgres unique_violation; PGlite reports the same SQLSTATE.
 const UNIQUE_VIOLATION = '23505';

@@ -1,4 +1,5 @@
 import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
+import { AUTH_FAILURE_DEFAULTS } from '../common/auth-defaults';
 
 export interface AuthFailureLimiterOptions {
   /**
@@ -21,14 +22,6 @@ export interface AuthFailureLimiterOptions {
   /** Prefix of the keys kept in Redis. */
   keyPrefix?: string;
 }
-
-/** The limits used when an option is not given; the server's configuration defaults to these too. */
-export const AUTH_FAILURE_DEFAULTS = {
-  maxFailures: 10,
-  maxAddressFailures: 100,
-  windowSeconds: 60,
-  keyPrefix: 'git-sync:auth-failures',
-} as const;
 
 /** Where an authentication attempt came from. */
 export interface AuthAttempt {

@@ -1,6 +1,5 @@
 export {
   AccountStore,
-  USERNAME_PATTERN,
   type User,
   type IssuedToken,
   type AccessTokenInfo,
@@ -8,13 +7,8 @@ export {
   type Membership,
 } from './account-store';
 export type { AccountsTables, SpaceRole } from './accounts.tables';
-export { accountMigrations, migrateAccounts, AccountsMigrationError } from './migrations';
-export {
-  AUTH_FAILURE_DEFAULTS,
-  AuthFailureLimiter,
-  type AuthAttempt,
-  type AuthFailureLimiterOptions,
-} from './auth-failure-limiter';
+export { accountMigrations, migrateAccounts } from './migrations';
+export { AuthFailureLimiter, type AuthAttempt, type AuthFailureLimiterOptions } from './auth-failure-limiter';
 export { CredentialChecker, type CredentialCheck, type PresentedCredentials } from './credential-checker';
 export { AccountGitAccessPolicy, type GitSyncSpaceLookup } from './account-git-access.policy';
 export { parseBasicAuthorization, parseBearerAuthorization, type BasicCredentials } from './basic-credentials';
@@ -22,3 +16,10 @@ export { generateAccessToken, hashAccessToken } from './access-token';
 export { UsernameTakenError } from './username-taken.error';
 export { UserNotFoundError } from './user-not-found.error';
 export { LastAdminError } from './last-admin.error';
+export {
+  GIT_ACCESS_POLICY,
+  type GitAccessDecision,
+  type GitAccessPolicy,
+  type GitAccessRequest,
+  type GitService,
+} from './git-access-policy.port';

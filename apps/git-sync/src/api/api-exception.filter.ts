@@ -2,7 +2,7 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpSta
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
 import { LastAdminError, UserNotFoundError, UsernameTakenError } from '../accounts';
-import { ROOT_LOGGER } from '../app/engine.tokens';
+import { ROOT_LOGGER } from '../common/root-logger.token';
 import {
   ConflictNotFoundError,
   InvalidPageParentError,
@@ -42,7 +42,7 @@ export function toApiError(err: unknown): ApiErrorBody | undefined {
   if (err instanceof HttpException) {
     const response = err.getResponse();
     return typeof response === 'object'
-      ? { statusCode: err.getStatus(), error: err.name, message: err.message, ...(response as object) }
+      ? { statusCode: err.getStatus(), error: err.name, message: err.message, ...response }
       : { statusCode: err.getStatus(), error: err.name, message: response };
   }
   if (NOT_FOUND.some((type) => err instanceof type)) {

@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Module, type DynamicModule, type ModuleMetadata } from '@nestjs/common';
 import { ApiExceptionFilter } from './api-exception.filter';
 import { ConflictsController } from './conflicts.controller';
 import { GitSyncController } from './git-sync.controller';
@@ -8,8 +8,8 @@ import { SpacesController } from './spaces.controller';
 import { UsersController } from './users.controller';
 
 /**
- * The JSON API under /api. Its stores, orchestrator and cycle runner come
- * from the global engine and orchestrator modules.
+ * The JSON API under /api. Its stores, orchestrator, cycle runner and logger
+ * come from the modules `forRoot` is given.
  */
 @Module({
   controllers: [
@@ -22,4 +22,12 @@ import { UsersController } from './users.controller';
   ],
   providers: [ApiExceptionFilter],
 })
-export class ApiModule {}
+export class ApiModule {
+  /**
+   * @param imports Modules that export the engine's stores and cycle runner,
+   *   `GitSyncOrchestrator` and `ROOT_LOGGER`.
+   */
+  static forRoot({ imports }: { imports: ModuleMetadata['imports'] }): DynamicModule {
+    return { module: ApiModule, imports };
+  }
+}

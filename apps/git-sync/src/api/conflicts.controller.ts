@@ -1,8 +1,8 @@
-import { Controller, Get, HttpCode, Inject, Param, Post, Query, UseFilters, UseGuards } from '@nestjs/common';
+import { Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { type Conflict, ConflictStore } from '../pages/conflict-store';
 import { PageStore } from '../pages/page-store';
-import { ApiExceptionFilter } from './api-exception.filter';
-import { Access, ApiAuthGuard } from './auth';
+import { ApiController } from './api-controller.decorator';
+import { Access } from './auth';
 import { spaceParams, type SpaceParams } from './common.schemas';
 import { conflictListQuery, conflictParams, type ConflictListQuery, type ConflictParams } from './conflicts.schemas';
 import { params, query } from './zod-validation.pipe';
@@ -11,9 +11,7 @@ import { conflictResponse } from './responses.schemas';
 import { z } from 'zod';
 
 /** The wiki's side of every hunk a merge gave to git, until someone has looked at it. */
-@Controller('api/spaces/:spaceId/conflicts')
-@UseFilters(ApiExceptionFilter)
-@UseGuards(ApiAuthGuard)
+@ApiController('api/spaces/:spaceId/conflicts')
 // Conflict records hold page text, so they are as private as the pages.
 @Access({ space: 'read' })
 export class ConflictsController {

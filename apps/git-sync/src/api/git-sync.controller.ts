@@ -1,11 +1,10 @@
-import { Body, Controller, Get, HttpCode, Inject, Post, UseFilters, UseGuards } from '@nestjs/common';
-import { GuardedCycleRunner } from '../app/guarded-cycle-runner';
+import { Body, Get, HttpCode, Inject, Post } from '@nestjs/common';
+import { GuardedCycleRunner } from '../orchestrator/guarded-cycle-runner';
 import type { GitSyncStatus, RunOnceResult, SpaceSyncRecord } from '../orchestrator/cycle-status';
 import { GitSyncOrchestrator } from '../orchestrator/git-sync.orchestrator';
 import { ConflictStore } from '../pages/conflict-store';
 import { PageStore } from '../pages/page-store';
-import { ApiExceptionFilter } from './api-exception.filter';
-import { ApiAuthGuard } from './auth';
+import { ApiController } from './api-controller.decorator';
 import { triggerBody, type TriggerBody } from './git-sync.schemas';
 import { body } from './zod-validation.pipe';
 import { ApiDoc } from './openapi/api-doc.decorator';
@@ -18,10 +17,8 @@ export interface GitSyncStatusResponse extends Omit<GitSyncStatus, 'spaces'> {
   workTreeOverlaps: number;
 }
 
-@Controller('api/git-sync')
-@UseFilters(ApiExceptionFilter)
 // Admins only: no @Access rule means the guard's default.
-@UseGuards(ApiAuthGuard)
+@ApiController('api/git-sync')
 export class GitSyncController {
   constructor(
     @Inject(GitSyncOrchestrator) private readonly orchestrator: GitSyncOrchestrator,

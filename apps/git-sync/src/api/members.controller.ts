@@ -1,8 +1,7 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Put, UseFilters, UseGuards } from '@nestjs/common';
+import { Body, Delete, Get, HttpCode, Inject, Param, Put } from '@nestjs/common';
 import { AccountStore, type Membership } from '../accounts';
 import { PageStore } from '../pages/page-store';
-import { ApiExceptionFilter } from './api-exception.filter';
-import { ApiAuthGuard } from './auth';
+import { ApiController } from './api-controller.decorator';
 import { spaceParams, type SpaceParams } from './common.schemas';
 import { memberParams, setMemberBody, type MemberParams, type SetMemberBody } from './members.schemas';
 import { MembershipNotFoundError } from './membership-not-found.error';
@@ -11,10 +10,8 @@ import { ApiDoc } from './openapi/api-doc.decorator';
 import { membershipResponse } from './responses.schemas';
 import { z } from 'zod';
 
-@Controller('api/spaces/:spaceId/members')
-@UseFilters(ApiExceptionFilter)
 // Admins only: no @Access rule means the guard's default.
-@UseGuards(ApiAuthGuard)
+@ApiController('api/spaces/:spaceId/members')
 export class MembersController {
   constructor(
     @Inject(PageStore) private readonly pages: PageStore,

@@ -1,25 +1,10 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  Headers,
-  HttpCode,
-  Inject,
-  Param,
-  Patch,
-  Post,
-  Query,
-  Res,
-  UseFilters,
-  UseGuards,
-} from '@nestjs/common';
+import { Body, Delete, Get, Headers, HttpCode, Inject, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { PageNotFoundError } from '../pages/page-not-found.error';
 import { PageStore } from '../pages/page-store';
 import type { DeletedPageNode, Page, PageNode } from '../pages/page-store.types';
-import { ApiExceptionFilter } from './api-exception.filter';
-import { Access, ApiAuthGuard } from './auth';
+import { ApiController } from './api-controller.decorator';
+import { Access } from './auth';
 import { expectedRevision, pageEtag } from './page-etag';
 import { spaceParams, type SpaceParams } from './common.schemas';
 import {
@@ -42,9 +27,7 @@ import { z } from 'zod';
 // Every write here is a person's edit: that source is what schedules the debounced sync.
 const SOURCE = 'user';
 
-@Controller('api/spaces/:spaceId/pages')
-@UseFilters(ApiExceptionFilter)
-@UseGuards(ApiAuthGuard)
+@ApiController('api/spaces/:spaceId/pages')
 @Access({ space: 'read' })
 export class PagesController {
   constructor(@Inject(PageStore) private readonly pages: PageStore) {}

@@ -1,23 +1,11 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Inject,
-  Param,
-  Post,
-  Put,
-  UseFilters,
-  UseGuards,
-} from '@nestjs/common';
+import { Body, Delete, Get, HttpCode, Inject, Param, Post, Put } from '@nestjs/common';
 import { AccountStore, type User } from '../accounts';
 import { GitSyncOrchestrator } from '../orchestrator/git-sync.orchestrator';
 import { PageStore } from '../pages/page-store';
 import { SpaceTrash } from '../vault/space-trash';
 import type { Space } from '../pages/page-store.types';
-import { ApiExceptionFilter } from './api-exception.filter';
-import { Access, ApiAuthGuard, Principal } from './auth';
+import { ApiController } from './api-controller.decorator';
+import { Access, Principal } from './auth';
 import { spaceParams, type SpaceParams } from './common.schemas';
 import { createSpaceBody, setGitSyncBody, type CreateSpaceBody, type SetGitSyncBody } from './spaces.schemas';
 import { body, params } from './zod-validation.pipe';
@@ -25,9 +13,7 @@ import { ApiDoc } from './openapi/api-doc.decorator';
 import { spaceResponse } from './responses.schemas';
 import { z } from 'zod';
 
-@Controller('api/spaces')
-@UseFilters(ApiExceptionFilter)
-@UseGuards(ApiAuthGuard)
+@ApiController('api/spaces')
 export class SpacesController {
   constructor(
     @Inject(PageStore) private readonly pages: PageStore,

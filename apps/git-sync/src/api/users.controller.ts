@@ -1,20 +1,8 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Inject,
-  Param,
-  Patch,
-  Post,
-  UseFilters,
-  UseGuards,
-} from '@nestjs/common';
+import { Body, Delete, Get, HttpCode, Inject, Param, Patch, Post } from '@nestjs/common';
 import { AccountStore, type AccessTokenInfo, type User } from '../accounts';
 import { AccessTokenNotFoundError } from './access-token-not-found.error';
-import { ApiExceptionFilter } from './api-exception.filter';
-import { Access, ApiAuthGuard, Principal } from './auth';
+import { ApiController } from './api-controller.decorator';
+import { Access, Principal } from './auth';
 import {
   createUserBody,
   issueTokenBody,
@@ -42,9 +30,7 @@ export interface IssuedTokenResponse {
 }
 
 /** Users and their tokens: admins manage them; a user lists and revokes their own tokens. */
-@Controller('api/users')
-@UseFilters(ApiExceptionFilter)
-@UseGuards(ApiAuthGuard)
+@ApiController('api/users')
 export class UsersController {
   constructor(@Inject(AccountStore) private readonly accounts: AccountStore) {}
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { USERNAME_PATTERN } from '../accounts';
+import { USERNAME_PATTERN } from '../common/auth-defaults';
 import { label, uuid } from './common.schemas';
 
 export const createUserBody = z

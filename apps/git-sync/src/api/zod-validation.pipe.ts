@@ -27,7 +27,8 @@ export class ZodValidationPipe<S extends ZodTypeAny> implements PipeTransform<un
   ) {}
 
   transform(value: unknown): z.output<S> {
-    const parsed = this.schema.safeParse(value);
+    // A generic S types the result as any; it is S's output.
+    const parsed = this.schema.safeParse(value) as z.SafeParseReturnType<unknown, z.output<S>>;
     if (parsed.success) return parsed.data;
     throw new RequestValidationError(parsed.error.issues.flatMap((issue) => toIssues(issue, this.root)));
   }

@@ -30,7 +30,7 @@ export async function ensureDemo(
   accounts: AccountStore,
   dataDir: string,
   firstRun: boolean,
-  beforeSave: (spaceId: string) => Promise<unknown> = async () => undefined,
+  beforeSave: (spaceId: string) => Promise<unknown> = () => Promise.resolve(),
 ): Promise<DemoCredentials | undefined> {
   const file = join(dataDir, CREDENTIALS_FILE);
   const saved = await readFile(file, 'utf8').then(

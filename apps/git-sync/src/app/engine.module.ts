@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Module, type DynamicModule, type ModuleMetadata, type OnApplicationShutdown } from '@nestjs/common';
 import { RedisService } from '@nestjs-labs/nestjs-ioredis';
 import type { Logger as PinoLogger } from 'pino';
 import { SpaceLockService } from 'space-lock/nestjs';
@@ -13,12 +13,15 @@ import {
 import { GIT_SYNC_CONFIG, type GitSyncConfig } from '../config';
 import { createEngine, type Engine } from '../engine';
 import { ConflictStore } from '../pages/conflict-store';
+import { DATABASE } from '../pages/database';
 import { PageStore } from '../pages/page-store';
 import { GitSyncMetrics } from '../metrics/git-sync-metrics';
 import { SyncEngine } from '../sync/sync-engine';
+import { GitRunner } from '../vault/git-runner';
 import { SpaceTrash } from '../vault/space-trash';
-import { ENGINE, ROOT_LOGGER } from './engine.tokens';
-import { GuardedCycleRunner } from './guarded-cycle-runner';
+import { ROOT_LOGGER } from '../common/root-logger.token';
+import { ENGINE } from './engine.tokens';
+import { GuardedCycleRunner } from '../orchestrator/guarded-cycle-runner';
 import { PageStoreSpaceDirectory } from './page-store-space-directory';
 
 /** The engine with the accounts tables migrated: what the server and the admin command both open. */
@@ -38,24 +41,35 @@ export async function openEngine(config: GitSyncConfig, logger: PinoLogger): Pro
   return engine;
 }
 
+export interface EngineModuleOptions {
+  /**
+   * Modules that export what the engine's providers need: `GIT_SYNC_CONFIG`,
+   * `ROOT_LOGGER`, `SpaceLockService` and `GitSyncMetrics`.
+   */
+  imports: ModuleMetadata['imports'];
+}
+
 /**
  * The engine and everything built on its database, as Nest providers: the
  * page store, accounts, the space directory and cycle runner the
- * orchestrator needs, and the credential checker and access policy the git host and the API need. Global, because the API, the orchestrator and the git host all use it.
+ * orchestrator needs, and the credential checker and access policy the git
+ * host and the API need. Each of those imports this module.
  */
 @Module({})
 export class EngineModule implements OnApplicationShutdown {
   constructor(@Inject(ENGINE) private readonly engine: Engine) {}
 
-  static forRoot(): DynamicModule {
+  static forRoot({ imports }: EngineModuleOptions): DynamicModule {
     return {
       module: EngineModule,
-      global: true,
+      imports,
       providers: [
         { provide: ENGINE, inject: [GIT_SYNC_CONFIG, ROOT_LOGGER], useFactory: openEngine },
         { provide: PageStore, inject: [ENGINE], useFactory: (e: Engine) => e.pages },
         { provide: ConflictStore, inject: [ENGINE], useFactory: (e: Engine) => e.conflicts },
-        { provide: SyncEngine, inject: [ENGINE], useFactory: (e: Engine) => e.engine },
+        { provide: SyncEngine, inject: [ENGINE], useFactory: (e: Engine) => e.sync },
+        { provide: DATABASE, inject: [ENGINE], useFactory: (e: Engine) => e.db },
+        { provide: GitRunner, inject: [ENGINE], useFactory: (e: Engine) => e.git },
         { provide: AccountStore, inject: [ENGINE], useFactory: (e: Engine) => new AccountStore(e.db) },
         { provide: SpaceTrash, inject: [ENGINE], useFactory: (e: Engine) => new SpaceTrash(e.dataDir) },
         {
@@ -67,7 +81,7 @@ export class EngineModule implements OnApplicationShutdown {
           provide: GuardedCycleRunner,
           inject: [ENGINE, SpaceLockService, GIT_SYNC_CONFIG],
           useFactory: (e: Engine, lock: SpaceLockService, c: GitSyncConfig) =>
-            new GuardedCycleRunner(e.engine, e.dataDir, `${hostname()}:${process.pid}:${lock.instanceId}`, c.lockTtlMs),
+            new GuardedCycleRunner(e.sync, e.dataDir, `${hostname()}:${process.pid}:${lock.instanceId}`, c.lockTtlMs),
         },
         {
           provide: AuthFailureLimiter,
@@ -103,6 +117,8 @@ export class EngineModule implements OnApplicationShutdown {
         PageStore,
         ConflictStore,
         SyncEngine,
+        DATABASE,
+        GitRunner,
         AccountStore,
         SpaceTrash,
         PageStoreSpaceDirectory,

@@ -1,5 +1,5 @@
 import fastifyCors from '@fastify/cors';
-import { Inject, Module, type OnModuleInit } from '@nestjs/common';
+import { Inject, Module, type DynamicModule, type ModuleMetadata, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { GIT_SYNC_CONFIG, type GitSyncConfig } from '../config';
@@ -28,8 +28,13 @@ export class HttpHardeningModule implements OnModuleInit {
     @Inject(GIT_SYNC_CONFIG) private readonly config: GitSyncConfig,
   ) {}
 
+  /** @param imports A module that exports `GIT_SYNC_CONFIG`. */
+  static forRoot({ imports }: { imports: ModuleMetadata['imports'] }): DynamicModule {
+    return { module: HttpHardeningModule, imports };
+  }
+
   onModuleInit(): void {
-    const instance = this.adapterHost.httpAdapter?.getInstance?.() as FastifyInstance | undefined;
+    const instance = this.adapterHost.httpAdapter?.getInstance?.<FastifyInstance>();
     if (instance === undefined || typeof instance.addHook !== 'function') return;
     const allowed = new Set(this.config.allowedHosts);
     instance.addHook('onRequest', (request, reply, done) => {

@@ -31,7 +31,7 @@ export class VaultRepositoryProvider implements GitRepositoryProvider {
   ) {}
 
   async ensureRepository(spaceId: string, access: RepositoryAccess = { underLock: false }): Promise<string> {
-    const vault = this.engine.engine.vault(spaceId);
+    const vault = this.engine.sync.vault(spaceId);
     if (access.underLock) {
       await vault.ensure();
       return vault.path;
@@ -63,6 +63,6 @@ export class VaultRepositoryProvider implements GitRepositoryProvider {
 
 /** Read-only: the vault exists with all of its refs. */
 async function isReady(vault: Vault): Promise<boolean> {
-  const refs = await vault.readRefs().catch(() => ({}) as Partial<VaultRefs>);
+  const refs = await vault.readRefs().catch((): Partial<VaultRefs> => ({}));
   return Boolean(refs.main && refs.pages && refs.lastPushed);
 }

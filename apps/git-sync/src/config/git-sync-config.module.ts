@@ -10,9 +10,10 @@ export interface GitSyncConfigModuleOptions {
 }
 
 /**
- * Provides `GIT_SYNC_CONFIG` everywhere. The environment is validated while
- * the module is being built, so an invalid value stops start-up before any
- * provider runs.
+ * Provides `GIT_SYNC_CONFIG` to the modules that import it; they must all
+ * import the same `forRoot` result, so they share one configuration. The
+ * environment is validated while the module is being built, so an invalid
+ * value stops start-up before any provider runs.
  */
 @Module({})
 export class GitSyncConfigModule {
@@ -20,7 +21,6 @@ export class GitSyncConfigModule {
     const config = options.config ?? loadConfig(options.env ?? process.env);
     return {
       module: GitSyncConfigModule,
-      global: true,
       providers: [{ provide: GIT_SYNC_CONFIG, useValue: config }],
       exports: [GIT_SYNC_CONFIG],
     };

@@ -1,8 +1,7 @@
 import { isIP } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { USERNAME_PATTERN } from '../accounts/account-store';
-import { AUTH_FAILURE_DEFAULTS } from '../accounts/auth-failure-limiter';
+import { AUTH_FAILURE_DEFAULTS, USERNAME_PATTERN } from '../common/auth-defaults';
 import { ConfigError, type ConfigIssue } from './config.error';
 
 /** The validated configuration of the git-sync server. */

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { ServerResponse } from 'node:http';
-import { tmpdir } from 'node:os';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { GIT_SYNC_CONFIG, type GitSyncConfig } from '../config';
+import { GitRunner } from '../vault/git-runner';
 import { PUSH_POLICY_SETTINGS } from '../vault/push-policy-hook';
 import { CgiHeaderParser } from './cgi-header.parser';
 import type { CgiResponseHead } from './cgi-response';
@@ -58,12 +58,15 @@ export class GitBackendService implements OnApplicationShutdown {
   readonly #logger = new Logger(GitBackendService.name);
   readonly #children = new Set<ChildProcess>();
 
-  constructor(@Inject(GIT_SYNC_CONFIG) private readonly config: GitSyncConfig) {}
+  constructor(
+    @Inject(GIT_SYNC_CONFIG) private readonly config: GitSyncConfig,
+    @Inject(GitRunner) private readonly git: GitRunner,
+  ) {}
 
   /** Never rejects: every failure ends in an error response or a cut connection, and is logged. */
   serve(request: GitBackendRequest, res: ServerResponse): Promise<GitBackendOutcome> {
     return new Promise<GitBackendOutcome>((resolve) =>
-      new BackendRun(request, res, this.config, this.#logger, this.#children, resolve).start(),
+      new BackendRun(request, res, this.config, this.git, this.#logger, this.#children, resolve).start(),
     );
   }
 
@@ -99,6 +102,7 @@ class BackendRun {
     private readonly request: GitBackendRequest,
     private readonly res: ServerResponse,
     private readonly config: GitSyncConfig,
+    private readonly git: GitRunner,
     private readonly logger: Logger,
     private readonly children: Set<ChildProcess>,
     private readonly resolve: (outcome: GitBackendOutcome) => void,
@@ -131,7 +135,11 @@ class BackendRun {
     try {
       // Its own process group, so a kill also reaches the upload-pack or
       // receive-pack that http-backend runs as its child.
-      child = spawn('git', ['http-backend'], { env: this.#env(), stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+      child = spawn(this.git.binary, ['http-backend'], {
+        env: this.#env(),
+        stdio: ['pipe', 'pipe', 'pipe'],
+        detached: true,
+      });
     } catch (err) {
       this.#failure = 'spawn';
       this.#logFailure(err);
@@ -174,17 +182,15 @@ class BackendRun {
     }
   }
 
+  /**
+   * The runner's sealed git environment (no system or user config, none of the
+   * server's own GIT_* variables: a stray GIT_DIR would point the backend at
+   * another repository), plus the CGI request and the push policy.
+   */
   #env(): NodeJS.ProcessEnv {
     const { route, repositoryPath, headers, remoteUser, remoteAddress } = this.request;
-    const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
-      // Nothing from the server's own environment or git config may leak in
-      // (a stray GIT_DIR would point the backend at another repository).
-      HOME: tmpdir(),
-      GIT_CONFIG_NOSYSTEM: '1',
-      GIT_CONFIG_GLOBAL: '/dev/null',
+    const env = this.git.environment({
       ...configEnv([['http.receivepack', 'true'], ...PUSH_POLICY_SETTINGS]),
-      GIT_TERMINAL_PROMPT: '0',
       // The repository itself is the project root, so http-backend finds it
       // whether it is a working tree (it tries `<path>/.git` first) or bare.
       GIT_PROJECT_ROOT: repositoryPath,
@@ -196,7 +202,7 @@ class BackendRun {
       REMOTE_ADDR: remoteAddress,
       GATEWAY_INTERFACE: 'CGI/1.1',
       SERVER_PROTOCOL: 'HTTP/1.1',
-    };
+    });
     const set = (name: string, value: string | string[] | undefined) => {
       if (typeof value === 'string' && value !== '') env[name] = value;
     };
@@ -390,8 +396,8 @@ class BackendRun {
 }
 
 /** git's `GIT_CONFIG_COUNT` form of configuration: applies to this process tree only. */
-function configEnv(settings: ReadonlyArray<readonly [string, string]>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { GIT_CONFIG_COUNT: String(settings.length) };
+function configEnv(settings: ReadonlyArray<readonly [string, string]>): Record<string, string> {
+  const env: Record<string, string> = { GIT_CONFIG_COUNT: String(settings.length) };
   settings.forEach(([key, value], i) => {
     env[`GIT_CONFIG_KEY_${i}`] = key;
     env[`GIT_CONFIG_VALUE_${i}`] = value;

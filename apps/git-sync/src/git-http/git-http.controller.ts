@@ -4,7 +4,7 @@ import { SpaceLockClosedError } from 'space-lock';
 import { GitSyncMetrics, type UnavailableReason } from '../metrics/git-sync-metrics';
 import { GitSyncLockHeldError, GitSyncOrchestrator, type RunOnceResult } from '../orchestrator';
 import { isDatabaseUnavailable } from '../pages/database-unavailable';
-import { GIT_ACCESS_POLICY, type GitAccessPolicy } from './git-access-policy.port';
+import { GIT_ACCESS_POLICY, type GitAccessPolicy } from '../accounts/git-access-policy.port';
 import type { GitBackendOutcome } from './git-backend-request';
 import { GitBackendService } from './git-backend.service';
 import { GitPathError } from './git-path.error';

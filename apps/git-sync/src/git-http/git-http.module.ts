@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import {
   Inject,
   Module,
@@ -9,24 +10,34 @@ import {
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 import type { PortProvider } from '../common/port-provider';
-import { GIT_ACCESS_POLICY, type GitAccessPolicy } from './git-access-policy.port';
+import { GitRunner } from '../vault/git-runner';
+import { GIT_ACCESS_POLICY, type GitAccessPolicy } from '../accounts/git-access-policy.port';
 import { GitBackendService } from './git-backend.service';
 import { GitHttpController } from './git-http.controller';
 import { GIT_REPOSITORY_PROVIDER, type GitRepositoryProvider } from './git-repository-provider.port';
 
 export interface GitHttpModuleOptions {
-  /** Modules that export what the port providers need. */
+  /**
+   * Modules that export what the host and the port providers need:
+   * `GitSyncOrchestrator`, `GIT_SYNC_CONFIG` and, to count refusals, `GitSyncMetrics`.
+   */
   imports?: ModuleMetadata['imports'];
   accessPolicy: PortProvider<GitAccessPolicy>;
   repositoryProvider: PortProvider<GitRepositoryProvider>;
+  /**
+   * The git that serves requests: its binary, and the sealed environment
+   * `git http-backend` runs in. The engine's runner, typically.
+   * @default a runner of its own, with HOME in the temporary directory
+   */
+  git?: PortProvider<GitRunner>;
 }
 
 /** Fastify content types of git's request bodies; see `onModuleInit`. */
 export const GIT_CONTENT_TYPES = /^application\/x-git-[a-z-]+$/;
 
 /**
- * The git smart-HTTP host, for NestJS on Fastify. Needs `GitSyncOrchestrator`
- * (from the global `OrchestratorModule`) and `GIT_SYNC_CONFIG`.
+ * The git smart-HTTP host, for NestJS on Fastify. What it needs comes from
+ * the modules given as `imports` (see `GitHttpModuleOptions.imports`).
  */
 @Module({})
 export class GitHttpModule implements OnModuleInit {
@@ -36,6 +47,7 @@ export class GitHttpModule implements OnModuleInit {
     const providers: Provider[] = [
       { ...options.accessPolicy, provide: GIT_ACCESS_POLICY } as Provider,
       { ...options.repositoryProvider, provide: GIT_REPOSITORY_PROVIDER } as Provider,
+      { ...(options.git ?? { useFactory: () => new GitRunner({ home: tmpdir() }) }), provide: GitRunner } as Provider,
       GitBackendService,
     ];
     return {
@@ -53,7 +65,7 @@ export class GitHttpModule implements OnModuleInit {
    * unread, so the controller can pipe `req.raw` straight into the backend.
    */
   onModuleInit(): void {
-    const instance = this.adapterHost.httpAdapter?.getInstance?.() as FastifyInstance | undefined;
+    const instance = this.adapterHost.httpAdapter?.getInstance?.<FastifyInstance>();
     if (instance === undefined || typeof instance.addContentTypeParser !== 'function') return;
     if (instance.hasContentTypeParser(GIT_CONTENT_TYPES)) return;
     instance.addContentTypeParser(GIT_CONTENT_TYPES, (_request, _payload, done) => done(null));

@@ -1,4 +1,4 @@
-export type GitService = 'upload' | 'receive';
+import type { GitService } from '../accounts/git-access-policy.port';
 
 /** A validated smart-HTTP request, ready to hand to `git http-backend`. */
 export interface GitRoute {

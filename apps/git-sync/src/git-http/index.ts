@@ -3,13 +3,14 @@ export {
   type GitAccessDecision,
   type GitAccessPolicy,
   type GitAccessRequest,
-} from './git-access-policy.port';
+} from '../accounts/git-access-policy.port';
 export {
   GIT_REPOSITORY_PROVIDER,
   type GitRepositoryProvider,
   type RepositoryAccess,
 } from './git-repository-provider.port';
-export type { GitRoute, GitService } from './git-route';
+export type { GitRoute } from './git-route';
+export type { GitService } from '../accounts/git-access-policy.port';
 export { GitPathError } from './git-path.error';
 export { RepositoryNotReadyError } from './repository-not-ready.error';
 export { validateGitPath } from './git-path.validator';

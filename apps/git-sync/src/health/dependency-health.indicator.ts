@@ -1,12 +1,12 @@
-import { constants } from 'node:fs';
-import { access } from 'node:fs/promises';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { RedisService } from '@nestjs-labs/nestjs-ioredis';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
-import { sql } from 'kysely';
-import { ENGINE } from '../app/engine.tokens';
+import { type Kysely, sql } from 'kysely';
 import { GIT_SYNC_CONFIG, type GitSyncConfig } from '../config';
-import type { Engine } from '../engine';
+import { DATABASE } from '../pages/database';
+import type { Database } from '../pages/database.types';
+import { assertDataDirUsable } from '../vault/data-dir';
+import { GitRunner } from '../vault/git-runner';
 
 // A readiness probe that waits on a hung dependency is itself hung; a load
 // balancer would rather hear "not ready" quickly.
@@ -36,13 +36,14 @@ async function within<T>(ms: number, work: Promise<T>): Promise<T> {
 export class DependencyHealthIndicator {
   constructor(
     @Inject(HealthIndicatorService) private readonly health: HealthIndicatorService,
-    @Inject(ENGINE) private readonly engine: Engine,
+    @Inject(DATABASE) private readonly db: Kysely<Database>,
+    @Inject(GitRunner) private readonly gitRunner: GitRunner,
     @Inject(GIT_SYNC_CONFIG) private readonly config: GitSyncConfig,
     @Optional() @Inject(RedisService) private readonly redis?: RedisService,
   ) {}
 
   database(): Promise<HealthIndicatorResult> {
-    return this.#probe('database', () => sql`select 1`.execute(this.engine.db));
+    return this.#probe('database', () => sql`select 1`.execute(this.db));
   }
 
   /** Skipped (up, `mode: in-memory`) when no Redis is configured: the in-memory lock has nothing to reach. */
@@ -54,11 +55,11 @@ export class DependencyHealthIndicator {
   }
 
   dataDir(): Promise<HealthIndicatorResult> {
-    return this.#probe('dataDir', () => access(this.engine.dataDir, constants.R_OK | constants.W_OK | constants.X_OK));
+    return this.#probe('dataDir', () => assertDataDirUsable(this.config.dataDir));
   }
 
   git(): Promise<HealthIndicatorResult> {
-    return this.#probe('git', () => this.engine.git.version());
+    return this.#probe('git', () => this.gitRunner.version());
   }
 
   async #probe<const Key extends string>(key: Key, check: () => Promise<unknown>): Promise<HealthIndicatorResult> {

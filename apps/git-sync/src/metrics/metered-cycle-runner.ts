@@ -1,4 +1,4 @@
-import { WorkTreeOverlapError } from '../app/work-tree-overlap.error';
+import { WorkTreeOverlapError } from '../orchestrator/work-tree-overlap.error';
 import { StaleFencingTokenError } from '../pages/stale-fencing-token.error';
 import { CycleAbortedError } from '../sync/cycle-aborted.error';
 import type { CycleRunner, LockScope } from '../orchestrator/cycle-runner.port';

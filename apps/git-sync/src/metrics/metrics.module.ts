@@ -3,6 +3,7 @@ import {
   Logger,
   Module,
   type DynamicModule,
+  type ModuleMetadata,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
@@ -12,10 +13,17 @@ import { GitSyncMetrics } from './git-sync-metrics';
 import { MetricsController } from './metrics.controller';
 import { MetricsServer } from './metrics-server';
 
+export interface MetricsModuleOptions {
+  config: GitSyncConfig;
+  /** A module that exports `GIT_SYNC_CONFIG` (the same `config`). */
+  imports: ModuleMetadata['imports'];
+}
+
 /**
- * Provides `GitSyncMetrics` everywhere, always: the counters cost next to
- * nothing. Serving them is what `GIT_SYNC_METRICS` turns on, on the main
- * port or, with `GIT_SYNC_METRICS_PORT`, on a port of its own.
+ * Provides `GitSyncMetrics` (and the orchestrator's `SYNC_METRICS`) to the
+ * modules that import it, always: the counters cost next to nothing. Serving
+ * them is what `GIT_SYNC_METRICS` turns on, on the main port or, with
+ * `GIT_SYNC_METRICS_PORT`, on a port of its own.
  */
 @Module({})
 export class MetricsModule implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -27,10 +35,10 @@ export class MetricsModule implements OnApplicationBootstrap, OnApplicationShutd
     @Inject(GitSyncMetrics) private readonly metrics: GitSyncMetrics,
   ) {}
 
-  static forRoot(config: GitSyncConfig): DynamicModule {
+  static forRoot({ config, imports }: MetricsModuleOptions): DynamicModule {
     return {
       module: MetricsModule,
-      global: true,
+      imports,
       controllers: config.metrics && config.metricsPort === undefined ? [MetricsController] : [],
       providers: [
         {

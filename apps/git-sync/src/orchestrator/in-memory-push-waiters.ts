@@ -10,15 +10,21 @@ export class InMemoryPushWaiters implements PushWaiters {
 
   constructor(private readonly now: () => number = () => performance.now()) {}
 
-  async announce(spaceId: string, waiterId: string, ttlMs: number): Promise<void> {
+  announce(spaceId: string, waiterId: string, ttlMs: number): Promise<void> {
     this.#markers.set(spaceId, { waiterId, expiresAt: this.now() + ttlMs });
+    return Promise.resolve();
   }
 
-  async withdraw(spaceId: string, waiterId: string): Promise<void> {
+  withdraw(spaceId: string, waiterId: string): Promise<void> {
     if (this.#markers.get(spaceId)?.waiterId === waiterId) this.#markers.delete(spaceId);
+    return Promise.resolve();
   }
 
-  async isWaiting(spaceId: string): Promise<boolean> {
+  isWaiting(spaceId: string): Promise<boolean> {
+    return Promise.resolve(this.#isWaiting(spaceId));
+  }
+
+  #isWaiting(spaceId: string): boolean {
     const marker = this.#markers.get(spaceId);
     if (marker === undefined) return false;
     if (marker.expiresAt > this.now()) return true;

@@ -15,3 +15,5 @@ export { RedisPushWaiters } from './redis-push-waiters';
 export { GitSyncLockHeldError } from './git-sync-lock-held.error';
 export { GitSyncOrchestrator, type ExclusiveOptions } from './git-sync.orchestrator';
 export { OrchestratorModule, type OrchestratorModuleOptions } from './orchestrator.module';
+export { GuardedCycleRunner, type OwnedCycleRunner } from './guarded-cycle-runner';
+export { WorkTreeOverlapError } from './work-tree-overlap.error';

@@ -7,7 +7,10 @@ import { SPACE_DIRECTORY, type SpaceDirectory } from './space-directory.port';
 import type { PortProvider } from '../common/port-provider';
 
 export interface OrchestratorModuleOptions {
-  /** Modules that export what the port providers need (the engine's, typically). */
+  /**
+   * Modules that export what the orchestrator and the port providers need:
+   * `GIT_SYNC_CONFIG`, `SpaceLockService`, and the engine's providers, typically.
+   */
   imports?: ModuleMetadata['imports'];
   cycleRunner: PortProvider<CycleRunner>;
   spaceDirectory: PortProvider<SpaceDirectory>;
@@ -16,9 +19,10 @@ export interface OrchestratorModuleOptions {
 }
 
 /**
- * Provides and exports `GitSyncOrchestrator`, globally. Needs
- * `SpaceLockService` (from `SpaceLockModule`) and `GIT_SYNC_CONFIG` (from
- * `GitSyncConfigModule`) to be available; both of those are global modules.
+ * Provides and exports `GitSyncOrchestrator` to the modules that import it.
+ * Needs `SpaceLockService` (from `SpaceLockModule`) and `GIT_SYNC_CONFIG`
+ * (from `GitSyncConfigModule`), from `imports` or a global module, and
+ * `SYNC_METRICS` (from `MetricsModule`) when cycles are to be counted.
  */
 @Module({})
 export class OrchestratorModule {
@@ -34,7 +38,6 @@ export class OrchestratorModule {
     ];
     return {
       module: OrchestratorModule,
-      global: true,
       imports: options.imports ?? [],
       providers,
       exports: [GitSyncOrchestrator],

@@ -28,6 +28,9 @@ export interface DatabaseHandle<DB = Database> {
   close(): Promise<void>;
 }
 
+/** Injection token of the app's open `Kysely<Database>`, for what needs the connection itself (a readiness probe). */
+export const DATABASE = Symbol('DATABASE');
+
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** Directory of the embedded database inside the engine's data directory. */
@@ -44,7 +47,7 @@ export async function openDatabase<DB = Database>(options: DatabaseOptions): Pro
     ? await openPostgres<DB>(options.databaseUrl, schema, options)
     : await openPglite<DB>(options.dataDir, schema);
   try {
-    await migrate(handle.db, options.migrations ?? defaultMigrations);
+    await migrateToLatest(handle.db, options.migrations ?? defaultMigrations);
   } catch (error) {
     await handle.close();
     throw error;
@@ -112,16 +115,31 @@ async function openPglite<DB>(dataDir: string | undefined, schema: string | unde
  * in every schema, so another schema's tables (a second deployment or test
  * run sharing the database) make it skip creating its own, then fail.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export async function currentSchema(db: Kysely<any>): Promise<string> {
+export async function currentSchema<DB>(db: Kysely<DB>): Promise<string> {
   const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
   return rows[0].schema;
 }
 
-async function migrate(db: Kysely<any>, migrations: Record<string, Migration>): Promise<void> {
+/** Where a set of migrations records its history; Kysely's default names unless given. */
+export interface MigrationTables {
+  migrationTableName?: string;
+  migrationLockTableName?: string;
+}
+
+/**
+ * Applies every migration not yet applied, in key order, in the connection's
+ * current schema. A set with tables of its own evolves independently of the
+ * others. Fails with `MigrationFailedError` naming the migration that failed.
+ */
+export async function migrateToLatest<DB>(
+  db: Kysely<DB>,
+  migrations: Record<string, Migration>,
+  tables: MigrationTables = {},
+): Promise<void> {
   const migrator = new Migrator({
     db,
-    provider: { getMigrations: async () => migrations },
+    provider: { getMigrations: () => Promise.resolve(migrations) },
+    ...tables,
     migrationTableSchema: await currentSchema(db),
   });
   const { error, results } = await migrator.migrateToLatest();

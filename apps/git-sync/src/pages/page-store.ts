@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
-import type { Database, PagesTable, WriteSource } from './database.types';
+import type { Database, PagesTable, SpaceSettings, WriteSource } from './database.types';
 import { InvalidPageParentError } from './invalid-page-parent.error';
 import { InvalidSpaceIdError } from './invalid-space-id.error';
 import { PageNotFoundError } from './page-not-found.error';
@@ -366,14 +366,7 @@ export class PageStore {
     assertSpaceId(spaceId);
     const row = await this.transaction(spaceId, options.fencingToken, async (trx) => {
       await this.requireLivePage(trx, spaceId, pageId);
-      return this.updateRow(
-        trx,
-        spaceId,
-        pageId,
-        source,
-        { deleted_at: sql`now()` as never },
-        options.expectedRevision,
-      );
+      return this.updateRow(trx, spaceId, pageId, source, { deleted_at: sql`now()` }, options.expectedRevision);
     });
     this.emit({ spaceId, pageId, source, kind: 'delete' });
     return toPage(row);
@@ -553,12 +546,13 @@ async function nextPosition(trx: Executor, spaceId: string, parentPageId: string
 }
 
 function toSpace(row: { id: string; name: string; settings: unknown; created_at: Date; updated_at: Date }): Space {
-  const settings = (typeof row.settings === 'string' ? JSON.parse(row.settings) : row.settings) ?? {};
+  const parsed: unknown = typeof row.settings === 'string' ? JSON.parse(row.settings) : row.settings;
+  const settings = (parsed ?? {}) as SpaceSettings;
   return {
     id: row.id,
     name: row.name,
     settings,
-    gitSyncEnabled: settings?.gitSync?.enabled === true,
+    gitSyncEnabled: settings.gitSync?.enabled === true,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

@@ -1,4 +1,4 @@
-import { EngineError } from '../engine.error';
+import { EngineError } from '../common/engine.error';
 
 /**
  * A lock holder's write was refused because a holder with a higher fencing token has already

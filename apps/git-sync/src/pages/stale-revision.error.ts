@@ -1,4 +1,4 @@
-import { EngineError } from '../engine.error';
+import { EngineError } from '../common/engine.error';
 
 /** A write named the revision it was based on, and the page has moved past it. */
 export class StaleRevisionError extends EngineError {

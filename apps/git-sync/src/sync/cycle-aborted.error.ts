@@ -1,4 +1,4 @@
-import { EngineError } from '../engine.error';
+import { EngineError } from '../common/engine.error';
 import type { CycleStep } from './cycle-status';
 
 export class CycleAbortedError extends EngineError {

@@ -1,17 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { constants } from 'node:fs';
-import { access } from 'node:fs/promises';
 import { InvalidSpaceIdError } from '../pages/invalid-space-id.error';
 import type { ConflictStore, NewConflict } from '../pages/conflict-store';
 import type { PageStore } from '../pages/page-store';
 import type { PageNode } from '../pages/page-store.types';
 import { StaleFencingTokenError } from '../pages/stale-fencing-token.error';
 import { isUuid } from '../pages/uuid';
-import { DataDirUnusableError } from '../vault/data-dir-unusable.error';
-import { decodeStem, encodeTitle } from '../vault/filename-codec';
+import { assertDataDirUsable } from '../vault/data-dir';
 import type { GitRunner } from '../vault/git-runner';
 import { blobOid, parsePageFile, serializePage } from '../vault/page-file';
-import { dirOf, isManagedPath, layoutPages, PAGE_EXTENSION, stemOf } from '../vault/page-layout';
+import { isManagedPath, layoutPages } from '../vault/page-layout';
 import { Vault, type VaultHold } from '../vault/vault';
 import { VaultManifest } from '../vault/vault-manifest';
 import {
@@ -118,15 +115,7 @@ export class SyncEngine {
 
   /** Fails with a typed error when git is missing or the data directory cannot be used; writes nothing. */
   async checkPrerequisites(): Promise<void> {
-    try {
-      await access(this.options.dataDir, constants.R_OK | constants.W_OK | constants.X_OK);
-    } catch (error) {
-      throw new DataDirUnusableError(
-        this.options.dataDir,
-        (error as NodeJS.ErrnoException).code ?? 'not accessible',
-        error,
-      );
-    }
+    await assertDataDirUsable(this.options.dataDir);
     this.gitChecked ??= this.git.version().then(
       () => undefined,
       (error: unknown) => {
@@ -259,7 +248,7 @@ export class SyncEngine {
             spaceId,
             stale.map((n) => n.id),
           )
-        : new Map();
+        : new Map<string, string>();
 
     const files: FileWrite[] = [];
     const entries: Array<[string, { oid: string; id: string; rev: number }]> = [];

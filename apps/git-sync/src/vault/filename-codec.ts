@@ -7,6 +7,7 @@
  */
 
 /** Rejected by Windows (and `/` everywhere); control characters also break terminals and some tools. */
+// eslint-disable-next-line no-control-regex -- control characters are what this pattern exists to find.
 const FORBIDDEN = /[<>:"/\\|?*\u0000-\u001f\u007f]/;
 /** Windows refuses these device names as a file or directory name, with or without an extension. */
 const RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\s*|\s*\..*)$/i;

@@ -1,4 +1,4 @@
-import { EngineError } from '../engine.error';
+import { EngineError } from '../common/engine.error';
 
 /** A git command was killed because its caller's signal aborted (the space's lock was lost). */
 export class GitAbortedError extends EngineError {

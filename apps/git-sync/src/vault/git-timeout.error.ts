@@ -1,4 +1,4 @@
-import { EngineError } from '../engine.error';
+import { EngineError } from '../common/engine.error';
 
 export class GitTimeoutError extends EngineError {
   constructor(

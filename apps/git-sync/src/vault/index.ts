@@ -1,3 +1,4 @@
+export * from './data-dir';
 export * from './data-dir-unusable.error';
 export * from './git-aborted.error';
 export * from './filename-codec';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StaleFencingTokenError } from '../pages/stale-fencing-token.error';
 import { GIT_IDENTITY, type GitRunner, type GitRunOptions } from './git-runner';
@@ -212,7 +212,7 @@ export class Vault {
     }
     try {
       const parsed = JSON.parse(text) as unknown;
-      return parsed !== null && typeof parsed === 'object' ? (parsed as CycleMarker) : {};
+      return parsed !== null && typeof parsed === 'object' ? parsed : {};
     } catch {
       // A bare pid (older versions) or a marker cut short by a crash: a dead cycle of no known token.
       return {};
@@ -273,18 +273,6 @@ export class Vault {
       if (type === 'blob') entries.push({ mode, oid, path: record.slice(tab + 1) });
     }
     return entries;
-  }
-
-  async pathExists(commit: string, paths: readonly string[]): Promise<Set<string>> {
-    if (paths.length === 0) return new Set();
-    const out = (
-      await this.run(['cat-file', '--batch-check=%(objecttype)'], {
-        input: paths.map((p) => `${commit}:${p}\n`).join(''),
-      })
-    ).stdout
-      .toString('utf8')
-      .split('\n');
-    return new Set(paths.filter((_, i) => out[i] === 'blob'));
   }
 
   async diffTrees(from: string, to: string): Promise<TreeChange[]> {
@@ -483,14 +471,6 @@ export class Vault {
     } catch (error) {
       await rm(temp, { force: true });
       throw error;
-    }
-  }
-
-  async isReadable(): Promise<boolean> {
-    try {
-      return (await stat(this.gitDir)).isDirectory();
-    } catch {
-      return false;
     }
   }
 }

@@ -52,7 +52,7 @@ describe.each(BACKENDS)('awkward titles on %s', (backend) => {
         await t.pages.createPage(space.id, { title, parentPageId: page.id, content: `child ${i}\n` }, 'user');
     }
     const before = await t.pages.listTree(space.id);
-    await t.engine.runCycle(space.id);
+    await t.sync.runCycle(space.id);
 
     const client = await GitClient.clone(t.vaultPath(space.id), join(t.tmp, `clone-${space.id}`));
     const files = await client.files();
@@ -82,7 +82,7 @@ describe.each(BACKENDS)('awkward titles on %s', (backend) => {
     for (const [path, content] of files) await client.write(path, `${content}edited\n`);
     await client.commitAll('edit all');
     await client.push();
-    const status = await t.engine.runCycle(space.id);
+    const status = await t.sync.runCycle(space.id);
     expect(status.push).toMatchObject({
       updated: before.length,
       created: 0,
@@ -97,12 +97,12 @@ describe.each(BACKENDS)('awkward titles on %s', (backend) => {
       nodes.map((n) => ({ id: n.id, title: n.title, parent: n.parentPageId })).sort((a, b) => (a.id < b.id ? -1 : 1));
     expect(shape(after)).toEqual(shape(before));
     for (const n of after) expect((await t.pages.getPage(space.id, n.id))!.content).toMatch(/edited\n$/);
-    expect((await t.engine.runCycle(space.id)).commits).toBe(0);
+    expect((await t.sync.runCycle(space.id)).commits).toBe(0);
   });
 
   it('take titles from hand-named files, including escapes and unicode', async () => {
     const space = await t.pages.createSpace({ name: 'Hand named' });
-    await t.engine.runCycle(space.id);
+    await t.sync.runCycle(space.id);
     const client = await GitClient.clone(t.vaultPath(space.id), join(t.tmp, `clone-${space.id}`));
     await client.write('Straße 🚀.md', 'unicode\n');
     await client.write('a%3Ab.md', 'escaped colon\n');
@@ -110,12 +110,12 @@ describe.each(BACKENDS)('awkward titles on %s', (backend) => {
     await client.commitAll('hand named');
     await client.push();
 
-    const status = await t.engine.runCycle(space.id);
+    const status = await t.sync.runCycle(space.id);
     expect(status.push.created).toBe(3);
     const titles = (await t.pages.listTree(space.id)).map((n) => n.title).sort();
     expect(titles).toEqual(['50% off', 'Straße 🚀', 'a:b']);
     await client.pull();
     expect([...(await client.files()).keys()].sort()).toEqual(['50% off.md', 'Straße 🚀.md', 'a%3Ab.md']);
-    expect((await t.engine.runCycle(space.id)).commits).toBe(0);
+    expect((await t.sync.runCycle(space.id)).commits).toBe(0);
   });
 });

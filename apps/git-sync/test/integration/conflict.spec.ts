@@ -14,13 +14,13 @@ describe.each(BACKENDS)('conflicts on %s', (backend) => {
   async function syncedSpace() {
     const space = await t.pages.createSpace({ name: 'Conflicts' });
     const page = await t.pages.createPage(space.id, { title: 'Shared', content: 'base\n' }, 'user');
-    await t.engine.runCycle(space.id);
+    await t.sync.runCycle(space.id);
     const client = await GitClient.clone(t.vaultPath(space.id), join(t.tmp, `clone-${space.id}`));
-    const vault = t.engine.vault(space.id);
+    const vault = t.sync.vault(space.id);
     return { space, page, client, vault };
   }
 
-  async function assertClean(vault: ReturnType<TestEngine['engine']['vault']>) {
+  async function assertClean(vault: ReturnType<TestEngine['sync']['vault']>) {
     // No markers in any file of main, no merge state, and a working tree equal to main.
     const grep = await vault.run(['grep', '-l', '-E', '^(<<<<<<<|>>>>>>>)', 'main'], { okExitCodes: [0, 1] });
     expect(grep.stdout.toString()).toBe('');
@@ -36,7 +36,7 @@ describe.each(BACKENDS)('conflicts on %s', (backend) => {
     await client.commitAll('client edit');
     await client.push();
 
-    const status = await t.engine.runCycle(space.id);
+    const status = await t.sync.runCycle(space.id);
     expect(status.pull.conflicts).toBe(1);
     expect(status.push.updated).toBe(1);
     expect((await t.pages.getPage(space.id, page.id))!.content).toBe('client side\n');
@@ -58,7 +58,7 @@ describe.each(BACKENDS)('conflicts on %s', (backend) => {
 
     await client.pull();
     expect(await client.read('Shared.md')).toBe(`---\nid: ${page.id}\n---\nclient side\n`);
-    const again = await t.engine.runCycle(space.id);
+    const again = await t.sync.runCycle(space.id);
     expect(again.commits).toBe(0);
     expect(again.pull).toEqual({ written: 0, deleted: 0, conflicts: 0 });
   });
@@ -71,16 +71,16 @@ describe.each(BACKENDS)('conflicts on %s', (backend) => {
       { title: 'Long', content: paragraphs('one', 'three', 'five') },
       'user',
     );
-    await t.engine.runCycle(space.id);
+    await t.sync.runCycle(space.id);
     const client = await GitClient.clone(t.vaultPath(space.id), join(t.tmp, `clone-${space.id}`));
-    const vault = t.engine.vault(space.id);
+    const vault = t.sync.vault(space.id);
 
     await t.pages.updateContent(space.id, page.id, paragraphs('one by the wiki', 'three by the wiki', 'five'), 'user');
     await client.write('Long.md', `---\nid: ${page.id}\n---\n${paragraphs('one by git', 'three', 'five by git')}`);
     await client.commitAll('client edit');
     await client.push();
 
-    const status = await t.engine.runCycle(space.id);
+    const status = await t.sync.runCycle(space.id);
     expect(status.pull.conflicts).toBe(1);
     const merged = paragraphs('one by git', 'three by the wiki', 'five by git');
     expect((await t.pages.getPage(space.id, page.id))!.content).toBe(merged);
@@ -94,7 +94,7 @@ describe.each(BACKENDS)('conflicts on %s', (backend) => {
     await t.conflicts.dismiss(space.id, record.id);
     expect(await t.conflicts.list(space.id)).toEqual([]);
     expect((await t.conflicts.list(space.id, { includeDismissed: true }))[0].dismissedAt).not.toBeNull();
-    expect((await t.engine.runCycle(space.id)).commits).toBe(0);
+    expect((await t.sync.runCycle(space.id)).commits).toBe(0);
   });
 
   it('lets a pushed deletion win over a wiki edit', async () => {
@@ -104,12 +104,12 @@ describe.each(BACKENDS)('conflicts on %s', (backend) => {
     await client.commitAll('client delete');
     await client.push();
 
-    const status = await t.engine.runCycle(space.id);
+    const status = await t.sync.runCycle(space.id);
     expect(status.pull.conflicts).toBe(1);
     expect(status.push.deleted).toBe(1);
     expect((await t.pages.getPage(space.id, page.id))!.deletedAt).not.toBeNull();
     expect((await vault.run(['ls-tree', '--name-only', 'main'])).stdout.toString()).toBe('');
-    expect((await t.engine.runCycle(space.id)).commits).toBe(0);
+    expect((await t.sync.runCycle(space.id)).commits).toBe(0);
     await assertClean(vault);
   });
 
@@ -117,34 +117,34 @@ describe.each(BACKENDS)('conflicts on %s', (backend) => {
     const { space, page } = await syncedSpace();
     // A second page keeps the listing non-empty, so the wiki deletion reaches git (see the empty-tree guard).
     await t.pages.createPage(space.id, { title: 'Keep', content: 'keep\n' }, 'user');
-    await t.engine.runCycle(space.id);
+    await t.sync.runCycle(space.id);
     const client = await GitClient.clone(t.vaultPath(space.id), join(t.tmp, `clone2-${space.id}`));
-    const vault = t.engine.vault(space.id);
+    const vault = t.sync.vault(space.id);
     await t.pages.softDelete(space.id, page.id, 'user');
     await client.write('Shared.md', `---\nid: ${page.id}\n---\nstill needed\n`);
     await client.commitAll('client edit');
     await client.push();
 
-    const status = await t.engine.runCycle(space.id);
+    const status = await t.sync.runCycle(space.id);
     expect(status.pull.conflicts).toBe(1);
     const restored = (await t.pages.getPage(space.id, page.id))!;
     expect(restored.deletedAt).toBeNull();
     expect(restored.content).toBe('still needed\n');
     await assertClean(vault);
-    expect((await t.engine.runCycle(space.id)).commits).toBe(0);
+    expect((await t.sync.runCycle(space.id)).commits).toBe(0);
   });
 
   it('merges edits of different pages on both sides without conflict', async () => {
     const { space, page, client } = await syncedSpace();
     const other = await t.pages.createPage(space.id, { title: 'Other', content: 'one\n' }, 'user');
-    await t.engine.runCycle(space.id);
+    await t.sync.runCycle(space.id);
     await client.pull();
     await t.pages.updateContent(space.id, other.id, 'two\n', 'user');
     await client.write('Shared.md', `---\nid: ${page.id}\n---\nclient\n`);
     await client.commitAll('client edit');
     await client.push();
 
-    const status = await t.engine.runCycle(space.id);
+    const status = await t.sync.runCycle(space.id);
     expect(status.pull.conflicts).toBe(0);
     expect((await t.pages.getPage(space.id, page.id))!.content).toBe('client\n');
     expect((await t.pages.getPage(space.id, other.id))!.content).toBe('two\n');

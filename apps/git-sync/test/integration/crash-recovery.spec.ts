@@ -58,7 +58,7 @@ describe.each(BACKENDS)('crash recovery on %s', (backendName) => {
     const edited = await e.pages.createPage(space.id, { title: 'Edited', content: 'v1\n' }, 'user');
     const wiki = await e.pages.createPage(space.id, { title: 'Wiki', content: 'w1\n' }, 'user');
     const gone = await e.pages.createPage(space.id, { title: 'Gone', content: 'bye\n' }, 'user');
-    await e.engine.runCycle(space.id);
+    await e.sync.runCycle(space.id);
     const client = await GitClient.clone(e.vaultPath(space.id), join(tmp, `clone-${space.id}`));
     await client.write('Edited.md', `---\nid: ${edited.id}\n---\nv2 from git\n`);
     await client.write('Added.md', 'added in git\n');
@@ -73,7 +73,7 @@ describe.each(BACKENDS)('crash recovery on %s', (backendName) => {
     expect(child.signal).toBe('SIGKILL');
 
     e = await open();
-    const status = await e.engine.runCycle(space.id);
+    const status = await e.sync.runCycle(space.id);
     expect(status.push.failures).toBe(0);
 
     const tree = await e.pages.listTree(space.id);
@@ -92,17 +92,17 @@ describe.each(BACKENDS)('crash recovery on %s', (backendName) => {
 
     // Recovery may merge a new page's file with and without its id; that loses no wiki text.
     expect(await e.conflicts.list(space.id)).toEqual([]);
-    const vault = e.engine.vault(space.id);
+    const vault = e.sync.vault(space.id);
     expect((await vault.run(['status', '--porcelain'])).stdout.toString()).toBe('');
-    expect((await e.engine.runCycle(space.id)).commits).toBe(0);
+    expect((await e.sync.runCycle(space.id)).commits).toBe(0);
   });
 
   it('clears stale lock files and a merge left in progress before anything else', async () => {
     const e = await open();
     const space = await e.pages.createSpace({ name: 'Stale' });
     const page = await e.pages.createPage(space.id, { title: 'Page', content: 'one\n' }, 'user');
-    await e.engine.runCycle(space.id);
-    const vault = e.engine.vault(space.id);
+    await e.sync.runCycle(space.id);
+    const vault = e.sync.vault(space.id);
 
     // A conflicting merge left half done in the working tree, plus locks of a dead git process.
     await vault.run(['checkout', '-q', '-b', 'side']);
@@ -115,7 +115,7 @@ describe.each(BACKENDS)('crash recovery on %s', (backendName) => {
     await writeFile(join(vault.gitDir, 'index.lock'), '');
     await writeFile(join(vault.gitDir, 'refs', 'heads', 'main.lock'), '');
 
-    const status = await e.engine.runCycle(space.id);
+    const status = await e.sync.runCycle(space.id);
     expect(status.push.updated).toBe(1);
     expect((await e.pages.getPage(space.id, page.id))!.content).toBe('main\n');
     expect((await vault.run(['status', '--porcelain'])).stdout.toString()).toBe('');
@@ -128,8 +128,8 @@ describe.each(BACKENDS)('crash recovery on %s', (backendName) => {
     const e = await open();
     const space = await e.pages.createSpace({ name: 'Cut short' });
     await e.pages.createPage(space.id, { title: 'Page', content: 'one\n' }, 'user');
-    await e.engine.runCycle(space.id);
-    const vault = e.engine.vault(space.id);
+    await e.sync.runCycle(space.id);
+    const vault = e.sync.vault(space.id);
     const client = await GitClient.clone(vault.path, join(tmp, `clone-cut-short-${backendName}`));
 
     // As if receive-pack died after updating the index but before moving main: the index holds the
@@ -141,11 +141,11 @@ describe.each(BACKENDS)('crash recovery on %s', (backendName) => {
     // The server refuses pushes in this state: the reason the state must not outlive a cycle.
     await expect(client.push()).rejects.toThrow(/staged changes/);
 
-    const status = await e.engine.runCycle(space.id);
+    const status = await e.sync.runCycle(space.id);
     expect(status.push.failures).toBe(0);
     expect((await vault.run(['status', '--porcelain'])).stdout.toString()).toBe('');
     await client.push();
-    await e.engine.runCycle(space.id);
+    await e.sync.runCycle(space.id);
     const titles = (await e.pages.listTree(space.id)).map((p) => p.title);
     expect(titles).toEqual(expect.arrayContaining(['Page', 'Pushed']));
   });

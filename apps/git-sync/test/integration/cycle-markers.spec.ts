@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GuardedCycleRunner, type OwnedCycleRunner } from '../../src/app/guarded-cycle-runner';
-import { WorkTreeOverlapError } from '../../src/app/work-tree-overlap.error';
+import { GuardedCycleRunner, type OwnedCycleRunner } from '../../src/orchestrator/guarded-cycle-runner';
+import { WorkTreeOverlapError } from '../../src/orchestrator/work-tree-overlap.error';
 import { type CycleStatus, emptyCycleStatus, StaleFencingTokenError } from '../../src/engine';
 import type { LockScope } from '../../src/orchestrator';
 import { deferred } from '../../../../packages/space-lock/test/helpers/fake-redis';
@@ -104,15 +104,15 @@ describe('cycle markers with fencing tokens', () => {
   it("never recovers under a later token's marker: no lock file removed, no reset, the marker kept", async () => {
     const space = await t.pages.createSpace({ name: 'Live owner' });
     await t.pages.createPage(space.id, { title: 'Page', content: 'one\n' }, 'user');
-    await t.engine.runCycle(space.id, { fencingToken: 3, owner: 'replica-a' });
-    const vault = t.engine.vault(space.id);
+    await t.sync.runCycle(space.id, { fencingToken: 3, owner: 'replica-a' });
+    const vault = t.sync.vault(space.id);
     const markerPath = join(vault.stateDir, 'cycle-in-progress');
     // Another replica's cycle (token 4) is inside the repository, holding the index lock.
     await writeFile(markerPath, JSON.stringify({ owner: 'replica-b', fencingToken: 4 }));
     await writeFile(join(vault.gitDir, 'index.lock'), '');
     await writeFile(join(vault.path, 'Page.md'), "mid-way through replica-b's checkout\n");
 
-    const error = await t.engine.runCycle(space.id, { fencingToken: 3, owner: 'replica-a' }).then(
+    const error = await t.sync.runCycle(space.id, { fencingToken: 3, owner: 'replica-a' }).then(
       () => undefined,
       (err: unknown) => err,
     );
@@ -123,7 +123,7 @@ describe('cycle markers with fencing tokens', () => {
     expect(JSON.parse(await readFile(markerPath, 'utf8'))).toEqual({ owner: 'replica-b', fencingToken: 4 });
 
     // Once replica-b's hold is over, a later token recovers what it left and removes the marker at its end.
-    const status = await t.engine.runCycle(space.id, { fencingToken: 5, owner: 'replica-a' });
+    const status = await t.sync.runCycle(space.id, { fencingToken: 5, owner: 'replica-a' });
     expect(status.push.failures).toBe(0);
     expect(existsSync(join(vault.gitDir, 'index.lock'))).toBe(false);
     expect(await readFile(join(vault.path, 'Page.md'), 'utf8')).toContain('one\n');
@@ -132,23 +132,23 @@ describe('cycle markers with fencing tokens', () => {
 
   it('removes a cycle marker only for its owner', async () => {
     const space = await t.pages.createSpace({ name: 'Owned marker' });
-    await t.engine.runCycle(space.id);
-    const markerPath = join(t.engine.vault(space.id).stateDir, 'cycle-in-progress');
+    await t.sync.runCycle(space.id);
+    const markerPath = join(t.sync.vault(space.id).stateDir, 'cycle-in-progress');
     await writeFile(markerPath, JSON.stringify({ owner: 'replica-b', fencingToken: 2 }));
-    expect(await t.engine.vault(space.id, { owner: 'replica-a', fencingToken: 1 }).markCycleEnd()).toBe(false);
+    expect(await t.sync.vault(space.id, { owner: 'replica-a', fencingToken: 1 }).markCycleEnd()).toBe(false);
     expect(existsSync(markerPath)).toBe(true);
-    expect(await t.engine.vault(space.id, { owner: 'replica-b', fencingToken: 2 }).markCycleEnd()).toBe(true);
+    expect(await t.sync.vault(space.id, { owner: 'replica-b', fencingToken: 2 }).markCycleEnd()).toBe(true);
     expect(existsSync(markerPath)).toBe(false);
   });
 
   it("writes state files whole with the writer's token, and never over a later token's file", async () => {
     const space = await t.pages.createSpace({ name: 'State files' });
-    await t.engine.runCycle(space.id);
-    const later = t.engine.vault(space.id, { owner: 'b', fencingToken: 5 });
+    await t.sync.runCycle(space.id);
+    const later = t.sync.vault(space.id, { owner: 'b', fencingToken: 5 });
     await later.writeState('deferred-deletes.json', { deletes: ['x'] });
     expect(await later.readState('deferred-deletes.json')).toEqual({ deletes: ['x'], fencingToken: 5 });
 
-    const stale = t.engine.vault(space.id, { owner: 'a', fencingToken: 4 });
+    const stale = t.sync.vault(space.id, { owner: 'a', fencingToken: 4 });
     await expect(stale.writeState('deferred-deletes.json', { deletes: [] })).rejects.toMatchObject({
       name: 'StaleFencingTokenError',
       token: 4,
@@ -156,9 +156,7 @@ describe('cycle markers with fencing tokens', () => {
     });
     expect(await later.readState('deferred-deletes.json')).toEqual({ deletes: ['x'], fencingToken: 5 });
 
-    await t.engine
-      .vault(space.id, { owner: 'c', fencingToken: 6 })
-      .writeState('deferred-deletes.json', { deletes: [] });
+    await t.sync.vault(space.id, { owner: 'c', fencingToken: 6 }).writeState('deferred-deletes.json', { deletes: [] });
     expect(await later.readState('deferred-deletes.json')).toEqual({ deletes: [], fencingToken: 6 });
   });
 });

@@ -99,17 +99,17 @@ describe.each(BACKENDS)('fenced writes on %s', (backend) => {
   it('aborts a cycle whose token is stale at its first store write, leaving last-pushed for the next holder', async () => {
     const space = await t.pages.createSpace({ name: 'Stale cycle' });
     const page = await t.pages.createPage(space.id, { title: 'Doc', content: 'one\n' }, 'user');
-    await t.engine.runCycle(space.id, { fencingToken: 5 });
+    await t.sync.runCycle(space.id, { fencingToken: 5 });
     const client = await GitClient.clone(t.vaultPath(space.id), join(t.tmp, `clone-${space.id}`));
     await client.write('Doc.md', `---\nid: ${page.id}\n---\ntwo from git\n`);
     await client.commitAll('edit');
     await client.push();
     // A later holder (token 6) has written meanwhile; the holder of token 5 resumes and runs a cycle.
     await t.pages.updateContent(space.id, page.id, 'three from a later holder\n', 'git-sync', { fencingToken: 6 });
-    const vault = t.engine.vault(space.id);
+    const vault = t.sync.vault(space.id);
     const lastPushed = (await vault.readRefs()).lastPushed;
 
-    const error = await t.engine.runCycle(space.id, { fencingToken: 5 }).then(
+    const error = await t.sync.runCycle(space.id, { fencingToken: 5 }).then(
       () => undefined,
       (err: unknown) => err,
     );
@@ -119,7 +119,7 @@ describe.each(BACKENDS)('fenced writes on %s', (backend) => {
     expect((await vault.readRefs()).lastPushed).toBe(lastPushed);
 
     // The next holder picks the push up: main kept "two from git", the merge rule's winner.
-    const status = await t.engine.runCycle(space.id, { fencingToken: 7 });
+    const status = await t.sync.runCycle(space.id, { fencingToken: 7 });
     expect(status.push.failures).toBe(0);
     expect((await t.pages.getPage(space.id, page.id))!.content).toBe('two from git\n');
     const refs = await vault.readRefs();

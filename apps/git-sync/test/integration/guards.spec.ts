@@ -28,39 +28,39 @@ describe.each(BACKENDS)('guards on %s', (backend) => {
     for (let i = 0; i < 5; i++)
       pages.push(await t.pages.createPage(space.id, { title: `P${i}`, content: `${i}\n` }, 'user'));
     const keep = await t.pages.createPage(space.id, { title: 'Keep', content: 'keep\n' }, 'user');
-    await t.engine.runCycle(space.id);
+    await t.sync.runCycle(space.id);
     const client = await GitClient.clone(t.vaultPath(space.id), join(t.tmp, `clone-${space.id}`));
     for (let i = 0; i < 5; i++) await client.remove(`P${i}.md`);
     await client.commitAll('delete five');
     await client.push();
 
     const live = async () => (await t.pages.listTree(space.id)).length;
-    const first = await t.engine.runCycle(space.id);
+    const first = await t.sync.runCycle(space.id);
     expect(first.push).toMatchObject({ deleted: 2, deferred: 3, failures: 0 });
     expect(await live()).toBe(4);
     await client.pull();
     expect([...(await client.files()).keys()]).toEqual(['Keep.md']);
 
-    const second = await t.engine.runCycle(space.id);
+    const second = await t.sync.runCycle(space.id);
     expect(second.push).toMatchObject({ deleted: 2, deferred: 1 });
-    const third = await t.engine.runCycle(space.id);
+    const third = await t.sync.runCycle(space.id);
     expect(third.push).toMatchObject({ deleted: 1, deferred: 0 });
     expect((await t.pages.listTree(space.id)).map((n) => n.id)).toEqual([keep.id]);
     await client.pull();
     expect([...(await client.files()).keys()]).toEqual(['Keep.md']);
-    expect((await t.engine.runCycle(space.id)).commits).toBe(0);
+    expect((await t.sync.runCycle(space.id)).commits).toBe(0);
   });
 
   it('does not delete files when the store lists no page at all', async () => {
     const space = await t.pages.createSpace({ name: 'Empty listing' });
     const a = await t.pages.createPage(space.id, { title: 'A', content: 'a\n' }, 'user');
     const b = await t.pages.createPage(space.id, { title: 'B', content: 'b\n' }, 'user');
-    await t.engine.runCycle(space.id);
+    await t.sync.runCycle(space.id);
     await t.pages.softDelete(space.id, a.id, 'user');
     await t.pages.softDelete(space.id, b.id, 'user');
-    const status = await t.engine.runCycle(space.id);
+    const status = await t.sync.runCycle(space.id);
     expect(status.pull.deleted).toBe(0);
-    const tree = await t.engine.vault(space.id).run(['ls-tree', '--name-only', 'main']);
+    const tree = await t.sync.vault(space.id).run(['ls-tree', '--name-only', 'main']);
     expect(tree.stdout.toString().split('\n').filter(Boolean).sort()).toEqual(['A.md', 'B.md']);
   });
 
@@ -68,7 +68,7 @@ describe.each(BACKENDS)('guards on %s', (backend) => {
     const other = await t.pages.createSpace({ name: 'Other' });
     const foreign = await t.pages.createPage(other.id, { title: 'Secret', content: 'other space\n' }, 'user');
     const space = await t.pages.createSpace({ name: 'Mine' });
-    await t.engine.runCycle(space.id);
+    await t.sync.runCycle(space.id);
     const client = await GitClient.clone(t.vaultPath(space.id), join(t.tmp, `clone-${space.id}`));
     const unknown = randomUUID();
     await client.write('Stolen.md', `---\nid: ${foreign.id}\n---\nhijack\n`);
@@ -76,7 +76,7 @@ describe.each(BACKENDS)('guards on %s', (backend) => {
     await client.commitAll('foreign ids');
     await client.push();
 
-    const status = await t.engine.runCycle(space.id);
+    const status = await t.sync.runCycle(space.id);
     expect(status.push).toMatchObject({ created: 2, updated: 0, failures: 0 });
     const untouched = (await t.pages.getPage(other.id, foreign.id))!;
     expect(untouched.content).toBe('other space\n');
@@ -90,26 +90,26 @@ describe.each(BACKENDS)('guards on %s', (backend) => {
   });
 
   it('rejects a malformed or unknown space id with a typed error before creating anything', async () => {
-    await expect(t.engine.runCycle('not-a-uuid')).rejects.toBeInstanceOf(InvalidSpaceIdError);
-    await expect(t.engine.runCycle('../../etc')).rejects.toMatchObject({
+    await expect(t.sync.runCycle('not-a-uuid')).rejects.toBeInstanceOf(InvalidSpaceIdError);
+    await expect(t.sync.runCycle('../../etc')).rejects.toMatchObject({
       name: 'InvalidSpaceIdError',
       spaceId: '../../etc',
     });
     const missing = randomUUID();
-    await expect(t.engine.runCycle(missing)).rejects.toMatchObject({ name: 'SpaceNotFoundError', spaceId: missing });
-    await expect(t.engine.runCycle(missing)).rejects.toBeInstanceOf(SpaceNotFoundError);
+    await expect(t.sync.runCycle(missing)).rejects.toMatchObject({ name: 'SpaceNotFoundError', spaceId: missing });
+    await expect(t.sync.runCycle(missing)).rejects.toBeInstanceOf(SpaceNotFoundError);
     expect(existsSync(t.vaultPath(missing))).toBe(false);
   });
 
   it('stops cleanly on an aborted signal, leaving refs and store untouched', async () => {
     const space = await t.pages.createSpace({ name: 'Abort' });
     await t.pages.createPage(space.id, { title: 'A', content: 'a\n' }, 'user');
-    await expect(t.engine.runCycle(space.id, { signal: AbortSignal.abort() })).rejects.toMatchObject({
+    await expect(t.sync.runCycle(space.id, { signal: AbortSignal.abort() })).rejects.toMatchObject({
       name: 'CycleAbortedError',
       afterStep: 'start',
     });
     expect(existsSync(t.vaultPath(space.id))).toBe(false);
-    const status = await t.engine.runCycle(space.id);
+    const status = await t.sync.runCycle(space.id);
     expect(status.pull.written).toBe(1);
   });
 });

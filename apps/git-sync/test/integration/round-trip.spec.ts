@@ -34,7 +34,7 @@ describe.each(BACKENDS)('round trip on %s', (backend) => {
 
   it('writes the store as files that a clone shows', async () => {
     const { space, guide, install, deep, faq } = await seededSpace();
-    const status = await t.engine.runCycle(space.id);
+    const status = await t.sync.runCycle(space.id);
     expect(status.pull).toEqual({ written: 5, deleted: 0, conflicts: 0 });
     expect(status.push).toMatchObject({ created: 0, updated: 0, deleted: 0, failures: 0 });
 
@@ -55,7 +55,7 @@ describe.each(BACKENDS)('round trip on %s', (backend) => {
 
   it('applies edits, additions, deletions, renames and moves pushed by a client, then rests', async () => {
     const { space, guide, install, deep, faq, old } = await seededSpace();
-    await t.engine.runCycle(space.id);
+    await t.sync.runCycle(space.id);
     const client = await GitClient.clone(t.vaultPath(space.id), join(t.tmp, `clone-${space.id}`));
 
     await client.write('Guide.md', `---\nid: ${guide.id}\n---\n# Guide, edited\n`);
@@ -71,7 +71,7 @@ describe.each(BACKENDS)('round trip on %s', (backend) => {
     await client.commitAll('client edits');
     await client.push();
 
-    const status = await t.engine.runCycle(space.id);
+    const status = await t.sync.runCycle(space.id);
     expect(status.push).toMatchObject({ created: 3, updated: 1, deleted: 1, moved: 1, renamed: 2, failures: 0 });
 
     const tree = await t.pages.listTree(space.id);
@@ -109,7 +109,7 @@ describe.each(BACKENDS)('round trip on %s', (backend) => {
     const writes: PageWriteEvent[] = [];
     const unsubscribe = t.pages.onPageWrite((e) => writes.push(e));
     const before = await client.text(['ls-remote', 'origin', 'refs/heads/main']);
-    const again = await t.engine.runCycle(space.id);
+    const again = await t.sync.runCycle(space.id);
     unsubscribe();
     expect(again).toEqual({
       pull: { written: 0, deleted: 0, conflicts: 0 },
@@ -122,7 +122,7 @@ describe.each(BACKENDS)('round trip on %s', (backend) => {
 
   it('reflects wiki edits in the next clone pull and records user and git-sync sources', async () => {
     const { space, faq } = await seededSpace();
-    await t.engine.runCycle(space.id);
+    await t.sync.runCycle(space.id);
     const client = await GitClient.clone(t.vaultPath(space.id), join(t.tmp, `clone-${space.id}`));
     const sources: string[] = [];
     const unsubscribe = t.pages.onPageWrite((e) => sources.push(e.source));
@@ -131,7 +131,7 @@ describe.each(BACKENDS)('round trip on %s', (backend) => {
     unsubscribe();
     expect(sources).toEqual(['user', 'user']);
 
-    const status = await t.engine.runCycle(space.id);
+    const status = await t.sync.runCycle(space.id);
     expect(status.pull).toEqual({ written: 1, deleted: 1, conflicts: 0 });
     await client.pull();
     const files = await client.files();

@@ -22,8 +22,8 @@ describe.each(BACKENDS)('a push based on a stale main, on %s', (backendName) => 
   it('is declined before the working tree is touched, and goes through after a pull', async () => {
     const space = await e.pages.createSpace({ name: 'Race' });
     await e.pages.createPage(space.id, { title: 'Page', content: 'one\n' }, 'user');
-    await e.engine.runCycle(space.id);
-    const vault = e.engine.vault(space.id);
+    await e.sync.runCycle(space.id);
+    const vault = e.sync.vault(space.id);
     const client = await GitClient.clone(vault.path, join(e.tmp, 'clone'));
     await client.write('Pushed.md', 'from the client\n');
     await client.commitAll('based on a tip that is about to move');
@@ -49,7 +49,7 @@ describe.each(BACKENDS)('a push based on a stale main, on %s', (backendName) => 
     await writeFile(hook, '#!/bin/sh\nexit 0\n');
     await client.run(['pull', '-q', '--rebase', 'origin', 'main']);
     await client.push();
-    await e.engine.runCycle(space.id);
+    await e.sync.runCycle(space.id);
     expect((await e.pages.listTree(space.id)).map((p) => p.title)).toEqual(expect.arrayContaining(['Page', 'Pushed']));
   });
 });

@@ -1,5 +1,5 @@
-import { type Kysely, type Migration, Migrator } from 'kysely';
-import { currentSchema } from '../../pages/database';
+import type { Kysely, Migration } from 'kysely';
+import { migrateToLatest } from '../../pages/database';
 import { accounts } from './0100-accounts.migration';
 import { adminsAndExpiry } from './0101-admins-and-expiry.migration';
 
@@ -17,31 +17,9 @@ export const accountMigrations: Record<string, Migration> = {
  * feature's schema evolves independently of the page store's; it must run
  * after the page store's migrations, whose `spaces` table it references.
  */
-// `any`: the migrator needs only a connection, and Kysely is invariant in its schema type.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export async function migrateAccounts(db: Kysely<any>): Promise<void> {
-  const migrator = new Migrator({
-    db,
-    provider: { getMigrations: async () => accountMigrations },
+export async function migrateAccounts<DB>(db: Kysely<DB>): Promise<void> {
+  await migrateToLatest(db, accountMigrations, {
     migrationTableName: 'accounts_migration',
     migrationLockTableName: 'accounts_migration_lock',
-    migrationTableSchema: await currentSchema(db),
   });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) {
-    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new AccountsMigrationError(failed, error);
-  }
-}
-
-export class AccountsMigrationError extends Error {
-  readonly migrationName: string;
-
-  constructor(migrationName: string, cause: unknown) {
-    super(`Accounts migration "${migrationName}" failed: ${cause instanceof Error ? cause.message : String(cause)}`, {
-      cause,
-    });
-    this.name = new.target.name;
-    this.migrationName = migrationName;
-  }
 }

@@ -29,5 +29,5 @@ export function apiDocument(): ReturnType<typeof buildOpenApiDocument> {
 /** Swagger UI at `/api/docs`, reading the same document. Registered before the server listens. */
 export async function serveSwaggerUi(app: NestFastifyApplication): Promise<void> {
   await app.register(fastifySwagger, { mode: 'static', specification: { document: apiDocument() as never } });
-  await app.register(fastifySwaggerUi, { routePrefix: SWAGGER_UI_PATH, uiConfig: { url: OPENAPI_PATH } as never });
+  await app.register(fastifySwaggerUi, { routePrefix: SWAGGER_UI_PATH, uiConfig: { url: OPENAPI_PATH } });
 }

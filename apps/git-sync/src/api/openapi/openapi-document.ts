@@ -83,7 +83,8 @@ function zodPipes(route: DeclaredRoute): Partial<Record<ZodValidationPipe<ZodTyp
   >;
   const found: Partial<Record<ZodValidationPipe<ZodTypeAny>['root'], ZodTypeAny>> = {};
   for (const arg of Object.values(args)) {
-    for (const pipe of arg.pipes ?? []) if (pipe instanceof ZodValidationPipe) found[pipe.root] = pipe.schema;
+    for (const pipe of arg.pipes ?? [])
+      if (pipe instanceof ZodValidationPipe) found[pipe.root] = pipe.schema as ZodTypeAny;
   }
   return found;
 }
@@ -123,8 +124,8 @@ export function buildOpenApiDocument(
       Reflect.getMetadata(API_ACCESS, route.controller) ??
       'admin') as ApiAccessRule;
     const pipes = zodPipes(route);
-    const status =
-      (Reflect.getMetadata(HTTP_CODE_METADATA, fn) as number | undefined) ??
+    const status: HttpStatus =
+      (Reflect.getMetadata(HTTP_CODE_METADATA, fn) as HttpStatus | undefined) ??
       (route.method === 'POST' ? HttpStatus.CREATED : HttpStatus.OK);
     const errors = new Set<number>([401, 429, 503, ...(doc.errors ?? [])]);
     if (pipes.body || pipes.params || pipes.query) errors.add(400);

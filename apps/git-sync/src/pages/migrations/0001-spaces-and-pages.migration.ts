@@ -2,7 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import type { Migration } from 'kysely';
 
 export const spacesAndPages: Migration = {
-  async up(db: Kysely<any>): Promise<void> {
+  async up(db: Kysely<unknown>): Promise<void> {
     await db.schema
       .createTable('spaces')
       .addColumn('id', 'uuid', (c) => c.primaryKey())
@@ -40,7 +40,7 @@ export const spacesAndPages: Migration = {
       .execute();
   },
 
-  async down(db: Kysely<any>): Promise<void> {
+  async down(db: Kysely<unknown>): Promise<void> {
     await db.schema.dropTable('pages').execute();
     await db.schema.dropTable('spaces').execute();
   },

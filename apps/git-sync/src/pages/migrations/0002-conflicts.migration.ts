@@ -2,8 +2,7 @@ import { type Kysely, type Migration, sql } from 'kysely';
 
 /** Where a merge let `main` win a hunk the wiki had also changed: the wiki's text is kept here, never dropped. */
 export const conflicts: Migration = {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  async up(db: Kysely<any>): Promise<void> {
+  async up(db: Kysely<unknown>): Promise<void> {
     await db.schema
       .createTable('conflicts')
       .addColumn('id', 'uuid', (c) => c.primaryKey())
@@ -25,8 +24,7 @@ export const conflicts: Migration = {
       .execute();
   },
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  async down(db: Kysely<any>): Promise<void> {
+  async down(db: Kysely<unknown>): Promise<void> {
     await db.schema.dropTable('conflicts').execute();
   },
 };

@@ -6,8 +6,7 @@ import type { Kysely, Migration } from 'kysely';
  * a later holder has already written.
  */
 export const spaceFences: Migration = {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  async up(db: Kysely<any>): Promise<void> {
+  async up(db: Kysely<unknown>): Promise<void> {
     await db.schema
       .createTable('space_fences')
       .addColumn('space_id', 'uuid', (c) => c.primaryKey().references('spaces.id').onDelete('cascade'))
@@ -15,8 +14,7 @@ export const spaceFences: Migration = {
       .execute();
   },
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  async down(db: Kysely<any>): Promise<void> {
+  async down(db: Kysely<unknown>): Promise<void> {
     await db.schema.dropTable('space_fences').execute();
   },
 };

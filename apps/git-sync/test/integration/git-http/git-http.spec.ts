@@ -117,15 +117,22 @@ async function boot(env: Record<string, string> = {}): Promise<Server> {
   const repositories = new TestRepositories(dataDir, home);
   let instanceId = '';
   const runner = new RecordingRunner(store, () => instanceId);
+  const configModule = GitSyncConfigModule.forRoot({ config });
+  const orchestratorModule = OrchestratorModule.forRoot({
+    imports: [configModule],
+    cycleRunner: { useValue: runner },
+    spaceDirectory: { useValue: everySpaceEnabled },
+  });
   const moduleRef = await Test.createTestingModule({
     imports: [
-      GitSyncConfigModule.forRoot({ config }),
+      configModule,
       SpaceLockModule.forRoot({ store, keyPrefix: KEY_PREFIX, ttlMs: 600, shutdownGraceMs: 1_000 }),
-      OrchestratorModule.forRoot({
-        cycleRunner: { useValue: runner },
-        spaceDirectory: { useValue: everySpaceEnabled },
+      orchestratorModule,
+      GitHttpModule.forRoot({
+        imports: [configModule, orchestratorModule],
+        accessPolicy: { useValue: policy },
+        repositoryProvider: { useValue: repositories },
       }),
-      GitHttpModule.forRoot({ accessPolicy: { useValue: policy }, repositoryProvider: { useValue: repositories } }),
     ],
   }).compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });

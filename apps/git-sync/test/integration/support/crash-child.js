@@ -21,7 +21,7 @@ async function main() {
       if (step === killAt) process.kill(process.pid, 'SIGKILL');
     },
   });
-  await engine.engine.runCycle(spaceId);
+  await engine.sync.runCycle(spaceId);
   await engine.close();
   process.stdout.write('completed\n');
 }

@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GuardedCycleRunner } from '../../../src/app/guarded-cycle-runner';
-import { WorkTreeOverlapError } from '../../../src/app/work-tree-overlap.error';
+import { GuardedCycleRunner } from '../../../src/orchestrator/guarded-cycle-runner';
+import { WorkTreeOverlapError } from '../../../src/orchestrator/work-tree-overlap.error';
 import { GitSyncMetrics } from '../../../src/metrics/git-sync-metrics';
 import { MeteredCycleRunner } from '../../../src/metrics/metered-cycle-runner';
 import type { CycleRunner } from '../../../src/orchestrator/cycle-runner.port';

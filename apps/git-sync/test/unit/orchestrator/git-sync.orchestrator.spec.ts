@@ -68,11 +68,6 @@ class ScriptedDirectory implements SpaceDirectory {
 /**
  * The real `SpaceLockService`, on the fake client handed out by a
  * `RedisService` stand-in, as `RedisModule` would hand out a real one.
- *
- * The service is built by a factory rather than by `SpaceLockModule` because
- * its constructor parameter is typed `RedisService | null`, which swc (unlike
- * tsc) records as `Object` in the decorator metadata, so under Jest Nest
- * cannot see that it wants `RedisService`.
  */
 @Module({})
 class FakeRedisLockModule {
@@ -115,11 +110,16 @@ async function harness(env: Record<string, string> = {}, lockTtlMs = 5_000, fenc
   const redis = new FakeRedis();
   const runner = new ScriptedRunner();
   const directory = new ScriptedDirectory();
+  const configModule = GitSyncConfigModule.forRoot({ config });
   const moduleRef = await Test.createTestingModule({
     imports: [
       FakeRedisLockModule.with(redis, { keyPrefix: KEY_PREFIX, ttlMs: lockTtlMs, shutdownGraceMs: 1_000, fencing }),
-      GitSyncConfigModule.forRoot({ config }),
-      OrchestratorModule.forRoot({ cycleRunner: { useValue: runner }, spaceDirectory: { useValue: directory } }),
+      configModule,
+      OrchestratorModule.forRoot({
+        imports: [configModule],
+        cycleRunner: { useValue: runner },
+        spaceDirectory: { useValue: directory },
+      }),
     ],
   }).compile();
   moduleRef.useLogger(false);

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CycleRunner, LockScope } from '../orchestrator/cycle-runner.port';
-import type { CycleStatus } from '../orchestrator/cycle-status';
+import type { CycleRunner, LockScope } from './cycle-runner.port';
+import type { CycleStatus } from './cycle-status';
 import { WorkTreeOverlapError } from './work-tree-overlap.error';
 
 /** The engine's cycle, which also takes the owner to write into its own crash marker. */

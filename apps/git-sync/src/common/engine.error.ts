@@ -5,7 +5,7 @@
 export class EngineError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
-    // Minifiers and swc keep class names, so the constructor is the reliable source.
+    // new.target is the class actually constructed, so every subclass is named without repeating this.
     this.name = new.target.name;
   }
 }

@@ -1,4 +1,5 @@
-import type { GitService } from './git-route';
+/** `upload` reads (clone, fetch); `receive` writes (push). */
+export type GitService = 'upload' | 'receive';
 
 /** What the policy is asked about one git request. */
 export interface GitAccessRequest {
