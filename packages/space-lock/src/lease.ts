@@ -173,7 +173,14 @@ export class Lease implements ScheduledTask {
       // Sent first, and the bookkeeping done while it is on the wire: no
       // refresh can go out in between, as the scheduler runs only once this
       // turn's code is done, and by then the heartbeat is stopped.
-      this.owner.store.release(this.key, this.owner.instanceId).then(
+      let sent: Promise<boolean>;
+      try {
+        sent = this.owner.store.release(this.key, this.owner.instanceId);
+      } catch (err) {
+        // A custom store that throws instead of rejecting must not leave the heartbeat running.
+        sent = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
+      sent.then(
         () => this.#settleRelease(undefined),
         (err: unknown) =>
           this.#settleRelease(`space-lock: release failed for space ${this.spaceId}: ${messageOf(err)}`),

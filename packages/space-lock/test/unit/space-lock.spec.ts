@@ -711,6 +711,24 @@ describe('replies in any format ioredis gives', () => {
 });
 
 describe('release bounded by the lease', () => {
+  it('a store whose release throws instead of rejecting: fn’s result is returned, with a warning, and the heartbeat stops', async () => {
+    const yes = () => Promise.resolve(true);
+    const throwing = new SpaceLock({
+      store: {
+        acquire: yes,
+        refresh: yes,
+        release: () => {
+          throw new Error('not a promise');
+        },
+      },
+      ttlMs: TTL,
+      logger,
+    });
+    await expect(throwing.withSpaceLock('space-1', () => 'done')).resolves.toBe('done');
+    expect(logger.at('warn')).toEqual([expect.stringMatching(/release failed for space space-1: not a promise/)]);
+    expect(throwing.isRunning('space-1')).toBe(false);
+  });
+
   it('abandons a release still unanswered at the lease deadline with a warning, so withSpaceLock returns', async () => {
     redis.override('release', () => new Promise(() => undefined));
     let returned = false;
