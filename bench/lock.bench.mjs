@@ -6,18 +6,22 @@
 //   (b) throughput of 64 concurrent callers on distinct keys, with and without
 //       ioredis auto-pipelining;
 //   (c) hand-off: from a release to the start of the fn of a holder that was
-//       waiting for it, each library waiting with its own default retry;
+//       waiting for it, each library waiting with its own default retry, with
+//       holder and waiter in one process, and in two;
 //   (d) 10,000 holds at once: refresh commands per second, event-loop delay
 //       p99 and heap bytes per hold (the locks that keep holds alive themselves).
-// The lock runs twice, without and with fencing tokens, and the cost of
-// fencing is printed as a ratio between the two.
-// Contenders are interleaved in short rounds so that drift (CPU frequency,
-// other load, Redis state) hits them all alike. Nothing is asserted: the
-// figures are printed, with each one's ratio to raw ioredis.
+// The lock runs three times: plain, with fencing tokens, and with
+// `wakeOnRelease: true`; the cost of fencing is printed as a ratio.
+// Contenders are interleaved so that drift (CPU frequency, other load, Redis
+// state) hits them all alike: sequential operations in blocks of a few, the
+// contenders in a fresh random order each cycle; parallel windows in a fresh
+// random order each round, the ratio to raw taken per round and its median
+// reported. Nothing is asserted: the figures are printed, with each one's
+// ratio to raw ioredis.
 //
 //   npm run bench                    # Redis at REDIS_URL, else 127.0.0.1:6379, else a redis-server from PATH
 //   BENCH_SCALE=0.25 npm run bench   # shorter run
-import { spawn, spawnSync } from 'node:child_process';
+import { fork, spawn, spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, connect } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -32,8 +36,9 @@ import { SpaceLock, isSpaceLockSkip } from 'space-lock';
 const SCALE = Math.min(4, Math.max(0.05, Number(process.env.BENCH_SCALE) || 1));
 const TTL_MS = 30_000;
 const CONCURRENCY = 64;
-const SEQ = { warmup: 500, rounds: 12, batch: 250, maxPerContender: 20_000, budgetMs: 2_500 * SCALE };
-const PAR = { warmupMs: 200 * SCALE, rounds: 4, windowMs: 500 * SCALE };
+const SEQ = { warmup: 500, block: 10, maxPerContender: 40_000, budgetMs: 20_000 * SCALE };
+const PAR = { warmupMs: 200 * SCALE, rounds: 12, windowMs: 250 * SCALE };
+const HANDOFF_TRIALS = Math.max(5, Math.round(20 * SCALE));
 const PREFIX = `space-lock-bench:${randomBytes(4).toString('hex')}:`;
 
 // ---------------------------------------------------------------- Redis to use
@@ -142,6 +147,18 @@ const CONTENDERS = [
     },
   },
   {
+    name: 'space-lock withSpaceLock, wakeOnRelease',
+    make(client, keyPrefix) {
+      const lock = track(
+        new SpaceLock({ redis: client, keyPrefix, ttlMs: TTL_MS, wakeOnRelease: true, logger: countingLogger }),
+      );
+      return async (key) => {
+        const out = await lock.withSpaceLock(key, empty);
+        if (isSpaceLockSkip(out)) throw new Error(`space-lock wakeOnRelease: ${key} ${out.skipped}`);
+      };
+    },
+  },
+  {
     name: 'redis-semaphore Mutex',
     make(client, keyPrefix) {
       return async (key) => {
@@ -191,6 +208,13 @@ const countingLogger = {
 };
 
 const clients = [];
+/** SpaceLocks with `wakeOnRelease` own a subscriber connection, which close() ends. */
+const locks = [];
+function track(lock) {
+  locks.push(lock);
+  return lock;
+}
+
 function newClient(url, autoPipelining) {
   const client = new Redis(url, { enableAutoPipelining: autoPipelining, maxRetriesPerRequest: 1 });
   clients.push(client);
@@ -224,18 +248,21 @@ function percentile(sorted, p) {
 
 // ---------------------------------------------------------------- (a) sequential
 
+/**
+ * Every contender takes turns of `SEQ.block` operations, in a fresh random
+ * order each cycle, until the time budget is spent: they all see the same
+ * load, and no contender gets a quiet stretch of its own.
+ */
 async function sequential(url) {
   const runners = await setUp(url, false);
   const samples = new Map(runners.map((r) => [r.name, []]));
   for (const r of runners) for (let i = 0; i < SEQ.warmup; i++) await r.op('seq');
 
-  // Each round gives every contender one batch, in a fresh random order.
-  const perRound = SEQ.budgetMs / SEQ.rounds;
-  for (let round = 0; round < SEQ.rounds; round++) {
+  const until = performance.now() + SEQ.budgetMs;
+  for (let cycle = 0; cycle < 1_000_000 && performance.now() < until; cycle++) {
     for (const r of shuffled(runners)) {
       const out = samples.get(r.name);
-      const until = performance.now() + perRound;
-      for (let i = 0; i < SEQ.batch * 100 && out.length < SEQ.maxPerContender && performance.now() < until; i++) {
+      for (let i = 0; i < SEQ.block && out.length < SEQ.maxPerContender; i++) {
         const t = process.hrtime.bigint();
         await r.op('seq');
         out.push(Number(process.hrtime.bigint() - t) / 1_000);
@@ -267,21 +294,44 @@ async function window(op, ms, keys) {
   return done;
 }
 
+/**
+ * Rounds of one window per contender, in a fresh random order each round.
+ * Throughput is the total over all rounds; its ratio to raw is the median
+ * of the per-round ratios, which a round of heavy outside load moves less.
+ */
 async function parallel(url, autoPipelining) {
   const runners = await setUp(url, autoPipelining);
+  const raw = runners[0].name;
   const keys = Array.from({ length: CONCURRENCY }, (_, i) => `par-${i}`);
   for (const r of runners) await window(r.op, PAR.warmupMs, keys);
-  const totals = new Map(runners.map((r) => [r.name, { ops: 0, ms: 0 }]));
+  const totals = new Map(runners.map((r) => [r.name, { ops: 0, ms: 0, perRound: [] }]));
   for (let round = 0; round < PAR.rounds; round++) {
     for (const r of shuffled(runners)) {
       const t = performance.now();
       const ops = await window(r.op, PAR.windowMs, keys);
+      const ms = performance.now() - t;
       const total = totals.get(r.name);
       total.ops += ops;
-      total.ms += performance.now() - t;
+      total.ms += ms;
+      total.perRound.push((ops / ms) * 1000);
     }
   }
-  return new Map([...totals].map(([name, { ops, ms }]) => [name, (ops / ms) * 1000]));
+  const rawRounds = totals.get(raw).perRound;
+  return new Map(
+    [...totals].map(([name, { ops, ms, perRound }]) => [
+      name,
+      {
+        opsPerSecond: (ops / ms) * 1000,
+        ratio: median(perRound.map((x, i) => x / rawRounds[i])),
+      },
+    ]),
+  );
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 // ---------------------------------------------------------------- (c) hand-off
@@ -291,14 +341,10 @@ async function parallel(url, autoPipelining) {
  * retry at its documented defaults, run fn, release. Raw ioredis has no wait.
  */
 const WAITING = {
-  'space-lock withSpaceLock': (client, keyPrefix) => {
-    const lock = new SpaceLock({ redis: client, keyPrefix, ttlMs: TTL_MS, logger: countingLogger });
-    return (key, fn) => lock.withSpaceLock(key, fn, { acquireRetry: { totalMs: 10_000 } });
-  },
-  'space-lock withSpaceLock, fencing': (client, keyPrefix) => {
-    const lock = new SpaceLock({ redis: client, keyPrefix, ttlMs: TTL_MS, fencing: true, logger: countingLogger });
-    return (key, fn) => lock.withSpaceLock(key, fn, { acquireRetry: { totalMs: 10_000 } });
-  },
+  'space-lock withSpaceLock': (client, keyPrefix) => spaceLockWaiter(client, keyPrefix, {}),
+  'space-lock withSpaceLock, fencing': (client, keyPrefix) => spaceLockWaiter(client, keyPrefix, { fencing: true }),
+  'space-lock withSpaceLock, wakeOnRelease': (client, keyPrefix) =>
+    spaceLockWaiter(client, keyPrefix, { wakeOnRelease: true }),
   'redis-semaphore Mutex': (client, keyPrefix) => async (key, fn) => {
     const mutex = new Mutex(client, keyPrefix + key, { lockTimeout: TTL_MS, acquireTimeout: 10_000 });
     await mutex.acquire();
@@ -312,6 +358,11 @@ const WAITING = {
   'redlock 5.0.0-beta.2': (client, keyPrefix) => redlockWaiter(new Redlock5([client]), keyPrefix),
 };
 
+function spaceLockWaiter(client, keyPrefix, options) {
+  const lock = track(new SpaceLock({ redis: client, keyPrefix, ttlMs: TTL_MS, logger: countingLogger, ...options }));
+  return (key, fn) => lock.withSpaceLock(key, fn, { acquireRetry: { totalMs: 10_000 } });
+}
+
 function redlockWaiter(redlock, keyPrefix) {
   redlock.on('error', () => undefined);
   return async (key, fn) => {
@@ -324,52 +375,144 @@ function redlockWaiter(redlock, keyPrefix) {
   };
 }
 
+/** The clock of both sides of a hand-off: CLOCK_MONOTONIC, one for every process of the machine. */
+const nowNs = () => process.hrtime.bigint();
+
+/**
+ * One hand-off: the holder takes the key and keeps it until the waiter is well
+ * into its wait, at a point of its backoff that varies from trial to trial,
+ * then returns from fn; the waiter reports when its own fn started. Returns
+ * release → start, in ms.
+ */
+async function handOffOnce(holder, startWaiter, key) {
+  let entered;
+  let release;
+  let releasedAt = 0n;
+  const inside = new Promise((resolve) => (entered = resolve));
+  const held = holder(key, async () => {
+    entered();
+    await new Promise((resolve) => (release = resolve));
+    releasedAt = nowNs();
+  });
+  await inside;
+  const { started } = await startWaiter(key);
+  await sleep(30 + Math.random() * 30);
+  release();
+  const [, startedAt] = await Promise.all([held, started]);
+  return Number(startedAt - releasedAt) / 1e6;
+}
+
+function handOffStats(samples) {
+  return new Map(
+    [...samples].map(([name, ms]) => {
+      ms.sort((a, b) => a - b);
+      return [name, { p50: percentile(ms, 50), p99: percentile(ms, 99) }];
+    }),
+  );
+}
+
 /** Release → the next holder's fn starts, with holder and waiter on separate clients of this process. */
 async function handOff(url) {
-  const trials = Math.max(5, Math.round(20 * SCALE));
   const names = Object.keys(WAITING);
   const runners = names.map((name, i) => {
     const keyPrefix = `${PREFIX}handoff:${i}:`;
+    const waiter = WAITING[name](newClient(url, false), keyPrefix);
     return {
       name,
       holder: WAITING[name](newClient(url, false), keyPrefix),
-      waiter: WAITING[name](newClient(url, false), keyPrefix),
+      // Resolves once the wait has begun, to a promise of when the waiter's fn started.
+      startWaiter: async (key) => {
+        let startedAt = 0n;
+        const done = waiter(key, async () => void (startedAt = nowNs()));
+        return { started: done.then(() => startedAt) };
+      },
     };
   });
   const samples = new Map(names.map((n) => [n, []]));
-  for (let t = 0; t < trials; t++) {
-    for (const r of shuffled(runners)) {
-      let entered;
-      let release;
-      let releasedAt = 0;
-      let startedAt = 0;
-      const inside = new Promise((resolve) => (entered = resolve));
-      const held = r.holder(`k${t}`, async () => {
-        entered();
-        await new Promise((resolve) => (release = resolve));
-        releasedAt = performance.now();
-      });
-      await inside;
-      const waited = r.waiter(`k${t}`, async () => void (startedAt = performance.now()));
-      // The waiter is well into its wait, at a point of its backoff that varies from trial to trial.
-      await sleep(30 + Math.random() * 30);
-      release();
-      await Promise.all([held, waited]);
-      samples.get(r.name).push(startedAt - releasedAt);
-    }
+  for (let t = 0; t < HANDOFF_TRIALS; t++) {
+    for (const r of shuffled(runners)) samples.get(r.name).push(await handOffOnce(r.holder, r.startWaiter, `k${t}`));
   }
-  return new Map(
-    [...samples].map(([name, ms]) => [
-      name,
-      {
-        p50: percentile(
-          ms.sort((a, b) => a - b),
-          50,
-        ),
-        p99: percentile(ms, 99),
-      },
-    ]),
-  );
+  return handOffStats(samples);
+}
+
+/**
+ * The same across processes: the holder in this process, the waiter in a
+ * child (this file, run with `--handoff-waiter`), told over IPC which lock to
+ * wait on. Both read the same monotonic clock.
+ */
+async function handOffAcrossProcesses(url) {
+  const child = fork(new URL(import.meta.url).pathname, ['--handoff-waiter'], {
+    env: { ...process.env, BENCH_REDIS_URL: url },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const replies = new Map();
+  child.on('message', (msg) => replies.get(msg.id)?.(msg));
+  let nextId = 0;
+  const ask = (msg) =>
+    new Promise((resolve, reject) => {
+      const id = nextId++;
+      const timer = setTimeout(() => reject(new Error(`hand-off child: no answer to ${msg.cmd}`)), 60_000);
+      replies.set(id, (reply) => {
+        clearTimeout(timer);
+        replies.delete(id);
+        if (reply.error) reject(new Error(`hand-off child: ${reply.error}`));
+        else resolve(reply);
+      });
+      child.send({ ...msg, id });
+    });
+  try {
+    await ask({ cmd: 'ready' });
+    const names = Object.keys(WAITING);
+    const runners = names.map((name, i) => {
+      const keyPrefix = `${PREFIX}xhandoff:${i}:`;
+      return {
+        name,
+        holder: WAITING[name](newClient(url, false), keyPrefix),
+        startWaiter: async (key) => {
+          const started = ask({ cmd: 'wait', name, keyPrefix, key });
+          // Answered after the child has begun the wait (IPC keeps the order of messages).
+          await ask({ cmd: 'ping' });
+          return { started: started.then((reply) => BigInt(reply.startedAt)) };
+        },
+      };
+    });
+    const samples = new Map(names.map((n) => [n, []]));
+    for (let t = 0; t < HANDOFF_TRIALS; t++) {
+      for (const r of shuffled(runners)) samples.get(r.name).push(await handOffOnce(r.holder, r.startWaiter, `k${t}`));
+    }
+    return handOffStats(samples);
+  } finally {
+    child.send({ cmd: 'exit' });
+    await Promise.race([exited, sleep(10_000)]);
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+}
+
+/** The child side of `handOffAcrossProcesses`: one waiter per contender, each on its own client. */
+async function handOffWaiterChild() {
+  const url = process.env.BENCH_REDIS_URL;
+  const waiters = new Map();
+  const waiterFor = (name, keyPrefix) => {
+    if (!waiters.has(name)) waiters.set(name, WAITING[name](newClient(url, false), keyPrefix));
+    return waiters.get(name);
+  };
+  process.on('message', (msg) => {
+    const reply = (body) => process.send({ id: msg.id, ...body });
+    if (msg.cmd === 'ready' || msg.cmd === 'ping') reply({});
+    else if (msg.cmd === 'wait') {
+      let startedAt = 0n;
+      const done = waiterFor(msg.name, msg.keyPrefix)(msg.key, async () => void (startedAt = nowNs()));
+      done.then(
+        () => reply({ startedAt: String(startedAt) }),
+        (err) => reply({ error: err.message }),
+      );
+    } else if (msg.cmd === 'exit') {
+      Promise.all(locks.map((l) => l.close()))
+        .then(() => Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect()))))
+        .finally(() => process.disconnect());
+    }
+  });
 }
 
 // ---------------------------------------------------------------- (d) many holds
@@ -387,15 +530,22 @@ const HOLDING = {
     const lock = new SpaceLock({ redis: client, keyPrefix, ttlMs: MANY_TTL_MS, fencing: true, logger: countingLogger });
     return (key, entered, done) => lock.withSpaceLock(key, () => (entered(), done));
   },
-  // Its own refresh timer per mutex, every 0.8 × lockTimeout by default.
+  // Its own refresh timer per mutex, every 0.8 × lockTimeout by default. A lost hold is counted, not thrown.
   'redis-semaphore Mutex': (client, keyPrefix) => async (key, entered, done) => {
-    const mutex = new Mutex(client, keyPrefix + key, { lockTimeout: MANY_TTL_MS, acquireAttemptsLimit: 1 });
+    const mutex = new Mutex(client, keyPrefix + key, {
+      lockTimeout: MANY_TTL_MS,
+      acquireAttemptsLimit: 1,
+      onLockLost: () => void lostHolds.set('redis-semaphore Mutex', (lostHolds.get('redis-semaphore Mutex') ?? 0) + 1),
+    });
     if (!(await mutex.tryAcquire())) throw new Error(`redis-semaphore: ${key} is held`);
     entered();
     await done;
     await mutex.release();
   },
 };
+
+/** Holds a library reported lost during the many-holds run, by library. */
+const lostHolds = new Map();
 
 function exposedGc() {
   v8.setFlagsFromString('--expose-gc');
@@ -467,7 +617,7 @@ async function deletePrefix(client, prefix) {
   return deleted;
 }
 
-function table(seq, parNo, parAp, handoff, many) {
+function table(seq, parNo, parAp, handoff, crossHandoff, many) {
   const raw = CONTENDERS[0].name;
   const rows = [
     [
@@ -480,6 +630,8 @@ function table(seq, parNo, parAp, handoff, many) {
       '64∥ autopipe ops/s',
       '×raw',
       'hand-off p50 ms',
+      'p99 ms',
+      '2-process hand-off p50 ms',
       'p99 ms',
       `${MANY / 1000}k holds: refresh/s`,
       'loop delay p99 ms',
@@ -494,12 +646,14 @@ function table(seq, parNo, parAp, handoff, many) {
       s.p50.toFixed(1),
       s.p99.toFixed(1),
       (s.p50 / seq.get(raw).p50).toFixed(3),
-      Math.round(parNo.get(name)).toLocaleString('en-US'),
-      (parNo.get(name) / parNo.get(raw)).toFixed(3),
-      Math.round(parAp.get(name)).toLocaleString('en-US'),
-      (parAp.get(name) / parAp.get(raw)).toFixed(3),
+      Math.round(parNo.get(name).opsPerSecond).toLocaleString('en-US'),
+      parNo.get(name).ratio.toFixed(3),
+      Math.round(parAp.get(name).opsPerSecond).toLocaleString('en-US'),
+      parAp.get(name).ratio.toFixed(3),
       or(handoff.get(name), (h) => h.p50.toFixed(2)),
       or(handoff.get(name), (h) => h.p99.toFixed(2)),
+      or(crossHandoff.get(name), (h) => h.p50.toFixed(2)),
+      or(crossHandoff.get(name), (h) => h.p99.toFixed(2)),
       or(many.get(name), (m) => Math.round(m.refreshesPerSecond).toLocaleString('en-US')),
       or(many.get(name), (m) => m.delayP99Ms.toFixed(1)),
       or(many.get(name), (m) => Math.round(m.heapPerHold).toLocaleString('en-US')),
@@ -534,6 +688,8 @@ async function main() {
     // Fence counters live under `{<key>}:fence`, outside the prefix.
     console.log("hand-off: release → the waiting holder's fn starts, each library waiting with its default retry ...");
     const handoff = await handOff(redis.url);
+    console.log('hand-off across processes: release in this process → the fn of a waiter in another starts ...');
+    const crossHandoff = await handOffAcrossProcesses(redis.url);
     console.log(
       `many holds: ${MANY.toLocaleString('en-US')} at once, ttl ${MANY_TTL_MS} ms, on a redis-server of the bench's own ...`,
     );
@@ -541,28 +697,35 @@ async function main() {
     const leftovers = (await deletePrefix(admin, PREFIX)) + (await deletePrefix(admin, `{${PREFIX}`));
 
     console.log('');
-    console.log(table(seq, parNo, parAp, handoff, many));
+    console.log(table(seq, parNo, parAp, handoff, crossHandoff, many));
     console.log('');
     const plain = 'space-lock withSpaceLock';
     const fenced = 'space-lock withSpaceLock, fencing';
     console.log(
       `fencing, as a ratio to the lock without it: seq p50 ×${(seq.get(fenced).p50 / seq.get(plain).p50).toFixed(3)}, ` +
-        `64∥ ×${(parNo.get(fenced) / parNo.get(plain)).toFixed(3)}, 64∥ auto-pipelined ×${(parAp.get(fenced) / parAp.get(plain)).toFixed(3)}`,
+        `64∥ ×${(parNo.get(fenced).ratio / parNo.get(plain).ratio).toFixed(3)}, 64∥ auto-pipelined ×${(parAp.get(fenced).ratio / parAp.get(plain).ratio).toFixed(3)}`,
     );
     const samples = [...seq.values()].map((s) => s.n);
     console.log(
-      `${Math.min(...samples)}-${Math.max(...samples)} sequential samples per library; ×raw: latency lower is better, throughput higher is better.`,
+      `${Math.min(...samples)}-${Math.max(...samples)} sequential samples per library; ${PAR.rounds} parallel rounds of ${PAR.windowMs} ms, ×raw the median of per-round ratios; ` +
+        `${HANDOFF_TRIALS} hand-offs per library and setting. ×raw: latency lower is better, throughput higher is better.`,
     );
+    for (const [name, n] of lostHolds) console.log(`${name} lost ${n} of its ${MANY.toLocaleString('en-US')} holds`);
     console.log(
       `${leftovers} leftover keys deleted; space-lock warnings: ${countingLogger.warnings}; took ${((performance.now() - started) / 1000).toFixed(1)} s`,
     );
   } finally {
+    await Promise.all(locks.map((l) => l.close()));
     await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
     await redis.stop();
   }
 }
 
-main().catch((err) => {
-  console.error(`lock bench failed: ${err.message}`);
-  process.exitCode = 1;
-});
+if (process.argv.includes('--handoff-waiter')) {
+  handOffWaiterChild();
+} else {
+  main().catch((err) => {
+    console.error(`lock bench failed: ${err.message}`);
+    process.exitCode = 1;
+  });
+}

@@ -1,3 +1,3 @@
 import cjs from '../dist/nestjs/index.js';
 
-export const { SpaceLockModule, SpaceLockService, SPACE_LOCK_OPTIONS } = cjs;
+export const { SpaceLockModule, SpaceLockService } = cjs;

@@ -201,11 +201,16 @@ export interface ResolvedRetry {
   maxMs: number;
 }
 
-export function resolveCallOptions(options: WithSpaceLockOptions | undefined): {
-  retry: ResolvedRetry | undefined;
-  signal: AbortSignal | undefined;
-} {
-  if (options === undefined) return { retry: undefined, signal: undefined };
+export interface ResolvedCallOptions {
+  readonly retry: ResolvedRetry | undefined;
+  readonly signal: AbortSignal | undefined;
+}
+
+/** A call without options, the common case, allocates nothing for them. */
+const NO_CALL_OPTIONS: ResolvedCallOptions = Object.freeze({ retry: undefined, signal: undefined });
+
+export function resolveCallOptions(options: WithSpaceLockOptions | undefined): ResolvedCallOptions {
+  if (options === undefined) return NO_CALL_OPTIONS;
   if (typeof options !== 'object' || options === null) throw invalid('options', 'an object', options);
   const { acquireRetry, signal } = options;
   if (signal !== undefined && !(signal instanceof AbortSignal))

@@ -26,7 +26,7 @@ export function wakeWaiters(key: string): void {
 export function waitForRelease(key: string, ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
-      reject(signal.reason);
+      reject(abortReason(signal));
       return;
     }
     const done = () => {
@@ -42,7 +42,7 @@ export function waitForRelease(key: string, ms: number, signal: AbortSignal | un
     };
     const onAbort = () => {
       done();
-      reject(signal!.reason);
+      reject(abortReason(signal!));
     };
     const timer = setTimeout(wake, ms);
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -50,4 +50,9 @@ export function waitForRelease(key: string, ms: number, signal: AbortSignal | un
     if (wakers === undefined) waiting.set(key, (wakers = new Set()));
     wakers.add(wake);
   });
+}
+
+/** The signal's reason, passed on as given: an Error unless the caller aborted with something else. */
+function abortReason(signal: AbortSignal): Error {
+  return signal.reason as Error;
 }

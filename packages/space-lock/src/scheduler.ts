@@ -29,6 +29,11 @@ export class Scheduler {
    */
   #armedAt = Infinity;
   readonly #fire = () => this.#onTimer();
+  #idleCheckQueued = false;
+  readonly #idleCheck = () => {
+    this.#idleCheckQueued = false;
+    this.idle();
+  };
 
   /** Live timer objects this scheduler holds: 0 or 1. */
   get timers(): number {
@@ -55,16 +60,28 @@ export class Scheduler {
     if (dueAt < this.#armedAt) this.#arm(dueAt, now ?? monotonicNow());
   }
 
-  /** Removes `task` if it is scheduled. O(log n). */
+  /**
+   * Removes `task` if it is scheduled. O(log n). When nothing is left, the
+   * timer is dropped on the next tick, after the promise reactions of this
+   * turn, unless something was scheduled by then: one hold after another
+   * (sequential use) then keeps one timer instead of making and clearing one
+   * per hold, which cost more than the rest of the lock's JavaScript.
+   */
   cancel(task: ScheduledTask): void {
     if (task.heapIndex < 0) return;
     this.#removeAt(task.heapIndex);
-    // Nothing left to wait for: drop the timer, so no timer outlives the last hold.
-    if (this.#heap.length === 0 && this.#timer !== undefined) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-      this.#armedAt = Infinity;
+    if (this.#heap.length === 0 && this.#timer !== undefined && !this.#idleCheckQueued) {
+      this.#idleCheckQueued = true;
+      process.nextTick(this.#idleCheck);
     }
+  }
+
+  /** Drops the timer now if nothing is scheduled. */
+  idle(): void {
+    if (this.#heap.length > 0 || this.#timer === undefined) return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#armedAt = Infinity;
   }
 
   #arm(dueAt: number, now: number): void {

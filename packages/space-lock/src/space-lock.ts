@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SpaceLockClosedError } from './errors/space-lock-closed.error';
 import { UnexpectedReplyError } from './errors/unexpected-reply.error';
-import { Lease, messageOf, type SpaceLockContext } from './lease';
+import { Lease, type LeaseOwner, type SpaceLockContext } from './lease';
 import {
   assertFunction,
   assertSpaceId,
@@ -17,8 +17,8 @@ import { MemoryLockStore } from './store/memory-lock-store';
 import { RedisLockStore } from './store/redis-lock-store';
 import { ReleaseSubscription } from './store/release-subscription';
 import { waitForRelease, wakeWaiters } from './release-waiters';
-import { processScheduler, type ScheduledTask, type Scheduler } from './scheduler';
-import { backoffDelayMs, monotonicNow } from './timing';
+import { processScheduler } from './scheduler';
+import { backoffDelayMs, monotonicNow, refreshIntervalMs } from './timing';
 
 /** Returned instead of fn's result when this instance is already running fn for the space. */
 export const SKIP_IN_PROGRESS: { readonly skipped: 'in-progress' } = Object.freeze({ skipped: 'in-progress' });
@@ -44,13 +44,6 @@ export interface CloseOptions {
    * @default 10000
    */
   graceMs?: number;
-}
-
-/** The in-process side of one space: reserved before the first await, freed last. */
-interface Slot {
-  lease: Lease | undefined;
-  /** Called when the slot is freed; set only while `close()` waits on it, to keep the hot path allocation-free. */
-  onFree: (() => void) | undefined;
 }
 
 // The in-memory store models "one Redis per process": every SpaceLock in the
@@ -93,8 +86,9 @@ export class SpaceLock {
   /** With `wakeOnRelease`, hears the releases of other processes; undefined otherwise. */
   readonly #releases: ReleaseSubscription | undefined;
   readonly #logger: SpaceLockLogger;
-  /** The in-process mutex: a space is in here from its synchronous reservation until its lock is released. */
-  readonly #slots = new Map<string, Slot>();
+  /** The in-process mutex: a space's lease is in here from its synchronous reservation until its release ends. */
+  readonly #slots = new Map<string, Lease>();
+  readonly #owner: LeaseOwner;
   #closing: Promise<void> | undefined;
 
   constructor(options?: SpaceLockOptions) {
@@ -107,6 +101,15 @@ export class SpaceLock {
     this.#store =
       resolved.store ??
       (redis !== undefined ? new RedisLockStore(redis, wakeOnRelease) : sharedMemoryStore(resolved.logger));
+    this.#owner = {
+      store: this.#store,
+      scheduler: processScheduler,
+      instanceId: this.instanceId,
+      ttlMs: this.ttlMs,
+      fencing: this.fencing,
+      intervalMs: refreshIntervalMs(this.ttlMs),
+      logger: this.#logger,
+    };
     if (wakeOnRelease && redis?.duplicate !== undefined) {
       const duplicate = redis.duplicate.bind(redis);
       this.#releases = new ReleaseSubscription(duplicate, wakeWaiters, resolved.logger);
@@ -130,21 +133,29 @@ export class SpaceLock {
     this.#assertOpen(spaceId);
     signal?.throwIfAborted();
 
-    let lease = await this.#acquire(spaceId);
+    // #acquire inlined: an async frame more would be a promise and a microtask more per call.
+    let lease: Lease | SpaceLockSkip = SKIP_IN_PROGRESS;
+    const begun = this.#begin(spaceId);
+    if (begun !== undefined) {
+      try {
+        lease = this.#settle(begun, await begun.acquireReply!);
+      } catch (err) {
+        throw this.#failed(begun, err);
+      }
+    }
     if (isSpaceLockSkip(lease) && retry !== undefined) lease = await this.#retryAcquire(spaceId, lease, retry, signal);
     if (isSpaceLockSkip(lease)) return lease;
 
     // Inlined rather than a helper: every async frame on this path is a
     // promise and a microtask more per call, which shows at high throughput.
-    lease.startHeartbeat();
     try {
-      return await fn(lease.context);
+      return await fn(lease.context!);
     } finally {
-      // Heartbeat first (in #release), so no refresh is sent after the
-      // release; then the release; the slot last, so this process cannot
-      // re-acquire a key it has not given back yet.
-      await this.#release(lease);
-      this.#free(spaceId, this.#slots.get(spaceId));
+      // The release ends the heartbeat before it is sent, so no refresh
+      // follows it; the slot goes last, so this process cannot re-acquire a
+      // key it has not given back yet.
+      await lease.release();
+      this.#free(lease);
       wakeWaiters(lease.key);
     }
   }
@@ -166,10 +177,10 @@ export class SpaceLock {
 
   async #close(graceMs: number): Promise<void> {
     const running = [...this.#slots.values()].map(
-      (slot) =>
+      (lease) =>
         new Promise<void>((resolve) => {
-          const previous = slot.onFree;
-          slot.onFree = () => {
+          const previous = lease.onFree;
+          lease.onFree = () => {
             previous?.();
             resolve();
           };
@@ -185,76 +196,59 @@ export class SpaceLock {
       clearTimeout(timer);
     }
     await Promise.all(
-      [...this.#slots.values()].map(async ({ lease }) => {
-        if (lease === undefined) return;
-        lease.lose('closed');
-        await this.#release(lease);
+      [...this.#slots.values()].map(async (lease) => {
+        if (!lease.acquired) return;
+        // A release already under way is waited for, not repeated.
+        if (lease.holding) lease.lose('closed');
+        await lease.release();
         wakeWaiters(lease.key);
       }),
     );
     await this.#releases?.close();
+    processScheduler.idle();
   }
 
   #assertOpen(spaceId: string): void {
     if (this.#closing !== undefined) throw new SpaceLockClosedError({ instanceId: this.instanceId, spaceId });
   }
 
-  /**
-   * One attempt: reserve the in-process slot synchronously, then SET NX in
-   * the store. A promise chain, not an async function, to keep the hot path
-   * to one promise per step.
-   */
-  #acquire(spaceId: string): Promise<Lease | SpaceLockSkip> | SpaceLockSkip {
-    if (this.#slots.has(spaceId)) return SKIP_IN_PROGRESS;
-    const slot: Slot = { lease: undefined, onFree: undefined };
-    this.#slots.set(spaceId, slot);
-
-    const key = this.keyPrefix + spaceId;
-    const sentAt = monotonicNow();
-    const free = (err: unknown) => {
-      this.#free(spaceId, slot);
-      if (err instanceof UnexpectedReplyError)
-        this.#logger.warn(`space-lock: acquire of space ${spaceId} failed: ${err.message}`);
-      throw err;
-    };
-    if (this.fencing) {
-      return this.#store.acquireFenced!(key, this.instanceId, this.ttlMs).then((token) => {
-        if (token === null) {
-          this.#free(spaceId, slot);
-          return SKIP_LOCK_HELD;
-        }
-        slot.lease = new Lease(
-          this.#store,
-          processScheduler,
-          spaceId,
-          key,
-          this.instanceId,
-          this.ttlMs,
-          this.#logger,
-          sentAt,
-          token,
-        );
-        return slot.lease;
-      }, free);
+  /** One attempt: reserve the in-process slot synchronously, then take the key in the store. */
+  async #acquire(spaceId: string): Promise<Lease | SpaceLockSkip> {
+    const begun = this.#begin(spaceId);
+    if (begun === undefined) return SKIP_IN_PROGRESS;
+    try {
+      return this.#settle(begun, await begun.acquireReply!);
+    } catch (err) {
+      throw this.#failed(begun, err);
     }
-    return this.#store.acquire(key, this.instanceId, this.ttlMs).then((acquired) => {
-      if (!acquired) {
-        this.#free(spaceId, slot);
-        return SKIP_LOCK_HELD;
-      }
-      slot.lease = new Lease(
-        this.#store,
-        processScheduler,
-        spaceId,
-        key,
-        this.instanceId,
-        this.ttlMs,
-        this.#logger,
-        sentAt,
-        undefined,
-      );
-      return slot.lease;
-    }, free);
+  }
+
+  /** Reserves the space's slot and sends the acquire; undefined when this instance already runs fn for the space. */
+  #begin(spaceId: string): Lease | undefined {
+    if (this.#slots.has(spaceId)) return undefined;
+    const lease = new Lease(this.#owner, spaceId, this.keyPrefix + spaceId);
+    this.#slots.set(spaceId, lease);
+    return lease;
+  }
+
+  /** The acquire's answer: the hold begins, or the key is held elsewhere and the slot is freed. */
+  #settle(lease: Lease, taken: boolean | number | null): Lease | SpaceLockSkip {
+    if (taken === false || taken === null) {
+      lease.drop();
+      this.#free(lease);
+      return SKIP_LOCK_HELD;
+    }
+    lease.hold(taken === true ? undefined : taken);
+    return lease;
+  }
+
+  /** The acquire failed: frees the slot, and returns the error to rethrow. */
+  #failed(lease: Lease, err: unknown): unknown {
+    lease.drop();
+    this.#free(lease);
+    if (err instanceof UnexpectedReplyError)
+      this.#logger.warn(`space-lock: acquire of space ${lease.spaceId} failed: ${err.message}`);
+    return err;
   }
 
   async #retryAcquire(
@@ -286,58 +280,9 @@ export class SpaceLock {
     return outcome;
   }
 
-  /**
-   * Stops the heartbeat, then sends the release. Never rejects: a failed
-   * release must not mask fn's result, and the TTL will free the key anyway.
-   * Waits no longer than the lease: past it the key may be someone else's, so
-   * a reply would tell nothing, and a frozen link would otherwise hold
-   * `withSpaceLock` for the client's own timeout.
-   */
-  #release(lease: Lease): Promise<void> {
-    return new Promise((resolve) => {
-      const pending = new PendingRelease(processScheduler, lease.spaceId, this.#logger, resolve);
-      // Scheduled before the heartbeat is cancelled, so the scheduler's timer carries over instead of being re-made.
-      processScheduler.schedule(pending, lease.validUntil);
-      lease.stop();
-      this.#store.release(lease.key, this.instanceId).then(
-        () => pending.settle(undefined),
-        (err: unknown) => pending.settle(`space-lock: release failed for space ${lease.spaceId}: ${messageOf(err)}`),
-      );
-    });
-  }
-
-  #free(spaceId: string, slot: Slot | undefined): void {
-    if (slot === undefined || this.#slots.get(spaceId) !== slot) return;
-    this.#slots.delete(spaceId);
-    slot.onFree?.();
-  }
-}
-
-/** A release on the wire, as a scheduler entry that abandons it at the lease deadline. */
-class PendingRelease implements ScheduledTask {
-  dueAt = 0;
-  heapIndex = -1;
-  #settled = false;
-
-  constructor(
-    private readonly scheduler: Scheduler,
-    private readonly spaceId: string,
-    private readonly logger: SpaceLockLogger,
-    private readonly resolve: () => void,
-  ) {}
-
-  run(): void {
-    this.settle(
-      `space-lock: release of space ${this.spaceId} still unanswered at the lease deadline; abandoned, the TTL frees the key`,
-    );
-  }
-
-  /** The first outcome wins: a reply after the abandonment is not reported again. */
-  settle(warning: string | undefined): void {
-    if (this.#settled) return;
-    this.#settled = true;
-    this.scheduler.cancel(this);
-    if (warning !== undefined) this.logger.warn(warning);
-    this.resolve();
+  #free(lease: Lease): void {
+    if (this.#slots.get(lease.spaceId) !== lease) return;
+    this.#slots.delete(lease.spaceId);
+    lease.onFree?.();
   }
 }

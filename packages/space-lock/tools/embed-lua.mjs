@@ -24,10 +24,27 @@ const out = [
   '',
 ].join('\n');
 const target = join(dir, 'lua.generated.ts');
+const formatted = await formatLikeTheRepository(out, target);
 let current = '';
 try {
   current = readFileSync(target, 'utf8');
 } catch {
   // First build.
 }
-if (current !== out) writeFileSync(target, out);
+if (current !== formatted) writeFileSync(target, formatted);
+
+/**
+ * The repository formats every source with Prettier, this file included; the
+ * build writes it the same way, so building leaves the tree clean. Without
+ * Prettier (a build outside the repository) the plain output is as good.
+ */
+async function formatLikeTheRepository(source, path) {
+  let prettier;
+  try {
+    prettier = await import('prettier');
+  } catch {
+    return source;
+  }
+  const options = (await prettier.resolveConfig(path)) ?? {};
+  return prettier.format(source, { ...options, filepath: path });
+}

@@ -1,4 +1,3 @@
 export { SpaceLockModule } from './space-lock.module';
 export { SpaceLockService } from './space-lock.service';
 export type { SpaceLockModuleOptions } from './space-lock-options.interface';
-export { SPACE_LOCK_OPTIONS } from './space-lock.module-definition';

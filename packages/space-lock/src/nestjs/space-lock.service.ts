@@ -26,6 +26,8 @@ interface RedisServiceLike {
  */
 const REDIS_SERVICE: InjectionToken = (() => {
   try {
+    // A require, not an import, so that the package loads without this optional peer.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     return (require('@nestjs-labs/nestjs-ioredis') as { RedisService: InjectionToken }).RedisService;
   } catch {
     return Symbol('@nestjs-labs/nestjs-ioredis is not installed');

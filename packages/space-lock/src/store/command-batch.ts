@@ -42,7 +42,8 @@ export class CommandBatch {
         try {
           resolve(map(reply));
         } catch (err) {
-          reject(err);
+          // The reply readers throw only UnexpectedReplyError; anything else is wrapped, never lost.
+          reject(err instanceof Error ? err : new Error(String(err)));
         }
       };
       this.#queued.push({

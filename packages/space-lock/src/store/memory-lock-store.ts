@@ -20,10 +20,10 @@ export class MemoryLockStore implements LockStore {
 
   constructor(private readonly now: () => number = monotonicNow) {}
 
-  async acquire(key: string, value: string, ttlMs: number): Promise<boolean> {
-    if (this.#live(key)) return false;
+  acquire(key: string, value: string, ttlMs: number): Promise<boolean> {
+    if (this.#live(key)) return Promise.resolve(false);
     this.#entries.set(key, { value, expiresAt: this.now() + ttlMs });
-    return true;
+    return Promise.resolve(true);
   }
 
   async acquireFenced(key: string, value: string, ttlMs: number): Promise<number | null> {
@@ -33,17 +33,17 @@ export class MemoryLockStore implements LockStore {
     return token;
   }
 
-  async release(key: string, value: string): Promise<boolean> {
-    if (this.#live(key)?.value !== value) return false;
+  release(key: string, value: string): Promise<boolean> {
+    if (this.#live(key)?.value !== value) return Promise.resolve(false);
     this.#entries.delete(key);
-    return true;
+    return Promise.resolve(true);
   }
 
-  async refresh(key: string, value: string, ttlMs: number): Promise<boolean> {
+  refresh(key: string, value: string, ttlMs: number): Promise<boolean> {
     const entry = this.#live(key);
-    if (entry?.value !== value) return false;
+    if (entry?.value !== value) return Promise.resolve(false);
     entry.expiresAt = this.now() + ttlMs;
-    return true;
+    return Promise.resolve(true);
   }
 
   /** The current holder of `key`, as GET would show it; undefined when free. */

@@ -31,15 +31,17 @@ export interface RedisLockPipeline {
 
 /**
  * Whether the lock should batch its commands into pipelines itself: not on a
- * Cluster, whose pipelines must stay within one slot. With auto-pipelining it
- * still does: its batches span a whole turn of the event loop, longer than
- * ioredis's, and measured 5-8% faster at 64 in parallel.
+ * Cluster, whose pipelines must stay within one slot, and not on a client
+ * with auto-pipelining, which batches them already. There the two batchings
+ * fought: the first command of a turn waited in ioredis's queue for the
+ * pipeline in flight while the rest went out in the lock's own, and the lock
+ * used about 45% more CPU per hold than raw commands on the same client.
  */
 export function batchesCommands(
   client: RedisLockClient,
 ): client is RedisLockClient & { pipeline(): RedisLockPipeline } {
-  const c = client as RedisLockClient & { isCluster?: boolean };
-  return typeof c.pipeline === 'function' && c.isCluster !== true;
+  const c = client as RedisLockClient & { isCluster?: boolean; options?: { enableAutoPipelining?: boolean } };
+  return typeof c.pipeline === 'function' && c.isCluster !== true && c.options?.enableAutoPipelining !== true;
 }
 
 export function isRedisLockClient(value: unknown): value is RedisLockClient {

@@ -104,15 +104,12 @@ export class SharedRedisGuardError extends Error {
 // catches .flushall(), .script('FLUSH'), .call('CLIENT', 'PAUSE', …) alike.
 function guardSharedServer(client: Redis): void {
   const send = client.sendCommand.bind(client);
-  client.sendCommand = ((
-    command: Parameters<Redis['sendCommand']>[0],
-    stream?: Parameters<Redis['sendCommand']>[1],
-  ) => {
+  client.sendCommand = (command: Parameters<Redis['sendCommand']>[0], stream?: Parameters<Redis['sendCommand']>[1]) => {
     const refused = destructiveCommand(command.name, command.args);
     if (refused === undefined) return send(command, stream);
     command.reject(new SharedRedisGuardError(refused));
     return command.promise;
-  }) as Redis['sendCommand'];
+  };
 }
 
 function sleep(ms: number): Promise<void> {

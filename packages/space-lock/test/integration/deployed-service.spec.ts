@@ -70,7 +70,7 @@ describe.each([false, true])('the deployed service and a SpaceLock with fencing 
     // The deployed one's own scripts work on its key as they always did.
     expect(Number(await deployed.refresh(key))).toBe(1);
     expect(Number(await deployed.release(key))).toBe(1);
-    await expect(lock.withSpaceLock('space-1', async () => 'ran')).resolves.toBe('ran');
+    await expect(lock.withSpaceLock('space-1', () => 'ran')).resolves.toBe('ran');
   });
 
   it('a SpaceLock holder keeps the space: the deployed SET gets nothing, and its release and refresh neither delete nor extend the key', async () => {

@@ -41,10 +41,10 @@ function memoryTarget(): Target {
   const store = new MemoryLockStore();
   return {
     name: 'MemoryLockStore shared by the replicas',
-    setup: async () => undefined,
+    setup: () => Promise.resolve(),
     replica: (keyPrefix) => new SpaceLock({ store, keyPrefix, ttlMs: 5_000, logger: recordingLogger() }),
-    holder: async (key) => store.holder(key) ?? null,
-    cleanup: async () => undefined,
+    holder: (key) => Promise.resolve(store.holder(key) ?? null),
+    cleanup: () => Promise.resolve(),
   };
 }
 
@@ -70,7 +70,7 @@ describe.each([redisTarget(), memoryTarget()])('exclusion between replicas on $n
     await entered.promise;
     expect(await target.holder(`${prefix}space-1`)).toBe(a.instanceId);
 
-    const bFn = jest.fn(async () => 'b-ran');
+    const bFn = jest.fn(() => Promise.resolve('b-ran'));
     await expect(b.withSpaceLock('space-1', bFn)).resolves.toBe(SKIP_LOCK_HELD);
     expect(bFn).not.toHaveBeenCalled();
 
@@ -92,7 +92,7 @@ describe.each([redisTarget(), memoryTarget()])('exclusion between replicas on $n
       await held.promise;
     });
     await entered.promise;
-    await expect(b.withSpaceLock('space-2', async () => 'other-space')).resolves.toBe('other-space');
+    await expect(b.withSpaceLock('space-2', () => 'other-space')).resolves.toBe('other-space');
     held.open();
     await first;
   });
@@ -101,8 +101,8 @@ describe.each([redisTarget(), memoryTarget()])('exclusion between replicas on $n
     const a = target.replica(prefix);
     const runs: string[] = [];
     const [x, y] = await Promise.all([
-      a.withSpaceLock('space-1', async () => void runs.push('x')),
-      a.withSpaceLock('space-1', async () => void runs.push('y')),
+      a.withSpaceLock('space-1', () => void runs.push('x')),
+      a.withSpaceLock('space-1', () => void runs.push('y')),
     ]);
     expect(runs).toEqual(['x']);
     expect(y).toBe(SKIP_IN_PROGRESS);
@@ -113,12 +113,8 @@ describe.each([redisTarget(), memoryTarget()])('exclusion between replicas on $n
     const a = target.replica(prefix);
     const b = target.replica(prefix);
     const boom = new Error('boom');
-    await expect(
-      a.withSpaceLock('space-1', async () => {
-        throw boom;
-      }),
-    ).rejects.toBe(boom);
+    await expect(a.withSpaceLock('space-1', () => Promise.reject(boom))).rejects.toBe(boom);
     expect(await target.holder(`${prefix}space-1`)).toBeNull();
-    await expect(b.withSpaceLock('space-1', async () => 'after-throw')).resolves.toBe('after-throw');
+    await expect(b.withSpaceLock('space-1', () => 'after-throw')).resolves.toBe('after-throw');
   });
 });

@@ -73,7 +73,7 @@ describe('fencing tokens on a real Redis', () => {
       await redis.admin.pexpire(key, 1);
       await waitFor('the key to expire', async () => (await redis.admin.exists(key)) === 0, 5_000);
       // A plain SET replica passes through, then a fencing one takes the space.
-      await expect(plain.withSpaceLock('space-1', async () => 'plain ran')).resolves.toBe('plain ran');
+      await expect(plain.withSpaceLock('space-1', () => 'plain ran')).resolves.toBe('plain ran');
       const entered = gate();
       const done = gate();
       const nextHeld = next.withSpaceLock('space-1', async (ctx) => {

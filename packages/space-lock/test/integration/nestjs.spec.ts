@@ -73,7 +73,7 @@ describe('SpaceLockModule with @nestjs-labs/nestjs-ioredis on a real Redis', () 
       pttl: await admin.pttl(key),
     }));
 
-    expect(out).toEqual({ spaceId: 'space-1', holder: service.instanceId, pttl: expect.any(Number) });
+    expect(out).toEqual({ spaceId: 'space-1', holder: service.instanceId, pttl: expect.any(Number) as number });
     expect((out as { pttl: number }).pttl).toBeGreaterThan(0);
     expect(await admin.exists(key)).toBe(0);
   });
@@ -95,7 +95,7 @@ describe('SpaceLockModule with @nestjs-labs/nestjs-ioredis on a real Redis', () 
     ({ app } = await boot([
       SpaceLockModule.forRootAsync({ useFactory: () => ({ redis: client, keyPrefix: prefix, ttlMs: 5_000 }) }),
     ]));
-    await expect(app.get(SpaceLockService).withSpaceLock('space-1', async () => 'ran')).resolves.toBe('ran');
+    await expect(app.get(SpaceLockService).withSpaceLock('space-1', () => 'ran')).resolves.toBe('ran');
   });
 
   it('names the three ways to get a client when it has none', async () => {
@@ -134,10 +134,10 @@ describe('SpaceLockModule with @nestjs-labs/nestjs-ioredis on a real Redis', () 
       if (sha === scripts.release.sha) wire.push('release');
       return evalsha(sha, ...(rest as [number, ...string[]]));
     }) as typeof client.evalsha);
-    jest.spyOn(client, 'quit').mockImplementation(((...args: []) => {
+    jest.spyOn(client, 'quit').mockImplementation((...args: []) => {
       wire.push('quit');
       return quit(...args);
-    }) as typeof client.quit);
+    });
 
     let entered!: () => void;
     const inside = new Promise<void>((resolve) => (entered = resolve));
@@ -171,7 +171,7 @@ describe('SpaceLockModule with @nestjs-labs/nestjs-ioredis on a real Redis', () 
       SpaceLockModule.forRoot({ keyPrefix: prefix, ttlMs: 5_000 }),
     ]));
     const client = app.get(RedisService).getOrThrow();
-    await app.get(SpaceLockService).withSpaceLock('space-1', async () => 'done');
+    await app.get(SpaceLockService).withSpaceLock('space-1', () => 'done');
     await app.close();
     app = undefined;
     try {
@@ -184,8 +184,12 @@ describe('SpaceLockModule with @nestjs-labs/nestjs-ioredis on a real Redis', () 
 
   it('boots with forRootAsync and a factory', async () => {
     ({ app } = await boot([
-      RedisModule.forRootAsync({ useFactory: async () => ({ config: { url }, readyLog: false, errorLog: false }) }),
-      SpaceLockModule.forRootAsync({ useFactory: async () => ({ keyPrefix: `${prefix}async:`, ttlMs: 4_000 }) }),
+      RedisModule.forRootAsync({
+        useFactory: () => Promise.resolve({ config: { url }, readyLog: false, errorLog: false }),
+      }),
+      SpaceLockModule.forRootAsync({
+        useFactory: () => Promise.resolve({ keyPrefix: `${prefix}async:`, ttlMs: 4_000 }),
+      }),
     ]));
     const service = app.get(SpaceLockService);
     expect(service.lock.keyPrefix).toBe(`${prefix}async:`);

@@ -144,7 +144,7 @@ describe('the packed space-lock package', () => {
       skipped: false,
       out: { token: 1, holder: out.instanceId },
       after: 0,
-      instanceId: expect.any(String),
+      instanceId: expect.any(String) as string,
     });
   });
 });

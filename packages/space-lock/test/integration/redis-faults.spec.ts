@@ -54,7 +54,7 @@ describe('when Redis is down or slow', () => {
     await server.stop();
     await waitFor('the lock client to notice the server is gone', () => client.status !== 'ready', 5_000);
 
-    const fn = jest.fn(async () => 'ran');
+    const fn = jest.fn(() => Promise.resolve('ran'));
     await expect(lock.withSpaceLock('space-1', fn)).rejects.toThrow();
     expect(fn).not.toHaveBeenCalled();
     expect(lock.isRunning('space-1')).toBe(false);
@@ -109,7 +109,7 @@ describe('when Redis is down or slow', () => {
         return { reason };
       });
 
-      expect(out).toEqual({ reason: expect.any(LockLostError) });
+      expect(out).toEqual({ reason: expect.any(LockLostError) as LockLostError });
       const { reason } = out as { reason: LockLostError };
       expect(reason.reason).toBe('expired');
       expect(reason.spaceId).toBe('space-1');

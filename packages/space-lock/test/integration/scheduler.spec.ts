@@ -36,15 +36,15 @@ describe('one scheduler for every hold', () => {
     const pipelines: number[] = [];
     const pipeline = client.pipeline.bind(client);
     // Observes how refreshes reach the wire; the pipeline itself is ioredis's own.
-    client.pipeline = ((...args: Parameters<typeof pipeline>) => {
+    client.pipeline = (...args: Parameters<typeof pipeline>) => {
       const p = pipeline(...args);
       const exec = p.exec.bind(p);
-      p.exec = ((...execArgs: Parameters<typeof exec>) => {
+      p.exec = (...execArgs: Parameters<typeof exec>) => {
         pipelines.push(p.length);
         return exec(...execArgs);
-      }) as typeof p.exec;
+      };
       return p;
-    }) as typeof client.pipeline;
+    };
     const logger = recordingLogger();
     const lock = new SpaceLock({ redis: client, keyPrefix: redis.prefix, ttlMs: TTL_MS, logger });
     const census = timerCensus();

@@ -21,7 +21,13 @@ const { SpaceLock, isSpaceLockSkip } = require(process.env.SPACE_LOCK_ENTRY);
 const Redis = require('ioredis');
 const redis = new Redis(process.env.REDIS_URL, { maxRetriesPerRequest: 1 });
 const prefix = process.env.KEY_PREFIX;
-const lock = new SpaceLock({ redis, keyPrefix: prefix, ttlMs: 5000, logger: { log() {}, warn() {}, error() {} } });
+const lock = new SpaceLock({
+  redis,
+  keyPrefix: prefix,
+  ttlMs: 5000,
+  wakeOnRelease: process.env.WAKE_ON_RELEASE === 'true',
+  logger: { log() {}, warn() {}, error() {} },
+});
 const retry = JSON.parse(process.env.RETRY);
 const section = (who) => async () => {
   const active = await redis.incr(prefix + 'active');
@@ -33,8 +39,9 @@ const all = Promise.all(Array.from({ length: Number(process.env.WAITERS) }, (_, 
   lock.withSpaceLock('space-1', section('child-' + i), { acquireRetry: retry }),
 ));
 process.stdout.write('started\\n');
-all.then((outs) => {
+all.then(async (outs) => {
   process.stdout.write(JSON.stringify(outs.map((o) => (isSpaceLockSkip(o) ? o.skipped : 'ran'))) + '\\n');
+  await lock.close();
   return redis.quit();
 }, (err) => {
   process.stdout.write('failed ' + err.message + '\\n');
@@ -43,7 +50,9 @@ all.then((outs) => {
 });
 `;
 
-describe('waiting for a busy space', () => {
+// With wakeOnRelease, a release wakes the waiters of its own process directly and those of the other
+// through Redis, a round trip later: the other process must still get its turns.
+describe.each([false, true])('waiting for a busy space (wakeOnRelease: %s)', (wakeOnRelease) => {
   const redis = sharedRedisPerTest('waiters');
 
   it(`runs each of ${2 * WAITERS_PER_PROCESS} waiters of one space, from 2 processes, exactly once and one at a time`, async () => {
@@ -55,6 +64,7 @@ describe('waiting for a busy space', () => {
         KEY_PREFIX: redis.prefix,
         WAITERS: String(WAITERS_PER_PROCESS),
         RETRY: JSON.stringify(RETRY),
+        WAKE_ON_RELEASE: String(wakeOnRelease),
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -65,7 +75,13 @@ describe('waiting for a busy space', () => {
       // Both processes wait at once: this one starts once the child's waiters are in.
       await waitFor('the child to start its waiters', () => childOut.startsWith('started\n'), 30_000);
       const client = createClient(redis.url);
-      const lock = new SpaceLock({ redis: client, keyPrefix: redis.prefix, ttlMs: 5_000, logger: recordingLogger() });
+      const lock = new SpaceLock({
+        redis: client,
+        keyPrefix: redis.prefix,
+        ttlMs: 5_000,
+        wakeOnRelease,
+        logger: recordingLogger(),
+      });
       const section = (who: string) => async () => {
         const active = await client.incr(`${redis.prefix}active`);
         await sleep(20);
@@ -78,6 +94,7 @@ describe('waiting for a busy space', () => {
         ),
       );
       expect(outs.filter(isSpaceLockSkip)).toEqual([]);
+      await lock.close();
       expect(await childExit).toBe(0);
       expect(JSON.parse(childOut.slice('started\n'.length))).toEqual(Array(WAITERS_PER_PROCESS).fill('ran'));
     } finally {

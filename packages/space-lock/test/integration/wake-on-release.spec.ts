@@ -29,7 +29,7 @@ describe('wakeOnRelease on a real Redis', () => {
     listener.on('message', (channel: string, message: string) => heard.push([channel, message]));
     await listener.subscribe(`${key}:released`);
 
-    await lock.withSpaceLock('space-1', async () => undefined);
+    await lock.withSpaceLock('space-1', () => undefined);
     await waitFor('the release to be published', () => heard.length === 1, 10_000);
     expect(heard).toEqual([[`${key}:released`, lock.instanceId]]);
 
@@ -56,7 +56,7 @@ describe('wakeOnRelease on a real Redis', () => {
       logger: recordingLogger(),
     });
     let ran = false;
-    const waiting = waiter.withSpaceLock('space-1', async () => void (ran = true), { acquireRetry: SLOW_RETRY });
+    const waiting = waiter.withSpaceLock('space-1', () => void (ran = true), { acquireRetry: SLOW_RETRY });
     await waitFor('the waiter to listen', async () => (await numsub(channel)) === 1, 10_000);
 
     // The other process's release, as a SpaceLock with wakeOnRelease sends it.

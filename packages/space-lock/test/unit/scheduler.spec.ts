@@ -56,7 +56,7 @@ describe('Scheduler', () => {
     expect(ran).toHaveLength(total);
   });
 
-  it('cancels any entry, keeps the rest in order, and drops its timer once nothing is left', () => {
+  it('cancels any entry, keeps the rest in order, and drops its timer at the end of the turn once nothing is left', () => {
     const scheduler = new Scheduler();
     const ran: string[] = [];
     const tasks = Array.from({ length: 200 }, (_, i) => task(String(i), ran));
@@ -73,7 +73,25 @@ describe('Scheduler', () => {
     expect(ran.map(Number)).toEqual(expected);
     scheduler.schedule(tasks[0], performance.now() + 10);
     scheduler.cancel(tasks[0]);
+    jest.runAllTicks();
     expect(scheduler.timers).toBe(0);
+  });
+
+  it('keeps its timer for an entry scheduled in the same turn as the last one was cancelled', () => {
+    const scheduler = new Scheduler();
+    const ran: string[] = [];
+    const first = task('first', ran);
+    const second = task('second', ran);
+    scheduler.schedule(first, performance.now() + 10);
+    scheduler.cancel(first);
+    scheduler.schedule(second, performance.now() + 20);
+    jest.runAllTicks();
+    // One timer all along, armed for the first: it fires early, finds nothing due, and waits for the second.
+    expect(jest.getTimerCount()).toBe(1);
+    jest.advanceTimersByTime(10);
+    expect(ran).toEqual([]);
+    jest.advanceTimersByTime(10);
+    expect(ran).toEqual(['second']);
   });
 
   it('re-arms for an earlier entry, and after losing its earliest entry fires early and waits for the next', () => {

@@ -27,11 +27,16 @@ beforeEach(() => {
   lock = new SpaceLock({ redis, ttlMs: TTL, logger });
 });
 
-afterEach(() => {
-  // Every path (success, skip, throw, lost, closed) must leave no heartbeat or wait timer behind.
+afterEach(async () => {
+  // Every path (success, skip, throw, lost, closed) must leave no heartbeat or wait timer behind. The
+  // scheduler drops its timer at the end of the turn in which it ran empty, hence the tick.
+  await endOfTurn();
   expect(jest.getTimerCount()).toBe(0);
   jest.useRealTimers();
 });
+
+/** Resolves after the promise reactions of this turn, when the scheduler drops a timer it no longer needs. */
+const endOfTurn = () => new Promise<void>((resolve) => process.nextTick(resolve));
 
 /** Holds space-1 on `lock` until `end()`; the signal is read on entry. */
 function hold() {
@@ -193,7 +198,7 @@ describe('skips', () => {
 describe('critical section', () => {
   it('returns fn result as it is', async () => {
     const result = { pages: 3 };
-    await expect(lock.withSpaceLock('space-1', async () => result)).resolves.toBe(result);
+    await expect(lock.withSpaceLock('space-1', () => Promise.resolve(result))).resolves.toBe(result);
   });
 
   it('passes { spaceId, signal } and still supports fns with no parameters', async () => {
@@ -209,11 +214,7 @@ describe('critical section', () => {
 
   it('fn throws: the same error is rethrown after the release is sent', async () => {
     const boom = new Error('boom');
-    await expect(
-      lock.withSpaceLock('space-1', async () => {
-        throw boom;
-      }),
-    ).rejects.toBe(boom);
+    await expect(lock.withSpaceLock('space-1', () => Promise.reject(boom))).rejects.toBe(boom);
     expect(redis.callsOf('release')).toHaveLength(1);
     expect(redis.get(KEY)).toBeUndefined();
     expect(lock.isRunning('space-1')).toBe(false);
@@ -348,6 +349,7 @@ describe('failures', () => {
     await expect(lock.withSpaceLock('space-1', fn)).rejects.toBe(down);
     expect(fn).not.toHaveBeenCalled();
     expect(lock.isRunning('space-1')).toBe(false);
+    await endOfTurn();
     expect(jest.getTimerCount()).toBe(0);
     redis.clearOverride('set');
     await expect(lock.withSpaceLock('space-1', () => 'recovered')).resolves.toBe('recovered');
@@ -534,9 +536,11 @@ describe('close()', () => {
 });
 
 describe('in-memory default', () => {
-  it('is used when no Redis is given, and says once that it is single-replica', async () => {
+  it('is used when no Redis is given, and says once that it is single-replica', () => {
     jest.isolateModules(() => {
-      // A fresh module registry, so the process-wide store and its one log line start anew.
+      // A fresh module registry, so the process-wide store and its one log line start anew. A require:
+      // isolateModules loads synchronously.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { SpaceLock: FreshLock } = require('../../src') as typeof import('../../src');
       const a = new FreshLock({ logger, keyPrefix: 'mem:' });
       const b = new FreshLock({ logger, keyPrefix: 'mem:' });
@@ -707,6 +711,24 @@ describe('replies in any format ioredis gives', () => {
 });
 
 describe('release bounded by the lease', () => {
+  it('a store whose release throws instead of rejecting: fn’s result is returned, with a warning, and the heartbeat stops', async () => {
+    const yes = () => Promise.resolve(true);
+    const throwing = new SpaceLock({
+      store: {
+        acquire: yes,
+        refresh: yes,
+        release: () => {
+          throw new Error('not a promise');
+        },
+      },
+      ttlMs: TTL,
+      logger,
+    });
+    await expect(throwing.withSpaceLock('space-1', () => 'done')).resolves.toBe('done');
+    expect(logger.at('warn')).toEqual([expect.stringMatching(/release failed for space space-1: not a promise/)]);
+    expect(throwing.isRunning('space-1')).toBe(false);
+  });
+
   it('abandons a release still unanswered at the lease deadline with a warning, so withSpaceLock returns', async () => {
     redis.override('release', () => new Promise(() => undefined));
     let returned = false;
