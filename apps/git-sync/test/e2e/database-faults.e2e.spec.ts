@@ -4,7 +4,8 @@ import type { DemoCredentials } from '../../src/app/demo-seed';
 import type { TcpProxy } from '../../../../packages/space-lock/test/helpers/tcp-proxy';
 import { demoCredentials, makeE2eEnv, postgresBehindProxy, type E2eEnv } from './support/e2e-env';
 import { cloneUrl, GitCli } from './support/git-cli';
-import { eventually, startServer, type ServerProcess } from './support/server-process';
+import { startServer, type ServerProcess } from './support/server-process';
+import { eventually } from '../../../../packages/space-lock/test/helpers/wait-for';
 
 const POSTGRES_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 

@@ -4,7 +4,8 @@ import { closeClient, createClient } from '../../../../packages/space-lock/test/
 import type { DemoCredentials } from '../../src/app/demo-seed';
 import { demoCredentials, holdSpaceLock, makeE2eEnv, STORES, type E2eEnv } from './support/e2e-env';
 import { cloneUrl, GitCli, writeFileIn } from './support/git-cli';
-import { eventually, startServer, type ServerProcess } from './support/server-process';
+import { startServer, type ServerProcess } from './support/server-process';
+import { eventually } from '../../../../packages/space-lock/test/helpers/wait-for';
 
 interface PageNode {
   id: string;

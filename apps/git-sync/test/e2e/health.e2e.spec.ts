@@ -2,7 +2,8 @@ import { rename } from 'node:fs/promises';
 import { startRedisServer, type DisposableRedis } from '../../../../packages/space-lock/test/helpers/redis-server';
 import type { TcpProxy } from '../../../../packages/space-lock/test/helpers/tcp-proxy';
 import { demoCredentials, makeE2eEnv, postgresBehindProxy, type E2eEnv } from './support/e2e-env';
-import { eventually, startServer, type ServerProcess } from './support/server-process';
+import { startServer, type ServerProcess } from './support/server-process';
+import { eventually } from '../../../../packages/space-lock/test/helpers/wait-for';
 
 interface Ready {
   status: 'ok' | 'error';

@@ -5,7 +5,8 @@ import { dirname, join } from 'node:path';
 import type { DemoCredentials } from '../../src/app/demo-seed';
 import { type DemoServer, type E2eEnv, holdSpaceLock, startDemoServer, STORES } from './support/e2e-env';
 import { GitCli, writeFileIn } from './support/git-cli';
-import { eventually, type ServerProcess } from './support/server-process';
+import { type ServerProcess } from './support/server-process';
+import { eventually } from '../../../../packages/space-lock/test/helpers/wait-for';
 
 interface PageNode {
   id: string;

@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { makeE2eEnv, startDemoServer, type DemoServer, type E2eEnv } from './support/e2e-env';
 import { GitCli } from './support/git-cli';
 import { basicAuth } from './support/http-request';
-import { eventually } from './support/server-process';
+import { eventually } from '../../../../packages/space-lock/test/helpers/wait-for';
 
 const MAIN = join(__dirname, '../../dist/main.js');
 const BANNER_END = /^ {2}User: /;

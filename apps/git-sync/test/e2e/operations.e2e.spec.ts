@@ -3,7 +3,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cloneUrl, GitCli } from './support/git-cli';
 import { holdSpaceLock, startDemoServer, type DemoServer } from './support/e2e-env';
-import { eventually } from './support/server-process';
+import { eventually } from '../../../../packages/space-lock/test/helpers/wait-for';
 
 interface PageNode {
   id: string;

@@ -3,7 +3,8 @@ import type Redis from 'ioredis';
 import { createClient } from '../../../../packages/space-lock/test/helpers/redis-server';
 import type { DemoCredentials } from '../../src/app/demo-seed';
 import { demoCredentials, holdSpaceLock, makeE2eEnv, type E2eEnv } from './support/e2e-env';
-import { eventually, startServer, type ServerProcess } from './support/server-process';
+import { startServer, type ServerProcess } from './support/server-process';
+import { eventually } from '../../../../packages/space-lock/test/helpers/wait-for';
 
 /**
  * A push whose client hangs up while it waits for its space's lock must let

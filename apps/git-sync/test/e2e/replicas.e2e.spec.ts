@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type { DemoCredentials } from '../../src/app/demo-seed';
 import { demoCredentials, makeE2eEnv, type E2eEnv } from './support/e2e-env';
 import { cloneUrl, GitCli } from './support/git-cli';
-import { eventually, startServer, type ServerProcess } from './support/server-process';
+import { startServer, type ServerProcess } from './support/server-process';
+import { eventually } from '../../../../packages/space-lock/test/helpers/wait-for';
 
 const CLIENTS = 5;
 const PUSHES_PER_CLIENT = 4;

@@ -9,7 +9,8 @@ import type { DemoCredentials } from '../../src/app/demo-seed';
 import { demoCredentials, makeE2eEnv, type E2eEnv } from './support/e2e-env';
 import { cloneUrl, GitCli, writeFileIn } from './support/git-cli';
 import { basicAuth, bearerAuth, rawRequest, type RawResponse } from './support/http-request';
-import { eventually, startServer, type ServerProcess } from './support/server-process';
+import { startServer, type ServerProcess } from './support/server-process';
+import { eventually } from '../../../../packages/space-lock/test/helpers/wait-for';
 
 const MAX_FAILURES = 5;
 const MAX_ADDRESS_FAILURES = 40;

@@ -14,7 +14,8 @@ import {
 import { TcpProxy } from '../../../../../packages/space-lock/test/helpers/tcp-proxy';
 import type { DemoCredentials } from '../../../src/app/demo-seed';
 import { cloneUrl } from './git-cli';
-import { eventually, startServer, type ServerProcess } from './server-process';
+import { startServer, type ServerProcess } from './server-process';
+import { eventually } from '../../../../../packages/space-lock/test/helpers/wait-for';
 
 export type StoreName = 'pglite' | 'postgres';
 export const STORES: StoreName[] = ['pglite', 'postgres'];

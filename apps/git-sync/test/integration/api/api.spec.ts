@@ -6,6 +6,7 @@ import type { Engine } from '../../../src/engine';
 import { GitClient } from '../support/git-client';
 import { BACKENDS } from '../support/test-engine';
 import { openApiApp, type ApiApp } from './api-app';
+import { eventually } from '../../../../../packages/space-lock/test/helpers/wait-for';
 
 const UNKNOWN = '00000000-0000-4000-8000-000000000000';
 
@@ -473,18 +474,18 @@ describe.each(BACKENDS)('debounced sync of API edits on %s', (backend) => {
       | undefined;
   }
 
-  async function waitForRecord(
-    spaceId: string,
-    accept: (r: NonNullable<Awaited<ReturnType<typeof recordOf>>>) => boolean,
-  ) {
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const record = await recordOf(spaceId);
-      if (record && accept(record)) return record;
-      if (Date.now() > deadline)
-        throw new Error(`no matching sync record for ${spaceId}; last: ${JSON.stringify(record)}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
+  function waitForRecord(spaceId: string, accept: (r: NonNullable<Awaited<ReturnType<typeof recordOf>>>) => boolean) {
+    let last: Awaited<ReturnType<typeof recordOf>>;
+    return eventually(
+      async () => {
+        last = await recordOf(spaceId);
+        return last && accept(last) ? last : undefined;
+      },
+      () => `a matching sync record for ${spaceId}; last: ${JSON.stringify(last)}`,
+      30_000,
+      // Often: a later cycle's record replaces the one awaited.
+      25,
+    );
   }
 
   it('syncs a space after an API edit, and a cycle that writes pages does not schedule another', async () => {

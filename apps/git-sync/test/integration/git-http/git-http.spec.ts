@@ -20,6 +20,7 @@ import {
 } from '../../../src/git-http';
 import { OrchestratorModule, type CycleRunner, type CycleStatus, type SpaceDirectory } from '../../../src/orchestrator';
 import { createVault, git, gitOk, pktLine, rawRequest } from './support';
+import { waitFor } from '../../../../../packages/space-lock/test/helpers/wait-for';
 
 jest.setTimeout(60_000);
 
@@ -395,7 +396,7 @@ describe('git backend failures', () => {
       body: Buffer.from('00'),
       keepOpen: true,
     });
-    await waitFor(() => serve.mock.calls.length === 1);
+    await waitFor('receive-pack to be served', () => serve.mock.calls.length === 1);
     // The key expires and another holder takes it: the next heartbeat finds it gone.
     await server.store.release(KEY_PREFIX + spaceId, instanceId);
     await server.store.acquire(KEY_PREFIX + spaceId, 'another-replica', 60_000);
@@ -421,7 +422,7 @@ describe('push outcomes when the lock is lost', () => {
     const head = await commitFile(clone, 'landed.md', '# Landed\n');
     server.runner.behaviour = async (id, signal) => {
       await stealLock(server, id);
-      await waitFor(() => signal.aborted);
+      await waitFor('the cycle to be aborted', () => signal.aborted);
       throw new Error('cycle aborted: lock lost');
     };
     const push = await git(home, ['-C', clone, 'push', 'origin', 'main']);
@@ -450,7 +451,7 @@ describe('push outcomes when the lock is lost', () => {
     await commitFile(clone, 'cut.md', '# Cut\n');
     const pushing = git(home, ['-C', clone, 'push', 'origin', 'main']);
     try {
-      await waitFor(() => existsSync(started), 30_000);
+      await waitFor('the pre-receive hook to start', () => existsSync(started));
       await stealLock(server, spaceId);
       const push = await pushing;
       expect(push.code).not.toBe(0);
@@ -462,11 +463,3 @@ describe('push outcomes when the lock is lost', () => {
     expect(server.runner.calls).toEqual([]);
   });
 });
-
-async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}

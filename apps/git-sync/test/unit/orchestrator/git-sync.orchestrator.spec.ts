@@ -18,6 +18,7 @@ import {
   type SpaceDirectory,
 } from '../../../src/orchestrator';
 import { FakeRedis, deferred } from '../../../../../packages/space-lock/test/helpers/fake-redis';
+import { waitFor } from '../../../../../packages/space-lock/test/helpers/wait-for';
 
 const KEY_PREFIX = 'test:git-sync:lock:';
 const SPACE_A = '0b0c6a4e-5d1f-4c1e-9a52-3f1f7f0d2a01';
@@ -148,7 +149,7 @@ async function cycleRunning(
     return STATUS;
   };
   const cycle = h.orchestrator.runOnce(SPACE_A);
-  await waitFor(() => h.runner.calls.length === calls + 1);
+  await waitFor('the cycle to start', () => h.runner.calls.length === calls + 1);
   return { gate, cycle };
 }
 
@@ -301,7 +302,7 @@ describe('a waiting push goes first', () => {
     const receivePack = jest.fn(async () => 'pushed');
     const push = h.orchestrator.ingestExternalPush(SPACE_A, receivePack);
     let waiting = false;
-    await waitFor(() => {
+    await waitFor('the push to mark itself waiting', () => {
       void h.waiters.isWaiting(SPACE_A).then((w) => (waiting = w));
       return waiting;
     });
@@ -348,12 +349,12 @@ describe('a waiting push goes first', () => {
     const h = await harness();
     await h.waiters.announce(SPACE_A, 'a-push-elsewhere', 60_000);
     h.orchestrator.schedule(SPACE_A);
-    await waitFor(() =>
+    await waitFor('the debounced cycle to yield', () =>
       h.orchestrator.getStatus().spaces.some((s) => s.trigger === 'debounce' && s.result.skipped === 'yielded'),
     );
     expect(h.runner.calls).toHaveLength(0);
     await h.waiters.withdraw(SPACE_A, 'a-push-elsewhere');
-    await waitFor(() => h.runner.calls.length === 1);
+    await waitFor('the cycle to run', () => h.runner.calls.length === 1);
     expect(h.orchestrator.getStatus().spaces[0]).toMatchObject({ trigger: 'debounce', result: { ran: true } });
   });
 });
@@ -523,7 +524,7 @@ describe('GitSyncOrchestrator poll loop', () => {
       await new Promise((resolve) => setTimeout(resolve, 40));
       return STATUS;
     };
-    await waitFor(() => h.runner.calls.length >= 6, 10_000);
+    await waitFor('six cycles', () => h.runner.calls.length >= 6);
     await h.moduleRef.close();
     expect(listedDuringCycle).toBe(false);
     expect(h.runner.maxActive).toBe(1);
@@ -536,9 +537,9 @@ describe('GitSyncOrchestrator poll loop', () => {
   it('keeps polling after the directory fails, and stops on module destroy', async () => {
     const h = await harness({ GIT_SYNC_POLL_INTERVAL_MS: '5' });
     h.directory.failure = new Error('database is down');
-    await waitFor(() => h.directory.listCalls >= 2);
+    await waitFor('two listings', () => h.directory.listCalls >= 2);
     h.directory.failure = undefined;
-    await waitFor(() => h.runner.calls.length >= 1);
+    await waitFor('a cycle', () => h.runner.calls.length >= 1);
     await h.moduleRef.close();
     const calls = h.directory.listCalls;
     await new Promise((resolve) => setTimeout(resolve, 30));
@@ -566,7 +567,7 @@ describe('GitSyncOrchestrator.schedule (debounce)', () => {
     expect(h.runner.calls).toHaveLength(0);
     await jest.advanceTimersByTimeAsync(1);
     jest.useRealTimers();
-    await waitFor(() => h.orchestrator.getStatus().spaces.length === 1);
+    await waitFor('the cycle to be recorded', () => h.orchestrator.getStatus().spaces.length === 1);
     expect(h.runner.calls.map((c) => c.spaceId)).toEqual([SPACE_A]);
     expect(h.orchestrator.getStatus().spaces[0]).toMatchObject({ trigger: 'debounce', result: { ran: true } });
   });
@@ -579,7 +580,7 @@ describe('GitSyncOrchestrator.schedule (debounce)', () => {
     h.orchestrator.schedule(SPACE_A);
     await jest.advanceTimersByTimeAsync(100);
     jest.useRealTimers();
-    await waitFor(() => h.orchestrator.getStatus().spaces.length === 2);
+    await waitFor('both cycles to be recorded', () => h.orchestrator.getStatus().spaces.length === 2);
     expect(h.runner.calls.map((c) => c.spaceId).sort()).toEqual([SPACE_A, SPACE_B].sort());
   });
 
@@ -591,11 +592,3 @@ describe('GitSyncOrchestrator.schedule (debounce)', () => {
     expect(h.runner.calls).toHaveLength(0);
   });
 });
-
-async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
