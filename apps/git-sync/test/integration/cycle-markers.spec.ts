@@ -7,7 +7,7 @@ import { type CycleStatus, emptyCycleStatus, StaleFencingTokenError } from '../.
 import type { LockScope } from '../../src/orchestrator';
 import { deferred } from '../../../../packages/space-lock/test/helpers/fake-redis';
 import { waitFor } from '../../../../packages/space-lock/test/helpers/wait-for';
-import { openTestEngine, type TestEngine } from './support/test-engine';
+import { useTestEngine } from './support/test-engine';
 
 const SPACE = '3f0e4a52-0c1d-4d8e-9b7a-5a6c7d8e9f01';
 
@@ -27,13 +27,7 @@ function scope(fencingToken?: number): LockScope {
 }
 
 describe('cycle markers with fencing tokens', () => {
-  let t: TestEngine;
-  beforeAll(async () => {
-    t = await openTestEngine('pglite');
-  });
-  afterAll(async () => {
-    await t?.dispose();
-  });
+  const t = useTestEngine('pglite');
 
   it('a later token takes over the marker of a cycle still running; the overtaken cycle counts the overlap and leaves the marker alone', async () => {
     const inner = new GatedRunner();

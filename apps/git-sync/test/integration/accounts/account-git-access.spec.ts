@@ -17,11 +17,11 @@ import type { Database } from '../../../src/pages/database.types';
 import { migrations } from '../../../src/pages/migrations';
 import { PageStore } from '../../../src/pages/page-store';
 import { PageStoreSpaceDirectory } from '../../../src/app/page-store-space-directory';
-import { BACKENDS, makeBackend, type TestBackend } from '../support/test-engine';
+import { describeEachBackend, makeBackend, type TestBackend } from '../support/test-engine';
 
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
-describe.each(BACKENDS)('accounts and git access on %s', (backendName) => {
+describeEachBackend('accounts and git access on %s', (backendName) => {
   let tmp: string;
   let backend: TestBackend;
   let handle: DatabaseHandle<Database>;

@@ -11,7 +11,7 @@ import { generateAccessToken, hashAccessToken } from '../../../src/accounts';
 import { AppModule } from '../../../src/app.module';
 import { fastifyOptions } from '../../../src/app/http-hardening';
 import { loadConfig } from '../../../src/config';
-import { DATABASE_URL, type BackendName } from '../support/test-engine';
+import { DATABASE_URL, suiteFixture, type BackendName } from '../support/test-engine';
 
 export interface ApiResponse<T = any> {
   status: number;
@@ -127,4 +127,12 @@ export async function openApiApp(backend: BackendName, env: Record<string, strin
       await rm(tmp, { recursive: true, force: true });
     },
   };
+}
+
+/** The server for the enclosing suite (see `suiteFixture`). */
+export function useApiApp(backend: BackendName, env: Record<string, string> = {}): ApiApp {
+  return suiteFixture(
+    () => openApiApp(backend, env),
+    (t) => t.close(),
+  );
 }

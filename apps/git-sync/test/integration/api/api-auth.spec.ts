@@ -1,18 +1,13 @@
-import { BACKENDS } from '../support/test-engine';
-import { openApiApp, type ApiApp } from './api-app';
+import { describeEachBackend } from '../support/test-engine';
+import { useApiApp } from './api-app';
 
 /** The parts of API auth the end-to-end security suite does not reach: admin changes, expiry input, CORS when configured. */
-describe.each(BACKENDS)('API auth on %s', (backend) => {
-  let t: ApiApp;
+describeEachBackend('API auth on %s', (backend) => {
+  const t = useApiApp(backend, { GIT_SYNC_CORS_ORIGINS: 'https://wiki.example.com' });
   let adminId: string;
 
   beforeAll(async () => {
-    t = await openApiApp(backend, { GIT_SYNC_CORS_ORIGINS: 'https://wiki.example.com' });
     adminId = (await t.request('GET', '/api/users/me')).body.id;
-  });
-
-  afterAll(async () => {
-    await t?.close();
   });
 
   it('grants and withdraws admin; the last admin can be neither demoted nor deleted', async () => {

@@ -4,22 +4,14 @@ import { join } from 'node:path';
 import { ENGINE } from '../../../src/app/engine.tokens';
 import type { Engine } from '../../../src/engine';
 import { GitClient } from '../support/git-client';
-import { BACKENDS } from '../support/test-engine';
-import { openApiApp, type ApiApp } from './api-app';
+import { describeEachBackend } from '../support/test-engine';
+import { useApiApp } from './api-app';
 import { eventually } from '../../../../../packages/space-lock/test/helpers/wait-for';
 
 const UNKNOWN = '00000000-0000-4000-8000-000000000000';
 
-describe.each(BACKENDS)('REST API on %s', (backend) => {
-  let t: ApiApp;
-
-  beforeAll(async () => {
-    t = await openApiApp(backend);
-  });
-
-  afterAll(async () => {
-    await t?.close();
-  });
+describeEachBackend('REST API on %s', (backend) => {
+  const t = useApiApp(backend);
 
   async function createSpace(body: object = { name: 'Docs' }) {
     const res = await t.request('POST', '/api/spaces', body);
@@ -451,17 +443,9 @@ describe.each(BACKENDS)('REST API on %s', (backend) => {
   });
 });
 
-describe.each(BACKENDS)('debounced sync of API edits on %s', (backend) => {
+describeEachBackend('debounced sync of API edits on %s', (backend) => {
   const DEBOUNCE_MS = 100;
-  let t: ApiApp;
-
-  beforeAll(async () => {
-    t = await openApiApp(backend, { GIT_SYNC_DEBOUNCE_MS: String(DEBOUNCE_MS) });
-  });
-
-  afterAll(async () => {
-    await t?.close();
-  });
+  const t = useApiApp(backend, { GIT_SYNC_DEBOUNCE_MS: String(DEBOUNCE_MS) });
 
   async function recordOf(spaceId: string) {
     const status = (await t.request('GET', '/api/git-sync/status')).body;

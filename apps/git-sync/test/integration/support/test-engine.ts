@@ -10,6 +10,34 @@ export type BackendName = 'pglite' | 'postgres';
 /** Every integration suite runs once per backend. */
 export const BACKENDS: BackendName[] = ['pglite', 'postgres'];
 
+/** Declares the suite `body` once per backend, as `describe.each(BACKENDS)` does: `%s` in `title` names the backend. */
+export function describeEachBackend(title: string, body: (backend: BackendName) => void): void {
+  describe.each(BACKENDS)(title, body);
+}
+
+/**
+ * A fixture of the enclosing suite: opened before its tests and closed after them. The
+ * handle forwards to the open fixture, so a suite names it once where it declares its
+ * tests; it can be used only inside tests and hooks that run after the opening.
+ */
+export function suiteFixture<T extends object>(open: () => Promise<T>, close: (fixture: T) => Promise<void>): T {
+  let current: T | undefined;
+  beforeAll(async () => {
+    current = await open();
+  });
+  afterAll(async () => {
+    const opened = current;
+    current = undefined;
+    if (opened) await close(opened);
+  });
+  return new Proxy({} as T, {
+    get(_target, key) {
+      if (current === undefined) throw new Error(`the suite's fixture is not open (reading ${String(key)})`);
+      return Reflect.get(current, key) as unknown;
+    },
+  });
+}
+
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 export interface TestBackend {
@@ -76,4 +104,12 @@ export async function openTestEngine(name: BackendName, extra: Partial<EngineOpt
       await rm(tmp, { recursive: true, force: true });
     },
   };
+}
+
+/** A test engine on `backend` for the enclosing suite (see `suiteFixture`). */
+export function useTestEngine(backend: BackendName, extra: Partial<EngineOptions> = {}): TestEngine {
+  return suiteFixture(
+    () => openTestEngine(backend, extra),
+    (t) => t.dispose(),
+  );
 }
