@@ -2,8 +2,8 @@ import { request } from 'node:http';
 import type Redis from 'ioredis';
 import { createClient } from '../../../../packages/space-lock/test/helpers/redis-server';
 import type { DemoCredentials } from '../../src/app/demo-seed';
-import { demoCredentials, holdSpaceLock, makeE2eEnv, type E2eEnv } from './support/e2e-env';
-import { startServer, type ServerProcess } from './support/server-process';
+import { holdSpaceLock, startDemoServer, type DemoServer, type E2eEnv } from './support/e2e-env';
+import type { ServerProcess } from './support/server-process';
 import { eventually } from '../../../../packages/space-lock/test/helpers/wait-for';
 
 /**
@@ -12,6 +12,7 @@ import { eventually } from '../../../../packages/space-lock/test/helpers/wait-fo
  * deadline, waiting for a body that will never come.
  */
 describe('a push whose client is gone by the time it gets the lock', () => {
+  let suite: DemoServer;
   let env: E2eEnv;
   let server: ServerProcess;
   let demo: DemoCredentials;
@@ -19,20 +20,18 @@ describe('a push whose client is gone by the time it gets the lock', () => {
 
   beforeAll(async () => {
     // A push deadline far beyond the test, so only noticing the hang-up can free the lock in time.
-    env = await makeE2eEnv('push-client-gone', 'pglite', {
+    suite = await startDemoServer('push-client-gone', 'pglite', {
       GIT_SYNC_POLL_INTERVAL_MS: '0',
       GIT_SYNC_PUSH_LOCK_WAIT_MS: '60000',
       GIT_SYNC_PUSH_DEADLINE_MS: '600000',
       GIT_SYNC_LOCK_TTL_MS: '30000',
     });
-    server = await startServer(env.serverEnv);
-    demo = await demoCredentials(server, env.dataDir);
+    ({ env, server, demo } = suite);
     redis = createClient(env.redisUrl);
   });
 
   afterAll(async () => {
-    await server?.stop();
-    await env?.dispose();
+    await suite?.stop();
   });
 
   it('releases the space at once instead of waiting on the missing body', async () => {

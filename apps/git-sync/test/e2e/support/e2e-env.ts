@@ -107,9 +107,7 @@ export function demoCredentials(server: ServerProcess, dataDir: string): Promise
  * The suite's PostgreSQL behind a TCP path the test can cut and restore:
  * the server environment to start with, and the proxy. The caller stops it.
  */
-export async function postgresBehindProxy(
-  env: E2eEnv,
-): Promise<{ proxy: TcpProxy; serverEnv: Record<string, string> }> {
+async function postgresBehindProxy(env: E2eEnv): Promise<{ proxy: TcpProxy; serverEnv: Record<string, string> }> {
   const direct = new URL(env.serverEnv.DATABASE_URL);
   const proxy = await TcpProxy.start({ host: direct.hostname, port: Number(direct.port || 5432) });
   const viaProxy = new URL(direct.href);
@@ -123,7 +121,15 @@ export interface DemoServer {
   server: ServerProcess;
   demo: DemoCredentials;
   url: string;
+  /** Another server process (replica) on the same data directory, database and Redis; `stop` stops it too. */
+  startReplica(): Promise<ServerProcess>;
+  /** Stops every server of the suite, then removes what the suite created. */
   stop(): Promise<void>;
+}
+
+/** A demo server whose PostgreSQL sits behind a TCP path the test can cut and restore. */
+export interface DemoServerBehindProxy extends DemoServer {
+  proxy: TcpProxy;
 }
 
 export async function startDemoServer(
@@ -132,16 +138,60 @@ export async function startDemoServer(
   extra: Record<string, string> = {},
 ): Promise<DemoServer> {
   const env = await makeE2eEnv(name, store, extra);
-  let server: ServerProcess | undefined;
+  return launchDemoServer(env, env.serverEnv, () => env.dispose());
+}
+
+/** `startDemoServer` on PostgreSQL, reached through a TCP path the test can cut and restore (`proxy`). */
+export async function startDemoServerBehindProxy(
+  name: string,
+  extra: Record<string, string> = {},
+): Promise<DemoServerBehindProxy> {
+  const env = await makeE2eEnv(name, 'postgres', extra);
+  let routed: Awaited<ReturnType<typeof postgresBehindProxy>>;
   try {
-    server = await startServer(env.serverEnv);
-    const demo = await demoCredentials(server, env.dataDir);
-    const url = cloneUrl(server.baseUrl, demo.spaceId, demo.username, demo.token);
-    const running = server;
-    return { env, server, demo, url, stop: async () => (await running.stop(), await env.dispose()) };
+    routed = await postgresBehindProxy(env);
   } catch (err) {
-    await server?.stop();
     await env.dispose();
+    throw err;
+  }
+  const { proxy, serverEnv } = routed;
+  const suite = await launchDemoServer(env, serverEnv, async () => {
+    await proxy.stop();
+    await env.dispose();
+  });
+  return { ...suite, proxy };
+}
+
+/** Starts the first server on `serverEnv` and waits for its demo seed; `cleanUp` runs once its servers stop. */
+async function launchDemoServer(
+  env: E2eEnv,
+  serverEnv: Record<string, string>,
+  cleanUp: () => Promise<void>,
+): Promise<DemoServer> {
+  const servers: ServerProcess[] = [];
+  const stop = async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+    await cleanUp();
+  };
+  try {
+    const server = await startServer(serverEnv);
+    servers.push(server);
+    const demo = await demoCredentials(server, env.dataDir);
+    return {
+      env,
+      server,
+      demo,
+      url: cloneUrl(server.baseUrl, demo.spaceId, demo.username, demo.token),
+      async startReplica() {
+        // The first server seeded the demo; a replica finds it in the shared store.
+        const replica = await startServer({ ...serverEnv, GIT_SYNC_DEMO: 'false' });
+        servers.push(replica);
+        return replica;
+      },
+      stop,
+    };
+  } catch (err) {
+    await stop();
     throw err;
   }
 }
