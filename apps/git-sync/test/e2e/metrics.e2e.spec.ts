@@ -110,8 +110,7 @@ describe('metrics end to end', () => {
     });
     servers.push(apart);
     const port = await eventually(
-      async () =>
-        apart.server.logs.find((l) => l.msg === 'metrics served on their own port')?.port as number | undefined,
+      () => apart.server.logs.find((l) => l.msg === 'metrics served on their own port')?.port as number | undefined,
       'the metrics port in the log',
     );
     expect(port).not.toBe(apart.server.port);

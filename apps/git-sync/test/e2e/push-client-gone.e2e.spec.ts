@@ -4,7 +4,7 @@ import { createClient } from '../../../../packages/space-lock/test/helpers/redis
 import type { DemoCredentials } from '../../src/app/demo-seed';
 import { holdSpaceLock, startDemoServer, type DemoServer, type E2eEnv } from './support/e2e-env';
 import type { ServerProcess } from './support/server-process';
-import { eventually } from '../../../../packages/space-lock/test/helpers/wait-for';
+import { eventually, waitFor } from '../../../../packages/space-lock/test/helpers/wait-for';
 
 /**
  * A push whose client hangs up while it waits for its space's lock must let
@@ -64,12 +64,8 @@ describe('a push whose client is gone by the time it gets the lock', () => {
       'the push to take the space and let it go again',
       20_000,
     );
-    await eventually(
-      async () =>
-        server.logs.some((l) => l.msg === 'git http-backend failed' && l.failure === 'client-closed')
-          ? true
-          : undefined,
-      'the hang-up to be noticed',
+    await waitFor('the hang-up to be noticed', () =>
+      server.logs.some((l) => l.msg === 'git http-backend failed' && l.failure === 'client-closed'),
     );
     expect(server.logs.filter((l) => l.msg === 'git http-backend failed' && l.failure !== 'client-closed')).toEqual([]);
   });

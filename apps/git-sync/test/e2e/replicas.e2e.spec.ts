@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DemoCredentials } from '../../src/app/demo-seed';
 import { startDemoServer, type DemoServer, type E2eEnv } from './support/e2e-env';

@@ -30,7 +30,7 @@ describeEachBackend('crash recovery on %s', (backendName) => {
 
   beforeAll(async () => {
     tmp = await mkdtemp(join(tmpdir(), 'git-sync-crash-'));
-    backend = await makeBackend(backendName);
+    backend = makeBackend(backendName);
     options = { dataDir: join(tmp, 'data'), ...backend.databaseOptions };
   });
   afterEach(async () => {

@@ -66,12 +66,12 @@ export async function startServer(env: Record<string, string>, startTimeoutMs = 
   const logs: Record<string, unknown>[] = [];
   const stdout: string[] = [];
   const stderr: string[] = [];
-  createInterface({ input: proc.stderr! }).on('line', (line) => stderr.push(line));
+  createInterface({ input: proc.stderr }).on('line', (line) => stderr.push(line));
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
 
   const listening = new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('server did not start in time')), startTimeoutMs);
-    createInterface({ input: proc.stdout! }).on('line', (line) => {
+    createInterface({ input: proc.stdout }).on('line', (line) => {
       let entry: Record<string, unknown> | undefined;
       try {
         entry = JSON.parse(line) as Record<string, unknown>;
@@ -119,7 +119,7 @@ export async function startServer(env: Record<string, string>, startTimeoutMs = 
           ...(token === null ? {} : { authorization: `Bearer ${token}` }),
           ...options.headers,
         },
-        body: body === undefined ? undefined : raw ? (body as string) : JSON.stringify(body),
+        body: body === undefined ? undefined : raw ? body : JSON.stringify(body),
       });
       const text = await res.text();
       let parsed: unknown = undefined;

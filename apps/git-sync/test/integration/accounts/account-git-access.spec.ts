@@ -35,7 +35,7 @@ describeEachBackend('accounts and git access on %s', (backendName) => {
 
   beforeAll(async () => {
     tmp = await mkdtemp(join(tmpdir(), 'git-sync-accounts-'));
-    backend = await makeBackend(backendName);
+    backend = makeBackend(backendName);
     handle = await openDatabase<Database>({
       dataDir: tmp,
       databaseUrl: backend.databaseOptions.databaseUrl,

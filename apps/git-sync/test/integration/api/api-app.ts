@@ -13,7 +13,7 @@ import { fastifyOptions } from '../../../src/app/http-hardening';
 import { loadConfig } from '../../../src/config';
 import { DATABASE_URL, suiteFixture, type BackendName } from '../support/test-engine';
 
-export interface ApiResponse<T = any> {
+export interface ApiResponse<T = unknown> {
   status: number;
   headers: Record<string, unknown>;
   body: T;
@@ -33,7 +33,7 @@ export interface ApiApp {
   dataDir: string;
   /** The bootstrap admin's token (`GIT_SYNC_ADMIN_TOKEN_SHA256`), which `request` sends unless told otherwise. */
   adminToken: string;
-  request<T = any>(
+  request<T = unknown>(
     method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
     url: string,
     payload?: unknown,

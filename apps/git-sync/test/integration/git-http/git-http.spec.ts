@@ -36,8 +36,12 @@ const IDLE: CycleStatus = {
 class BasicTestPolicy implements GitAccessPolicy {
   readonly requests: GitAccessRequest[] = [];
 
-  async authorize(request: GitAccessRequest): Promise<GitAccessDecision> {
+  authorize(request: GitAccessRequest): Promise<GitAccessDecision> {
     this.requests.push(request);
+    return Promise.resolve(this.decide(request));
+  }
+
+  private decide(request: GitAccessRequest): GitAccessDecision {
     const challenge = { 'www-authenticate': 'Basic realm="git-sync"' };
     const header = request.authorization;
     if (header === undefined || !header.startsWith('Basic ')) {
@@ -78,7 +82,7 @@ class RecordingRunner implements CycleRunner {
   ) {}
 
   /** What each cycle does, after it is recorded. */
-  behaviour: (spaceId: string, signal: AbortSignal) => Promise<CycleStatus> = async () => IDLE;
+  behaviour: (spaceId: string, signal: AbortSignal) => Promise<CycleStatus> = () => Promise.resolve(IDLE);
 
   async runCycle(spaceId: string, { signal }: { signal: AbortSignal }): Promise<CycleStatus> {
     this.calls.push({ spaceId, heldByService: this.store.holder(KEY_PREFIX + spaceId) === this.instanceId() });
@@ -87,8 +91,8 @@ class RecordingRunner implements CycleRunner {
 }
 
 const everySpaceEnabled: SpaceDirectory = {
-  isGitSyncEnabled: async () => true,
-  listGitSyncEnabledSpaceIds: async () => [],
+  isGitSyncEnabled: () => Promise.resolve(true),
+  listGitSyncEnabledSpaceIds: () => Promise.resolve([]),
 };
 
 interface Server {

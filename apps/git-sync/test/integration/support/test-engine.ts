@@ -48,8 +48,9 @@ export interface TestBackend {
   dispose(): Promise<void>;
 }
 
-export async function makeBackend(name: BackendName): Promise<TestBackend> {
-  if (name === 'pglite') return { name, databaseOptions: {}, dispose: async () => undefined };
+/** Names a backend; the engine creates its schema, so there is nothing to create here. */
+export function makeBackend(name: BackendName): TestBackend {
+  if (name === 'pglite') return { name, databaseOptions: {}, dispose: () => Promise.resolve() };
   const schema = `git_sync_test_${randomBytes(6).toString('hex')}`;
   return {
     name,
@@ -76,7 +77,7 @@ export interface TestEngine extends Engine {
 /** An engine on a fresh temp data directory and a fresh database (a private schema on PostgreSQL). */
 export async function openTestEngine(name: BackendName, extra: Partial<EngineOptions> = {}): Promise<TestEngine> {
   const tmp = await mkdtemp(join(tmpdir(), 'git-sync-test-'));
-  const backend = await makeBackend(name);
+  const backend = makeBackend(name);
   const dataDir = join(tmp, 'data');
   const options: EngineOptions = { dataDir, ...backend.databaseOptions, gitTimeoutMs: 30_000, ...extra };
   let engine: Engine;

@@ -68,8 +68,10 @@ describe('lock wait notice', () => {
     await waitFor('the notice to be sent', () => notice.sent);
     expect(hijacked).toBe(1);
     expect(res.status).toBe(200);
+    // eslint-disable-next-line no-control-regex -- \x02 is git's side-band progress channel
     expect(text()).toMatch(/^[0-9a-f]{4}\x02git-sync: this space is busy/);
     notice.fail('This space is busy.');
+    // eslint-disable-next-line no-control-regex -- \x03 is git's side-band error channel
     expect(text()).toMatch(/\x03This space is busy\.\n0000$/);
     await notice.stop();
     expect(body.read()).toEqual(first);
