@@ -3,10 +3,9 @@ import { Pool } from 'pg';
 import type { TcpProxy } from '../../../../packages/space-lock/test/helpers/tcp-proxy';
 import { startDemoServerBehindProxy, type DemoServerBehindProxy, type E2eEnv } from './support/e2e-env';
 import { GitCli } from './support/git-cli';
+import { DATABASE_URL } from '../support/postgres-schema';
 import type { ServerProcess } from './support/server-process';
 import { eventually } from '../../../../packages/space-lock/test/helpers/wait-for';
-
-const POSTGRES_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /**
  * The server on PostgreSQL while the database drops its connections
@@ -28,7 +27,7 @@ describe('the server when PostgreSQL drops or refuses its connections', () => {
       GIT_SYNC_DEBOUNCE_MS: '100',
     });
     ({ env, server, proxy } = suite);
-    admin = new Pool({ connectionString: POSTGRES_URL, max: 1 });
+    admin = new Pool({ connectionString: DATABASE_URL, max: 1 });
     git = new GitCli(env.tmp);
   });
 

@@ -1,8 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Pool } from 'pg';
 import { SpaceLock } from '../../../../../packages/space-lock/src';
 import {
   closeClient,
@@ -13,13 +11,13 @@ import {
 } from '../../../../../packages/space-lock/test/helpers/redis-server';
 import { TcpProxy } from '../../../../../packages/space-lock/test/helpers/tcp-proxy';
 import type { DemoCredentials } from '../../../src/app/demo-seed';
+import { privateSchema } from '../../support/postgres-schema';
 import { cloneUrl } from './git-cli';
 import { startServer, type ServerProcess } from './server-process';
 import { eventually } from '../../../../../packages/space-lock/test/helpers/wait-for';
 
 export type StoreName = 'pglite' | 'postgres';
 export const STORES: StoreName[] = ['pglite', 'postgres'];
-const POSTGRES_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /**
  * What one end-to-end suite owns: a temp directory (data dir and clones), a
@@ -41,20 +39,8 @@ export async function makeE2eEnv(name: string, store: StoreName, extra: Record<s
   const dataDir = join(tmp, 'data');
   const redisUrl = await getRedisUrl();
   const lockPrefix = uniquePrefix(name);
-  let schema: string | undefined;
-  let databaseUrl: string | undefined;
-  if (store === 'postgres') {
-    schema = `git_sync_e2e_${randomBytes(6).toString('hex')}`;
-    const pool = new Pool({ connectionString: POSTGRES_URL, max: 1 });
-    try {
-      await pool.query(`create schema "${schema}"`);
-    } finally {
-      await pool.end();
-    }
-    const url = new URL(POSTGRES_URL);
-    url.searchParams.set('options', `-c search_path=${schema}`);
-    databaseUrl = url.href;
-  }
+  const schema = store === 'postgres' ? privateSchema('git_sync_e2e') : undefined;
+  await schema?.create();
   return {
     tmp,
     dataDir,
@@ -68,7 +54,7 @@ export async function makeE2eEnv(name: string, store: StoreName, extra: Record<s
       GIT_SYNC_AUTH_FAILURE_KEY_PREFIX: `${lockPrefix}auth-failures`,
       // On by default only with the embedded defaults; these suites use the demo on PostgreSQL too.
       GIT_SYNC_DEMO: 'true',
-      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+      ...(schema ? { DATABASE_URL: schema.url } : {}),
       ...extra,
     },
     async dispose() {
@@ -78,14 +64,7 @@ export async function makeE2eEnv(name: string, store: StoreName, extra: Record<s
       } finally {
         await closeClient(redis);
       }
-      if (schema) {
-        const pool = new Pool({ connectionString: POSTGRES_URL, max: 1 });
-        try {
-          await pool.query(`drop schema if exists "${schema}" cascade`);
-        } finally {
-          await pool.end();
-        }
-      }
+      await schema?.drop();
       await rm(tmp, { recursive: true, force: true });
     },
   };

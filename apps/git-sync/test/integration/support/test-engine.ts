@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Pool } from 'pg';
 import { createEngine, type Engine, type EngineOptions } from '../../../src/engine';
+import { DATABASE_URL, privateSchema } from '../../support/postgres-schema';
 
 export type BackendName = 'pglite' | 'postgres';
 
@@ -38,8 +37,6 @@ export function suiteFixture<T extends object>(open: () => Promise<T>, close: (f
   });
 }
 
-export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
 export interface TestBackend {
   name: BackendName;
   /** Engine options that point at this backend (a private schema on PostgreSQL). */
@@ -51,18 +48,11 @@ export interface TestBackend {
 /** Names a backend; the engine creates its schema, so there is nothing to create here. */
 export function makeBackend(name: BackendName): TestBackend {
   if (name === 'pglite') return { name, databaseOptions: {}, dispose: () => Promise.resolve() };
-  const schema = `git_sync_test_${randomBytes(6).toString('hex')}`;
+  const schema = privateSchema('git_sync_test');
   return {
     name,
-    databaseOptions: { databaseUrl: DATABASE_URL, databaseSchema: schema },
-    async dispose() {
-      const pool = new Pool({ connectionString: DATABASE_URL, max: 1 });
-      try {
-        await pool.query(`drop schema if exists "${schema}" cascade`);
-      } finally {
-        await pool.end();
-      }
-    },
+    databaseOptions: { databaseUrl: DATABASE_URL, databaseSchema: schema.name },
+    dispose: () => schema.drop(),
   };
 }
 
