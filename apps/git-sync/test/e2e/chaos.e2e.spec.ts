@@ -11,7 +11,8 @@ import {
 } from '../../../../packages/space-lock/test/helpers/redis-server';
 import { demoCredentials, makeE2eEnv, type E2eEnv } from './support/e2e-env';
 import { cloneUrl, GitCli } from './support/git-cli';
-import { eventually, startServer, type ServerProcess } from './support/server-process';
+import { startServer, type ServerProcess } from './support/server-process';
+import { eventually, waitFor } from '../../../../packages/space-lock/test/helpers/wait-for';
 
 /**
  * Two replicas on one PostgreSQL schema, one Redis of the suite's own and one data directory, with
@@ -213,13 +214,6 @@ describe('git-sync under faults (chaos)', () => {
           ).body.workTreeOverlaps;
         return n;
       };
-      const until = async (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000) => {
-        const deadline = Date.now() + timeoutMs;
-        while (!(await check())) {
-          if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-          await new Promise((r) => setTimeout(r, 50));
-        }
-      };
       /**
        * The time from the fault's end until the replicas accept a push again: any client's, or a probe's
        * pushed through each live replica in turn. The probe ensures an attempt is made; on a saturated
@@ -271,7 +265,7 @@ describe('git-sync under faults (chaos)', () => {
               const seen = victim.logs.length;
               // After receive-pack: the moment the victim reports a push served, before its cycle's end.
               if (fault === 'sigkill-after-push') {
-                await until(
+                await waitFor(
                   'a push served by the victim',
                   () =>
                     victim.logs
@@ -280,14 +274,18 @@ describe('git-sync under faults (chaos)', () => {
                   60_000,
                 ).catch(() => undefined);
               } else {
-                await until(
+                await waitFor(
                   'a cycle by the victim',
                   () => victim.logs.slice(seen).some((l) => l.msg === 'cycle done'),
                   60_000,
                 ).catch(() => undefined);
               }
               victim.proc.kill('SIGKILL');
-              await until('the victim to exit', () => victim.proc.exitCode !== null || victim.proc.signalCode !== null);
+              await waitFor(
+                'the victim to exit',
+                () => victim.proc.exitCode !== null || victim.proc.signalCode !== null,
+                60_000,
+              );
               faultEnd = Date.now();
               replicas[index % 2] = await startReplica(false);
               break;

@@ -1,12 +1,11 @@
 import { join } from 'node:path';
 import { Pool } from 'pg';
-import type { DemoCredentials } from '../../src/app/demo-seed';
 import type { TcpProxy } from '../../../../packages/space-lock/test/helpers/tcp-proxy';
-import { demoCredentials, makeE2eEnv, postgresBehindProxy, type E2eEnv } from './support/e2e-env';
-import { cloneUrl, GitCli } from './support/git-cli';
-import { eventually, startServer, type ServerProcess } from './support/server-process';
-
-const POSTGRES_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+import { startDemoServerBehindProxy, type DemoServerBehindProxy, type E2eEnv } from './support/e2e-env';
+import { GitCli } from './support/git-cli';
+import { DATABASE_URL } from '../support/postgres-schema';
+import type { ServerProcess } from './support/server-process';
+import { eventually } from '../../../../packages/space-lock/test/helpers/wait-for';
 
 /**
  * The server on PostgreSQL while the database drops its connections
@@ -15,20 +14,20 @@ const POSTGRES_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:
  * and recovers by itself.
  */
 describe('the server when PostgreSQL drops or refuses its connections', () => {
+  let suite: DemoServerBehindProxy;
   let env: E2eEnv;
   let server: ServerProcess;
   let proxy: TcpProxy;
   let admin: Pool;
-  let demo: DemoCredentials;
   let git: GitCli;
 
   beforeAll(async () => {
-    env = await makeE2eEnv('db-faults', 'postgres', { GIT_SYNC_POLL_INTERVAL_MS: '0', GIT_SYNC_DEBOUNCE_MS: '100' });
-    let serverEnv: Record<string, string>;
-    ({ proxy, serverEnv } = await postgresBehindProxy(env));
-    server = await startServer(serverEnv);
-    demo = await demoCredentials(server, env.dataDir);
-    admin = new Pool({ connectionString: POSTGRES_URL, max: 1 });
+    suite = await startDemoServerBehindProxy('db-faults', {
+      GIT_SYNC_POLL_INTERVAL_MS: '0',
+      GIT_SYNC_DEBOUNCE_MS: '100',
+    });
+    ({ env, server, proxy } = suite);
+    admin = new Pool({ connectionString: DATABASE_URL, max: 1 });
     git = new GitCli(env.tmp);
   });
 
@@ -39,10 +38,8 @@ describe('the server when PostgreSQL drops or refuses its connections', () => {
   });
 
   afterAll(async () => {
-    await server?.stop();
-    await proxy?.stop();
+    await suite?.stop();
     await admin?.end();
-    await env?.dispose();
   });
 
   /** Every answer is a success or a "retry" with Retry-After; anything else is reported. */
@@ -62,8 +59,7 @@ describe('the server when PostgreSQL drops or refuses its connections', () => {
     return { status: res.status, retryAfter: res.headers.get('retry-after') };
   };
 
-  const cloneDemo = (name: string) =>
-    git.run(['clone', '-q', cloneUrl(server.baseUrl, demo.spaceId, demo.username, demo.token), join(env.tmp, name)]);
+  const cloneDemo = (name: string) => git.run(['clone', '-q', suite.url, join(env.tmp, name)]);
 
   it('survives pg_terminate_backend of all of its connections, with requests in flight, and serves again', async () => {
     // Open several pooled connections first, so idle ones are terminated too (the pool's 'error' event).

@@ -2,9 +2,10 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { closeClient, createClient } from '../../../../packages/space-lock/test/helpers/redis-server';
 import type { DemoCredentials } from '../../src/app/demo-seed';
-import { demoCredentials, holdSpaceLock, makeE2eEnv, STORES, type E2eEnv } from './support/e2e-env';
-import { cloneUrl, GitCli, writeFileIn } from './support/git-cli';
-import { eventually, startServer, type ServerProcess } from './support/server-process';
+import { holdSpaceLock, startDemoServer, STORES, type DemoServer, type E2eEnv } from './support/e2e-env';
+import { GitCli, writeFileIn } from './support/git-cli';
+import type { ServerProcess } from './support/server-process';
+import { eventually } from '../../../../packages/space-lock/test/helpers/wait-for';
 
 interface PageNode {
   id: string;
@@ -17,6 +18,7 @@ interface PageNode {
  * the real git client over HTTP, with a real Redis lock, on each page store.
  */
 describe.each(STORES)('git-sync server end to end on %s', (store) => {
+  let suite: DemoServer;
   let env: E2eEnv;
   let server: ServerProcess;
   let demo: DemoCredentials;
@@ -24,22 +26,19 @@ describe.each(STORES)('git-sync server end to end on %s', (store) => {
   let url: string;
 
   beforeAll(async () => {
-    env = await makeE2eEnv(`e2e-${store}`, store, {
+    suite = await startDemoServer(`e2e-${store}`, store, {
       GIT_SYNC_POLL_INTERVAL_MS: '0',
       GIT_SYNC_DEBOUNCE_MS: '150',
       GIT_SYNC_PUSH_LOCK_WAIT_MS: '300',
       GIT_SYNC_LOCK_TTL_MS: '5000',
     });
-    server = await startServer(env.serverEnv);
-    demo = await demoCredentials(server, env.dataDir);
+    ({ env, server, demo, url } = suite);
     git = new GitCli(env.tmp);
-    url = cloneUrl(server.baseUrl, demo.spaceId, demo.username, demo.token);
     await mkdir(join(env.tmp, 'clones'), { recursive: true });
   });
 
   afterAll(async () => {
-    await server?.stop();
-    await env?.dispose();
+    await suite?.stop();
   });
 
   const titles = async () =>

@@ -1,8 +1,9 @@
 import { rename } from 'node:fs/promises';
 import { startRedisServer, type DisposableRedis } from '../../../../packages/space-lock/test/helpers/redis-server';
 import type { TcpProxy } from '../../../../packages/space-lock/test/helpers/tcp-proxy';
-import { demoCredentials, makeE2eEnv, postgresBehindProxy, type E2eEnv } from './support/e2e-env';
-import { eventually, startServer, type ServerProcess } from './support/server-process';
+import { startDemoServerBehindProxy, type DemoServerBehindProxy, type E2eEnv } from './support/e2e-env';
+import type { ServerProcess } from './support/server-process';
+import { eventually } from '../../../../packages/space-lock/test/helpers/wait-for';
 
 interface Ready {
   status: 'ok' | 'error';
@@ -15,6 +16,7 @@ interface Ready {
  * a TCP path the test can cut) and a Redis of the test's own (which it stops).
  */
 describe('health probes', () => {
+  let suite: DemoServerBehindProxy;
   let env: E2eEnv;
   let server: ServerProcess;
   let proxy: TcpProxy;
@@ -23,23 +25,18 @@ describe('health probes', () => {
   beforeAll(async () => {
     redis = await startRedisServer();
     // No cycle runs during the suite (no poll, a debounce longer than the suite): only the probes touch the data directory.
-    env = await makeE2eEnv('health', 'postgres', {
+    // It returns once first-run seeding is done, before the database goes away under it.
+    suite = await startDemoServerBehindProxy('health', {
       GIT_SYNC_POLL_INTERVAL_MS: '0',
       GIT_SYNC_DEBOUNCE_MS: '600000',
       REDIS_URL: redis.url,
     });
-    let serverEnv: Record<string, string>;
-    ({ proxy, serverEnv } = await postgresBehindProxy(env));
-    server = await startServer(serverEnv);
-    // First-run seeding is done before the database goes away under it.
-    await demoCredentials(server, env.dataDir);
+    ({ env, server, proxy } = suite);
   });
 
   afterAll(async () => {
-    await server?.stop();
-    await proxy?.stop();
+    await suite?.stop();
     await redis?.stop();
-    await env?.dispose();
   });
 
   const probe = async (path: string) => {

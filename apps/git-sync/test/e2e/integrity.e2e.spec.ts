@@ -5,7 +5,8 @@ import { dirname, join } from 'node:path';
 import type { DemoCredentials } from '../../src/app/demo-seed';
 import { type DemoServer, type E2eEnv, holdSpaceLock, startDemoServer, STORES } from './support/e2e-env';
 import { GitCli, writeFileIn } from './support/git-cli';
-import { eventually, type ServerProcess } from './support/server-process';
+import { type ServerProcess } from './support/server-process';
+import { eventually, waitFor } from '../../../../packages/space-lock/test/helpers/wait-for';
 
 interface PageNode {
   id: string;
@@ -242,10 +243,7 @@ describe.each(STORES)('git-sync integrity end to end on %s', (store) => {
     const lock = await holdSpaceLock(env, demo.spaceId, 30_000);
     try {
       await writeFile(go, '');
-      await eventually(
-        async () => (server.logs.some((l) => l.msg === 'push waiting for the space lock') ? true : undefined),
-        'the waiting notice',
-      );
+      await waitFor('the waiting notice', () => server.logs.some((l) => l.msg === 'push waiting for the space lock'));
     } finally {
       await lock.release();
     }

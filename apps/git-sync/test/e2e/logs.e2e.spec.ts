@@ -5,7 +5,8 @@ import { createInterface } from 'node:readline';
 import { makeE2eEnv, startDemoServer, type DemoServer, type E2eEnv } from './support/e2e-env';
 import { GitCli } from './support/git-cli';
 import { basicAuth } from './support/http-request';
-import { eventually } from './support/server-process';
+import { eventually, waitFor } from '../../../../packages/space-lock/test/helpers/wait-for';
+import { anyNumber, anyObject, anyString } from '../support/matchers';
 
 const MAIN = join(__dirname, '../../dist/main.js');
 const BANNER_END = /^ {2}User: /;
@@ -89,7 +90,7 @@ describe('log lines on the running server', () => {
       demo.server.logs.filter(
         (l) => l.level === 40 && (l.res as { statusCode?: number } | undefined)?.statusCode === 401,
       );
-    await eventually(async () => (warned401().length > 0 ? true : undefined), 'the bad credential logged');
+    await waitFor('the bad credential logged', () => warned401().length > 0);
     // git's clone asked without credentials first and got a 401 too; that one is not a warning.
     expect(warned401()).toHaveLength(1);
   });
@@ -103,15 +104,15 @@ describe('log lines on the running server', () => {
       demo.server.logs.filter(
         (l) => l.spaceId === space.id && (l.msg === 'cycle done' || l.msg === 'git-sync cycle done'),
       );
-    await eventually(async () => (lines().length > 0 ? true : undefined), 'the first cycle logged');
+    await waitFor('the first cycle logged', () => lines().length > 0);
     expect(lines()).toEqual([
       expect.objectContaining({
         msg: 'cycle done',
         level: 30,
         trigger: 'create',
-        durationMs: expect.any(Number),
-        pull: expect.any(Object),
-        push: expect.any(Object),
+        durationMs: anyNumber(),
+        pull: anyObject(),
+        push: anyObject(),
         commits: 1,
       }),
     ]);
@@ -121,14 +122,14 @@ describe('log lines on the running server', () => {
       (await demo.server.api<{ error?: string }>('POST', '/api/git-sync/trigger', { spaceId: space.id })).body.error,
     ).toBeDefined();
     const failed = await eventually(
-      async () => demo.server.logs.find((l) => l.msg === 'cycle failed' && l.spaceId === space.id),
+      () => demo.server.logs.find((l) => l.msg === 'cycle failed' && l.spaceId === space.id),
       'the failed cycle logged',
     );
     expect(failed).toMatchObject({
       level: 50,
       trigger: 'manual',
-      durationMs: expect.any(Number),
-      err: { type: expect.any(String), message: expect.any(String) },
+      durationMs: anyNumber(),
+      err: { type: anyString(), message: anyString() },
     });
     expect((failed.err as { stack: string }).stack).toMatch(/\n\s+at /);
     expect(demo.server.logs.filter((l) => l.spaceId === space.id && Number(l.level) >= 50)).toHaveLength(1);

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { holdSpaceLock, startDemoServer, type DemoServer } from './support/e2e-env';
 import { GitCli, writeFileIn } from './support/git-cli';
-import { eventually } from './support/server-process';
+import { eventually } from '../../../../packages/space-lock/test/helpers/wait-for';
 
 /** The value of one sample (`name{labels} value`) in a Prometheus text exposition, or undefined. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
@@ -110,8 +110,7 @@ describe('metrics end to end', () => {
     });
     servers.push(apart);
     const port = await eventually(
-      async () =>
-        apart.server.logs.find((l) => l.msg === 'metrics served on their own port')?.port as number | undefined,
+      () => apart.server.logs.find((l) => l.msg === 'metrics served on their own port')?.port as number | undefined,
       'the metrics port in the log',
     );
     expect(port).not.toBe(apart.server.port);

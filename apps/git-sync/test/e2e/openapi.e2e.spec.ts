@@ -103,7 +103,7 @@ describe('OpenAPI document end to end', () => {
     expect(create.additionalProperties).toBe(false);
   });
 
-  it('needs no credentials and holds nothing of the deployment', async () => {
+  it('needs no credentials and holds nothing of the deployment', () => {
     for (const secret of [demo.demo.token, demo.demo.spaceId, demo.env.dataDir, String(demo.server.port), '127.0.0.1'])
       expect(text).not.toContain(secret);
   });

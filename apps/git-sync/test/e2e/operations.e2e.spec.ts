@@ -3,7 +3,8 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cloneUrl, GitCli } from './support/git-cli';
 import { holdSpaceLock, startDemoServer, type DemoServer } from './support/e2e-env';
-import { eventually } from './support/server-process';
+import { eventually } from '../../../../packages/space-lock/test/helpers/wait-for';
+import { anyString } from '../support/matchers';
 
 interface PageNode {
   id: string;
@@ -51,7 +52,7 @@ describe('delete and restore end to end', () => {
     const deleted = await api<PageNode[]>('GET', `/api/spaces/${spaceId}/pages?deleted=true`);
     expect(deleted.status).toBe(200);
     expect(deleted.body).toEqual([
-      expect.objectContaining({ id: child.id, title: 'Getting started', deletedAt: expect.any(String) }),
+      expect.objectContaining({ id: child.id, title: 'Getting started', deletedAt: anyString() }),
     ]);
     expect((await api<PageNode[]>('GET', `/api/spaces/${spaceId}/pages`)).body.map((p) => p.id)).toEqual([welcome.id]);
 

@@ -2,8 +2,9 @@ import { request } from 'node:http';
 import type Redis from 'ioredis';
 import { createClient } from '../../../../packages/space-lock/test/helpers/redis-server';
 import type { DemoCredentials } from '../../src/app/demo-seed';
-import { demoCredentials, holdSpaceLock, makeE2eEnv, type E2eEnv } from './support/e2e-env';
-import { eventually, startServer, type ServerProcess } from './support/server-process';
+import { holdSpaceLock, startDemoServer, type DemoServer, type E2eEnv } from './support/e2e-env';
+import type { ServerProcess } from './support/server-process';
+import { eventually, waitFor } from '../../../../packages/space-lock/test/helpers/wait-for';
 
 /**
  * A push whose client hangs up while it waits for its space's lock must let
@@ -11,6 +12,7 @@ import { eventually, startServer, type ServerProcess } from './support/server-pr
  * deadline, waiting for a body that will never come.
  */
 describe('a push whose client is gone by the time it gets the lock', () => {
+  let suite: DemoServer;
   let env: E2eEnv;
   let server: ServerProcess;
   let demo: DemoCredentials;
@@ -18,20 +20,18 @@ describe('a push whose client is gone by the time it gets the lock', () => {
 
   beforeAll(async () => {
     // A push deadline far beyond the test, so only noticing the hang-up can free the lock in time.
-    env = await makeE2eEnv('push-client-gone', 'pglite', {
+    suite = await startDemoServer('push-client-gone', 'pglite', {
       GIT_SYNC_POLL_INTERVAL_MS: '0',
       GIT_SYNC_PUSH_LOCK_WAIT_MS: '60000',
       GIT_SYNC_PUSH_DEADLINE_MS: '600000',
       GIT_SYNC_LOCK_TTL_MS: '30000',
     });
-    server = await startServer(env.serverEnv);
-    demo = await demoCredentials(server, env.dataDir);
+    ({ env, server, demo } = suite);
     redis = createClient(env.redisUrl);
   });
 
   afterAll(async () => {
-    await server?.stop();
-    await env?.dispose();
+    await suite?.stop();
   });
 
   it('releases the space at once instead of waiting on the missing body', async () => {
@@ -64,12 +64,8 @@ describe('a push whose client is gone by the time it gets the lock', () => {
       'the push to take the space and let it go again',
       20_000,
     );
-    await eventually(
-      async () =>
-        server.logs.some((l) => l.msg === 'git http-backend failed' && l.failure === 'client-closed')
-          ? true
-          : undefined,
-      'the hang-up to be noticed',
+    await waitFor('the hang-up to be noticed', () =>
+      server.logs.some((l) => l.msg === 'git http-backend failed' && l.failure === 'client-closed'),
     );
     expect(server.logs.filter((l) => l.msg === 'git http-backend failed' && l.failure !== 'client-closed')).toEqual([]);
   });

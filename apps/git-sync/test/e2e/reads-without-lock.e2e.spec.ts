@@ -6,7 +6,8 @@ import type { DemoCredentials } from '../../src/app/demo-seed';
 import { demoCredentials, makeE2eEnv, type E2eEnv } from './support/e2e-env';
 import { cloneUrl, GitCli, writeFileIn } from './support/git-cli';
 import type { GitSyncStatus } from '../../src/orchestrator';
-import { eventually, startServer, type ServerProcess } from './support/server-process';
+import { startServer, type ServerProcess } from './support/server-process';
+import { eventually } from '../../../../packages/space-lock/test/helpers/wait-for';
 
 // Long enough that a read outwaits the short foreign hold below on a loaded
 // machine, short enough that the read which must give up does so quickly.

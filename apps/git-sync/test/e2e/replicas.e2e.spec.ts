@@ -1,9 +1,10 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DemoCredentials } from '../../src/app/demo-seed';
-import { demoCredentials, makeE2eEnv, type E2eEnv } from './support/e2e-env';
+import { startDemoServer, type DemoServer, type E2eEnv } from './support/e2e-env';
 import { cloneUrl, GitCli } from './support/git-cli';
-import { eventually, startServer, type ServerProcess } from './support/server-process';
+import type { ServerProcess } from './support/server-process';
+import { eventually } from '../../../../packages/space-lock/test/helpers/wait-for';
 
 const CLIENTS = 5;
 const PUSHES_PER_CLIENT = 4;
@@ -46,28 +47,26 @@ interface StatusBody {
  * only: an embedded PGlite database belongs to a single process.
  */
 describe('two replicas under concurrent pushes, polls and API edits', () => {
+  let suite: DemoServer;
   let env: E2eEnv;
   let replicas: ServerProcess[] = [];
   let demo: DemoCredentials;
   let git: GitCli;
 
   beforeAll(async () => {
-    env = await makeE2eEnv('replicas', 'postgres', {
+    suite = await startDemoServer('replicas', 'postgres', {
       GIT_SYNC_POLL_INTERVAL_MS: '200',
       GIT_SYNC_DEBOUNCE_MS: '250',
       GIT_SYNC_PUSH_LOCK_WAIT_MS: '1500',
       GIT_SYNC_LOCK_TTL_MS: '10000',
     });
-    const first = await startServer(env.serverEnv);
-    replicas = [first];
-    demo = await demoCredentials(first, env.dataDir);
-    replicas.push(await startServer({ ...env.serverEnv, GIT_SYNC_DEMO: 'false' }));
+    ({ env, demo } = suite);
+    replicas = [suite.server, await suite.startReplica()];
     git = new GitCli(env.tmp);
   });
 
   afterAll(async () => {
-    await Promise.all(replicas.map((r) => r.stop()));
-    await env?.dispose();
+    await suite?.stop();
   });
 
   it('every push is accepted (on main, in the store) or refused with 503 (absent), at least 95% are accepted, and no two cycles overlap', async () => {

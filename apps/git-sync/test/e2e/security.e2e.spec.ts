@@ -9,7 +9,10 @@ import type { DemoCredentials } from '../../src/app/demo-seed';
 import { demoCredentials, makeE2eEnv, type E2eEnv } from './support/e2e-env';
 import { cloneUrl, GitCli, writeFileIn } from './support/git-cli';
 import { basicAuth, bearerAuth, rawRequest, type RawResponse } from './support/http-request';
-import { eventually, startServer, type ServerProcess } from './support/server-process';
+import { startServer, type ServerProcess } from './support/server-process';
+import { eventually } from '../../../../packages/space-lock/test/helpers/wait-for';
+import type { ErrorBody } from '../support/api-bodies';
+import { anyString } from '../support/matchers';
 
 const MAX_FAILURES = 5;
 const MAX_ADDRESS_FAILURES = 40;
@@ -39,8 +42,8 @@ interface Call {
 interface Route {
   /** `METHOD /path` as the controllers declare it. */
   name: string;
-  /** Builds the call for one caller, creating (as the admin) whatever the call consumes. */
-  call(who: Identity): Promise<Call>;
+  /** Builds the call for one caller, creating (as the admin) whatever the call consumes, then async. */
+  call(who: Identity): Call | Promise<Call>;
   /** What each authenticated caller gets; every failing caller gets 401. */
   expect: Record<Member, number>;
   git?: boolean;
@@ -72,8 +75,8 @@ describe('git-sync security end to end', () => {
   /** Every secret that crossed the wire, with the username it was sent for. */
   const secrets: { username: string; token: string }[] = [];
 
-  const admin = <T = any>(method: string, path: string, body?: unknown) => server.api<T>(method, path, body);
-  const created = async <T = any>(method: string, path: string, body?: unknown): Promise<T> => {
+  const admin = <T = unknown>(method: string, path: string, body?: unknown) => server.api<T>(method, path, body);
+  const created = async <T = unknown>(method: string, path: string, body?: unknown): Promise<T> => {
     const res = await admin<T>(method, path, body);
     if (res.status >= 300) throw new Error(`${method} ${path} answered ${res.status}: ${JSON.stringify(res.body)}`);
     return res.body;
@@ -182,22 +185,22 @@ describe('git-sync security end to end', () => {
     // spaces
     {
       name: 'POST /api/spaces',
-      call: async () => ({ method: 'POST', path: '/api/spaces', body: { name: `S ${id()}` } }),
+      call: () => ({ method: 'POST', path: '/api/spaces', body: { name: `S ${id()}` } }),
       expect: { ...adminOnly, admin: 201 },
     },
     {
       name: 'GET /api/spaces',
-      call: async () => ({ method: 'GET', path: '/api/spaces' }),
+      call: () => ({ method: 'GET', path: '/api/spaces' }),
       expect: { outsider: 200, reader: 200, writer: 200, admin: 200 },
     },
     {
       name: 'GET /api/spaces/:spaceId',
-      call: async () => ({ method: 'GET', path: `/api/spaces/${spaceId}` }),
+      call: () => ({ method: 'GET', path: `/api/spaces/${spaceId}` }),
       expect: { outsider: 404, reader: 200, writer: 200, admin: 200 },
     },
     {
       name: 'PUT /api/spaces/:spaceId/git-sync',
-      call: async () => ({ method: 'PUT', path: `/api/spaces/${spaceId}/git-sync`, body: { enabled: true } }),
+      call: () => ({ method: 'PUT', path: `/api/spaces/${spaceId}/git-sync`, body: { enabled: true } }),
       expect: adminOnly,
     },
     {
@@ -220,22 +223,22 @@ describe('git-sync security end to end', () => {
     // pages
     {
       name: 'GET /api/spaces/:spaceId/pages',
-      call: async () => ({ method: 'GET', path: `/api/spaces/${spaceId}/pages` }),
+      call: () => ({ method: 'GET', path: `/api/spaces/${spaceId}/pages` }),
       expect: { outsider: 404, reader: 200, writer: 200, admin: 200 },
     },
     {
       name: 'POST /api/spaces/:spaceId/pages',
-      call: async () => ({ method: 'POST', path: `/api/spaces/${spaceId}/pages`, body: { title: `P ${id()}` } }),
+      call: () => ({ method: 'POST', path: `/api/spaces/${spaceId}/pages`, body: { title: `P ${id()}` } }),
       expect: { outsider: 404, reader: 403, writer: 201, admin: 201 },
     },
     {
       name: 'GET /api/spaces/:spaceId/pages/:pageId',
-      call: async () => ({ method: 'GET', path: `/api/spaces/${spaceId}/pages/${pageId}` }),
+      call: () => ({ method: 'GET', path: `/api/spaces/${spaceId}/pages/${pageId}` }),
       expect: { outsider: 404, reader: 200, writer: 200, admin: 200 },
     },
     {
       name: 'PATCH /api/spaces/:spaceId/pages/:pageId',
-      call: async () => ({
+      call: () => ({
         method: 'PATCH',
         path: `/api/spaces/${spaceId}/pages/${pageId}`,
         body: { content: `edit ${id()}` },
@@ -244,7 +247,7 @@ describe('git-sync security end to end', () => {
     },
     {
       name: 'POST /api/spaces/:spaceId/pages/:pageId/move',
-      call: async () => ({
+      call: () => ({
         method: 'POST',
         path: `/api/spaces/${spaceId}/pages/${pageId}/move`,
         body: { parentPageId: null },
@@ -261,7 +264,7 @@ describe('git-sync security end to end', () => {
     },
     {
       name: 'GET /api/spaces/:spaceId/pages (deleted)',
-      call: async () => ({ method: 'GET', path: `/api/spaces/${spaceId}/pages?deleted=true` }),
+      call: () => ({ method: 'GET', path: `/api/spaces/${spaceId}/pages?deleted=true` }),
       expect: { outsider: 404, reader: 200, writer: 200, admin: 200 },
     },
     {
@@ -276,29 +279,29 @@ describe('git-sync security end to end', () => {
     // conflicts: as private as the pages they quote; no conflict exists, so a permitted dismiss finds nothing
     {
       name: 'GET /api/spaces/:spaceId/conflicts',
-      call: async () => ({ method: 'GET', path: `/api/spaces/${spaceId}/conflicts` }),
+      call: () => ({ method: 'GET', path: `/api/spaces/${spaceId}/conflicts` }),
       expect: { outsider: 404, reader: 200, writer: 200, admin: 200 },
     },
     {
       name: 'POST /api/spaces/:spaceId/conflicts/:conflictId/dismiss',
-      call: async () => ({ method: 'POST', path: `/api/spaces/${spaceId}/conflicts/${randomUUID()}/dismiss` }),
+      call: () => ({ method: 'POST', path: `/api/spaces/${spaceId}/conflicts/${randomUUID()}/dismiss` }),
       expect: { outsider: 404, reader: 403, writer: 404, admin: 404 },
     },
     // users
     {
       name: 'POST /api/users',
-      call: async () => ({ method: 'POST', path: '/api/users', body: { username: `u-${id()}` } }),
+      call: () => ({ method: 'POST', path: '/api/users', body: { username: `u-${id()}` } }),
       expect: { ...adminOnly, admin: 201 },
     },
-    { name: 'GET /api/users', call: async () => ({ method: 'GET', path: '/api/users' }), expect: adminOnly },
+    { name: 'GET /api/users', call: () => ({ method: 'GET', path: '/api/users' }), expect: adminOnly },
     {
       name: 'GET /api/users/me',
-      call: async () => ({ method: 'GET', path: '/api/users/me' }),
+      call: () => ({ method: 'GET', path: '/api/users/me' }),
       expect: { outsider: 200, reader: 200, writer: 200, admin: 200 },
     },
     {
       name: 'PATCH /api/users/:userId',
-      call: async () => ({ method: 'PATCH', path: `/api/users/${throwawayId}`, body: { admin: false } }),
+      call: () => ({ method: 'PATCH', path: `/api/users/${throwawayId}`, body: { admin: false } }),
       expect: adminOnly,
     },
     {
@@ -312,17 +315,17 @@ describe('git-sync security end to end', () => {
     // tokens
     {
       name: 'POST /api/users/:userId/tokens',
-      call: async () => ({ method: 'POST', path: `/api/users/${throwawayId}/tokens`, body: { name: 'ci' } }),
+      call: () => ({ method: 'POST', path: `/api/users/${throwawayId}/tokens`, body: { name: 'ci' } }),
       expect: { ...adminOnly, admin: 201 },
     },
     {
       name: 'GET /api/users/:userId/tokens (own)',
-      call: async (w) => ({ method: 'GET', path: `/api/users/${w.userId}/tokens` }),
+      call: (w) => ({ method: 'GET', path: `/api/users/${w.userId}/tokens` }),
       expect: { outsider: 200, reader: 200, writer: 200, admin: 200 },
     },
     {
       name: "GET /api/users/:userId/tokens (another user's)",
-      call: async () => ({ method: 'GET', path: `/api/users/${throwawayId}/tokens` }),
+      call: () => ({ method: 'GET', path: `/api/users/${throwawayId}/tokens` }),
       expect: adminOnly,
     },
     {
@@ -344,12 +347,12 @@ describe('git-sync security end to end', () => {
     // members
     {
       name: 'GET /api/spaces/:spaceId/members',
-      call: async () => ({ method: 'GET', path: `/api/spaces/${spaceId}/members` }),
+      call: () => ({ method: 'GET', path: `/api/spaces/${spaceId}/members` }),
       expect: adminOnly,
     },
     {
       name: 'PUT /api/spaces/:spaceId/members/:userId',
-      call: async () => ({
+      call: () => ({
         method: 'PUT',
         path: `/api/spaces/${spaceId}/members/${throwawayId}`,
         body: { role: 'read' },
@@ -368,24 +371,24 @@ describe('git-sync security end to end', () => {
     // git-sync
     {
       name: 'POST /api/git-sync/trigger',
-      call: async () => ({ method: 'POST', path: '/api/git-sync/trigger', body: { spaceId } }),
+      call: () => ({ method: 'POST', path: '/api/git-sync/trigger', body: { spaceId } }),
       expect: adminOnly,
     },
     {
       name: 'GET /api/git-sync/status',
-      call: async () => ({ method: 'GET', path: '/api/git-sync/status' }),
+      call: () => ({ method: 'GET', path: '/api/git-sync/status' }),
       expect: adminOnly,
     },
     // the git host (HTTP Basic)
     {
       name: 'GET /git/:spaceId.git/info/refs?service=git-upload-pack',
-      call: async () => ({ method: 'GET', path: `/git/${spaceId}.git/info/refs?service=git-upload-pack` }),
+      call: () => ({ method: 'GET', path: `/git/${spaceId}.git/info/refs?service=git-upload-pack` }),
       expect: { outsider: 404, reader: 200, writer: 200, admin: 200 },
       git: true,
     },
     {
       name: 'GET /git/:spaceId.git/info/refs?service=git-receive-pack',
-      call: async () => ({ method: 'GET', path: `/git/${spaceId}.git/info/refs?service=git-receive-pack` }),
+      call: () => ({ method: 'GET', path: `/git/${spaceId}.git/info/refs?service=git-receive-pack` }),
       expect: { outsider: 404, reader: 403, writer: 200, admin: 200 },
       git: true,
     },
@@ -440,8 +443,9 @@ describe('git-sync security end to end', () => {
       path: '/api/spaces/00000000-0000-4000-8000-000000000000',
     });
     expect([foreign.status, unknown.status]).toEqual([404, 404]);
-    expect(JSON.parse(foreign.text).message.replace(spaceId, 'X')).toBe(
-      JSON.parse(unknown.text).message.replace('00000000-0000-4000-8000-000000000000', 'X'),
+    const message = (res: RawResponse) => (JSON.parse(res.text) as ErrorBody).message;
+    expect(message(foreign).replace(spaceId, 'X')).toBe(
+      message(unknown).replace('00000000-0000-4000-8000-000000000000', 'X'),
     );
   });
 
@@ -449,7 +453,7 @@ describe('git-sync security end to end', () => {
     const user = await newUser('leaving');
     const tokens = await created<Record<string, unknown>[]>('GET', `/api/users/${user.id}/tokens`);
     expect(tokens).toEqual([
-      { id: expect.any(String), name: 'laptop', createdAt: expect.any(String), lastUsedAt: null, expiresAt: null },
+      { id: anyString(), name: 'laptop', createdAt: anyString(), lastUsedAt: null, expiresAt: null },
     ]);
     expect(JSON.stringify(tokens)).not.toContain(user.token);
     const self = { userId: user.id, username: user.username, token: user.token, address: '127.0.2.1' };
@@ -543,7 +547,7 @@ describe('git-sync security end to end', () => {
     const attacker = '127.0.0.2';
     const statuses: number[] = [];
     for (let i = 0; i < MAX_FAILURES + 2; i++) statuses.push((await gitFrom(attacker, guess())).status);
-    expect(statuses).toEqual([...Array(MAX_FAILURES).fill(401), 429, 429]);
+    expect(statuses).toEqual([...Array<number>(MAX_FAILURES).fill(401), 429, 429]);
     const blocked = await gitFrom(attacker, writer.token!);
     expect(blocked.status).toBe(429);
     expect(Number(blocked.headers['retry-after'])).toBeGreaterThanOrEqual(1);
@@ -558,7 +562,7 @@ describe('git-sync security end to end', () => {
     for (let i = 0; i < MAX_ADDRESS_FAILURES + 1; i++) {
       apiStatuses.push((await send({ ...apiAttacker, token: guess() }, { method: 'GET', path: '/api/users' })).status);
     }
-    expect(apiStatuses).toEqual([...Array(MAX_ADDRESS_FAILURES).fill(401), 429]);
+    expect(apiStatuses).toEqual([...Array<number>(MAX_ADDRESS_FAILURES).fill(401), 429]);
     const apiBlocked = await send(apiAttacker, { method: 'GET', path: '/api/users' });
     expect(apiBlocked.status).toBe(429);
     expect(Number(apiBlocked.headers['retry-after'])).toBeGreaterThanOrEqual(1);

@@ -3,7 +3,8 @@ import type Redis from 'ioredis';
 import { createClient } from '../../../../packages/space-lock/test/helpers/redis-server';
 import type { DemoCredentials } from '../../src/app/demo-seed';
 import { demoCredentials, makeE2eEnv, type E2eEnv } from './support/e2e-env';
-import { eventually, startServer, type ServerProcess } from './support/server-process';
+import { startServer, type ServerProcess } from './support/server-process';
+import { eventually, waitFor } from '../../../../packages/space-lock/test/helpers/wait-for';
 
 /**
  * SIGTERM while a push holds its space: new requests are told to retry (503,
@@ -58,9 +59,8 @@ describe('shutdown while a push is in flight', () => {
     server.proc.kill('SIGTERM');
     // Only a request that arrives after the signal is handled meets the drain; one sent earlier
     // would queue for the lock the push holds and get the busy answer instead.
-    await eventually(
-      async () => (server.logs.some((l) => l.msg === 'shutting down: new requests get 503') ? true : undefined),
-      'the server to start draining',
+    await waitFor('the server to start draining', () =>
+      server.logs.some((l) => l.msg === 'shutting down: new requests get 503'),
     );
     const res = await fetch(`${server.baseUrl}/git/${demo.spaceId}.git/info/refs?service=git-receive-pack`, {
       headers: { authorization: basic() },
@@ -79,10 +79,7 @@ describe('shutdown while a push is in flight', () => {
 
     // The client gives up on its push: the server finishes it, closes the listener, releases, exits.
     trickle.destroy();
-    await eventually(
-      async () => (server.proc.exitCode !== null || server.proc.signalCode !== null ? true : undefined),
-      'the server to exit',
-    );
+    await waitFor('the server to exit', () => server.proc.exitCode !== null || server.proc.signalCode !== null);
     expect(trickleDone).toBe(true);
     expect(await redis.get(lockKey)).toBeNull();
     const order = server.logs

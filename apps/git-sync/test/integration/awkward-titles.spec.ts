@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { collisionKey } from '../../src/vault/filename-codec';
 import { GitClient } from './support/git-client';
-import { BACKENDS, openTestEngine, type TestEngine } from './support/test-engine';
+import { describeEachBackend, useTestEngine } from './support/test-engine';
 
 const TITLES = [
   'a/b',
@@ -32,14 +32,8 @@ const TITLES = [
   '\u00e9', // "é" precomposed
 ];
 
-describe.each(BACKENDS)('awkward titles on %s', (backend) => {
-  let t: TestEngine;
-  beforeAll(async () => {
-    t = await openTestEngine(backend);
-  });
-  afterAll(async () => {
-    await t?.dispose();
-  });
+describeEachBackend('awkward titles on %s', (backend) => {
+  const t = useTestEngine(backend);
 
   it('round-trip every title with no collision and no loss', async () => {
     const space = await t.pages.createSpace({ name: 'Awkward' });
@@ -63,6 +57,7 @@ describe.each(BACKENDS)('awkward titles on %s', (backend) => {
     const siblings = new Map<string, Set<string>>();
     for (const path of files.keys()) {
       for (const segment of path.split('/')) {
+        // eslint-disable-next-line no-control-regex -- control characters are what a portable name must not hold
         expect(segment).not.toMatch(/[<>:"\\|?*\u0000-\u001f]/);
         expect(segment).not.toMatch(/[. ]$/);
         expect(segment.startsWith('.')).toBe(false);

@@ -1,15 +1,9 @@
 import { join } from 'node:path';
 import { GitClient } from './support/git-client';
-import { BACKENDS, openTestEngine, type TestEngine } from './support/test-engine';
+import { describeEachBackend, type TestEngine, useTestEngine } from './support/test-engine';
 
-describe.each(BACKENDS)('conflicts on %s', (backend) => {
-  let t: TestEngine;
-  beforeAll(async () => {
-    t = await openTestEngine(backend);
-  });
-  afterAll(async () => {
-    await t?.dispose();
-  });
+describeEachBackend('conflicts on %s', (backend) => {
+  const t = useTestEngine(backend);
 
   async function syncedSpace() {
     const space = await t.pages.createSpace({ name: 'Conflicts' });

@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createEngine, type CycleStep, type Engine, type EngineOptions } from '../../src/engine';
 import { GitClient } from './support/git-client';
-import { BACKENDS, makeBackend, type TestBackend } from './support/test-engine';
+import { describeEachBackend, makeBackend, type TestBackend } from './support/test-engine';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 
@@ -22,7 +22,7 @@ function runChild(args: object): Promise<{ code: number | null; signal: NodeJS.S
 
 const KILL_POINTS: CycleStep[] = ['pulled', 'merged', 'pushed', 'ids-written', 'advanced'];
 
-describe.each(BACKENDS)('crash recovery on %s', (backendName) => {
+describeEachBackend('crash recovery on %s', (backendName) => {
   let tmp: string;
   let backend: TestBackend;
   let options: EngineOptions;
@@ -30,7 +30,7 @@ describe.each(BACKENDS)('crash recovery on %s', (backendName) => {
 
   beforeAll(async () => {
     tmp = await mkdtemp(join(tmpdir(), 'git-sync-crash-'));
-    backend = await makeBackend(backendName);
+    backend = makeBackend(backendName);
     options = { dataDir: join(tmp, 'data'), ...backend.databaseOptions };
   });
   afterEach(async () => {

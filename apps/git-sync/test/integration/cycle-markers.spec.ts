@@ -6,7 +6,8 @@ import { WorkTreeOverlapError } from '../../src/orchestrator/work-tree-overlap.e
 import { type CycleStatus, emptyCycleStatus, StaleFencingTokenError } from '../../src/engine';
 import type { LockScope } from '../../src/orchestrator';
 import { deferred } from '../../../../packages/space-lock/test/helpers/fake-redis';
-import { openTestEngine, type TestEngine } from './support/test-engine';
+import { waitFor } from '../../../../packages/space-lock/test/helpers/wait-for';
+import { useTestEngine } from './support/test-engine';
 
 const SPACE = '3f0e4a52-0c1d-4d8e-9b7a-5a6c7d8e9f01';
 
@@ -21,27 +22,12 @@ class GatedRunner implements OwnedCycleRunner {
   }
 }
 
-/** Waits for file work on a loaded machine: bounded generously in time, never by a count of turns. */
-async function until(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 function scope(fencingToken?: number): LockScope {
   return { signal: new AbortController().signal, fencingToken };
 }
 
 describe('cycle markers with fencing tokens', () => {
-  let t: TestEngine;
-  beforeAll(async () => {
-    t = await openTestEngine('pglite');
-  });
-  afterAll(async () => {
-    await t?.dispose();
-  });
+  const t = useTestEngine('pglite');
 
   it('a later token takes over the marker of a cycle still running; the overtaken cycle counts the overlap and leaves the marker alone', async () => {
     const inner = new GatedRunner();
@@ -50,11 +36,11 @@ describe('cycle markers with fencing tokens', () => {
     const b = new GuardedCycleRunner(inner, join(t.tmp, 'takeover'), 'replica-b', 0);
     const marker = join(t.tmp, 'takeover', '.cycle-markers', SPACE);
     const first = a.runCycle(SPACE, scope(1));
-    await until(() => inner.started.length === 1);
+    await waitFor('the first cycle to start', () => inner.started.length === 1);
     const gateA = inner.gate;
     inner.gate = deferred<void>();
     const second = b.runCycle(SPACE, scope(2));
-    await until(() => inner.started.length === 2);
+    await waitFor('the second cycle to start', () => inner.started.length === 2);
     expect(JSON.parse(await readFile(marker, 'utf8'))).toMatchObject({ holder: 'replica-b', fencingToken: 2 });
     expect(inner.started.map((s) => s.owner)).toEqual(['replica-a', 'replica-b']);
 
@@ -74,7 +60,7 @@ describe('cycle markers with fencing tokens', () => {
     const later = new GuardedCycleRunner(inner, join(t.tmp, 'refused'), 'replica-later', 0);
     const stale = new GuardedCycleRunner(inner, join(t.tmp, 'refused'), 'replica-stale', 0);
     const running = later.runCycle(SPACE, scope(7));
-    await until(() => inner.started.length === 1);
+    await waitFor('the first cycle to start', () => inner.started.length === 1);
     const refused = await stale.runCycle(SPACE, scope(6)).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(WorkTreeOverlapError);
     expect(refused).toMatchObject({ spaceId: SPACE, otherHolder: 'replica-later' });

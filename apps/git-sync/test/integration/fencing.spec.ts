@@ -10,16 +10,10 @@ import {
   StaleFencingTokenError,
 } from '../../src/engine';
 import { GitClient } from './support/git-client';
-import { BACKENDS, openTestEngine, type TestEngine } from './support/test-engine';
+import { describeEachBackend, useTestEngine } from './support/test-engine';
 
-describe.each(BACKENDS)('fenced writes on %s', (backend) => {
-  let t: TestEngine;
-  beforeAll(async () => {
-    t = await openTestEngine(backend);
-  });
-  afterAll(async () => {
-    await t?.dispose();
-  });
+describeEachBackend('fenced writes on %s', (backend) => {
+  const t = useTestEngine(backend);
 
   async function expectRefused(
     write: Promise<unknown>,

@@ -11,16 +11,10 @@ import {
   SpaceNotFoundError,
 } from '../../src/engine';
 import { GitClient } from './support/git-client';
-import { BACKENDS, openTestEngine, type TestEngine } from './support/test-engine';
+import { describeEachBackend, useTestEngine } from './support/test-engine';
 
-describe.each(BACKENDS)('guards on %s', (backend) => {
-  let t: TestEngine;
-  beforeAll(async () => {
-    t = await openTestEngine(backend, { deleteCap: 2 });
-  });
-  afterAll(async () => {
-    await t?.dispose();
-  });
+describeEachBackend('guards on %s', (backend) => {
+  const t = useTestEngine(backend, { deleteCap: 2 });
 
   it('caps deletes per cycle and applies the deferred ones in later cycles, never resurrecting them', async () => {
     const space = await t.pages.createSpace({ name: 'Cap' });

@@ -6,16 +6,10 @@ import {
   type PageWriteEvent,
   SpaceNotFoundError,
 } from '../../src/engine';
-import { BACKENDS, openTestEngine, type TestEngine } from './support/test-engine';
+import { describeEachBackend, openTestEngine, useTestEngine } from './support/test-engine';
 
-describe.each(BACKENDS)('page store on %s', (backend) => {
-  let t: TestEngine;
-  beforeAll(async () => {
-    t = await openTestEngine(backend);
-  });
-  afterAll(async () => {
-    await t?.dispose();
-  });
+describeEachBackend('page store on %s', (backend) => {
+  const t = useTestEngine(backend);
 
   it('creates, lists and opts spaces in and out of git-sync', async () => {
     const a = await t.pages.createSpace({ name: 'A' });

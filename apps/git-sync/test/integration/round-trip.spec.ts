@@ -1,18 +1,12 @@
 import { join } from 'node:path';
 import type { PageWriteEvent } from '../../src/engine';
 import { GitClient } from './support/git-client';
-import { BACKENDS, openTestEngine, type TestEngine } from './support/test-engine';
+import { describeEachBackend, useTestEngine } from './support/test-engine';
 
 const ID = /^---\nid: ([0-9a-f-]{36})\n---\n/;
 
-describe.each(BACKENDS)('round trip on %s', (backend) => {
-  let t: TestEngine;
-  beforeAll(async () => {
-    t = await openTestEngine(backend);
-  });
-  afterAll(async () => {
-    await t?.dispose();
-  });
+describeEachBackend('round trip on %s', (backend) => {
+  const t = useTestEngine(backend);
 
   async function seededSpace() {
     const space = await t.pages.createSpace({ name: 'Handbook', gitSyncEnabled: true });

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
 import { accountMigrations, migrateAccounts } from '../../src/accounts';
 import { openDatabase } from '../../src/pages/database';
-import { DATABASE_URL } from './support/test-engine';
+import { DATABASE_URL } from '../support/postgres-schema';
 
 /**
  * Several deployments (or test runs) may share one PostgreSQL database, each

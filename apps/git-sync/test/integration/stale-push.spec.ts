@@ -1,7 +1,7 @@
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GitClient } from './support/git-client';
-import { BACKENDS, openTestEngine, type TestEngine } from './support/test-engine';
+import { describeEachBackend, useTestEngine } from './support/test-engine';
 
 /**
  * A push prepared against one tip of main that arrives after a cycle moved
@@ -9,15 +9,8 @@ import { BACKENDS, openTestEngine, type TestEngine } from './support/test-engine
  * a cycle can run in between) must be refused without touching the vault's
  * index or working tree.
  */
-describe.each(BACKENDS)('a push based on a stale main, on %s', (backendName) => {
-  let e: TestEngine;
-
-  beforeAll(async () => {
-    e = await openTestEngine(backendName);
-  });
-  afterAll(async () => {
-    await e.dispose();
-  });
+describeEachBackend('a push based on a stale main, on %s', (backendName) => {
+  const e = useTestEngine(backendName);
 
   it('is declined before the working tree is touched, and goes through after a pull', async () => {
     const space = await e.pages.createSpace({ name: 'Race' });

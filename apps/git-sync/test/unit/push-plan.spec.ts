@@ -34,7 +34,7 @@ const page = (title: string, content = '', parentPageId: string | null = null, d
 /** A plan input where the mirror and the store hold the given pages, and main changed the given files. */
 function input(over: Partial<PushPlanInput> & { files?: PushedFile[] }): PushPlanInput {
   const files = over.files ?? [];
-  const pages = over.pages ?? new Map();
+  const pages = over.pages ?? new Map<string, KnownPage>();
   return {
     spaceId: SPACE,
     basis: BASIS,

@@ -17,6 +17,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { connect, createServer } from 'node:net';
 import Redis, { type RedisOptions } from 'ioredis';
+import { waitFor } from './wait-for';
 
 export const INSTALL_HINT =
   'No Redis for integration tests: set REDIS_URL, run one on 127.0.0.1:6379, or install redis-server (e.g. `apt-get install -y redis-server`)';
@@ -112,24 +113,8 @@ function guardSharedServer(client: Redis): void {
   };
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** A bounded wait for a condition, polled; rejects with `what` when time runs out. */
-export async function waitFor(
-  what: string,
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs = 5_000,
-  everyMs = 20,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await condition()) return;
-    if (Date.now() >= deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
+// The space-lock specs take waitFor from this harness; one copy serves every suite.
+export { waitFor };
 
 // Tests only ever talk to this machine: a URL pointing anywhere else is refused
 // rather than risk writing lock keys into someone's shared Redis.

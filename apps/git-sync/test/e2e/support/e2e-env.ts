@@ -1,8 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Pool } from 'pg';
 import { SpaceLock } from '../../../../../packages/space-lock/src';
 import {
   closeClient,
@@ -13,12 +11,13 @@ import {
 } from '../../../../../packages/space-lock/test/helpers/redis-server';
 import { TcpProxy } from '../../../../../packages/space-lock/test/helpers/tcp-proxy';
 import type { DemoCredentials } from '../../../src/app/demo-seed';
+import { privateSchema } from '../../support/postgres-schema';
 import { cloneUrl } from './git-cli';
-import { eventually, startServer, type ServerProcess } from './server-process';
+import { startServer, type ServerProcess } from './server-process';
+import { eventually } from '../../../../../packages/space-lock/test/helpers/wait-for';
 
 export type StoreName = 'pglite' | 'postgres';
 export const STORES: StoreName[] = ['pglite', 'postgres'];
-const POSTGRES_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /**
  * What one end-to-end suite owns: a temp directory (data dir and clones), a
@@ -40,20 +39,8 @@ export async function makeE2eEnv(name: string, store: StoreName, extra: Record<s
   const dataDir = join(tmp, 'data');
   const redisUrl = await getRedisUrl();
   const lockPrefix = uniquePrefix(name);
-  let schema: string | undefined;
-  let databaseUrl: string | undefined;
-  if (store === 'postgres') {
-    schema = `git_sync_e2e_${randomBytes(6).toString('hex')}`;
-    const pool = new Pool({ connectionString: POSTGRES_URL, max: 1 });
-    try {
-      await pool.query(`create schema "${schema}"`);
-    } finally {
-      await pool.end();
-    }
-    const url = new URL(POSTGRES_URL);
-    url.searchParams.set('options', `-c search_path=${schema}`);
-    databaseUrl = url.href;
-  }
+  const schema = store === 'postgres' ? privateSchema('git_sync_e2e') : undefined;
+  await schema?.create();
   return {
     tmp,
     dataDir,
@@ -67,7 +54,7 @@ export async function makeE2eEnv(name: string, store: StoreName, extra: Record<s
       GIT_SYNC_AUTH_FAILURE_KEY_PREFIX: `${lockPrefix}auth-failures`,
       // On by default only with the embedded defaults; these suites use the demo on PostgreSQL too.
       GIT_SYNC_DEMO: 'true',
-      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+      ...(schema ? { DATABASE_URL: schema.url } : {}),
       ...extra,
     },
     async dispose() {
@@ -77,14 +64,7 @@ export async function makeE2eEnv(name: string, store: StoreName, extra: Record<s
       } finally {
         await closeClient(redis);
       }
-      if (schema) {
-        const pool = new Pool({ connectionString: POSTGRES_URL, max: 1 });
-        try {
-          await pool.query(`drop schema if exists "${schema}" cascade`);
-        } finally {
-          await pool.end();
-        }
-      }
+      await schema?.drop();
       await rm(tmp, { recursive: true, force: true });
     },
   };
@@ -106,9 +86,7 @@ export function demoCredentials(server: ServerProcess, dataDir: string): Promise
  * The suite's PostgreSQL behind a TCP path the test can cut and restore:
  * the server environment to start with, and the proxy. The caller stops it.
  */
-export async function postgresBehindProxy(
-  env: E2eEnv,
-): Promise<{ proxy: TcpProxy; serverEnv: Record<string, string> }> {
+async function postgresBehindProxy(env: E2eEnv): Promise<{ proxy: TcpProxy; serverEnv: Record<string, string> }> {
   const direct = new URL(env.serverEnv.DATABASE_URL);
   const proxy = await TcpProxy.start({ host: direct.hostname, port: Number(direct.port || 5432) });
   const viaProxy = new URL(direct.href);
@@ -122,7 +100,15 @@ export interface DemoServer {
   server: ServerProcess;
   demo: DemoCredentials;
   url: string;
+  /** Another server process (replica) on the same data directory, database and Redis; `stop` stops it too. */
+  startReplica(): Promise<ServerProcess>;
+  /** Stops every server of the suite, then removes what the suite created. */
   stop(): Promise<void>;
+}
+
+/** A demo server whose PostgreSQL sits behind a TCP path the test can cut and restore. */
+export interface DemoServerBehindProxy extends DemoServer {
+  proxy: TcpProxy;
 }
 
 export async function startDemoServer(
@@ -131,16 +117,60 @@ export async function startDemoServer(
   extra: Record<string, string> = {},
 ): Promise<DemoServer> {
   const env = await makeE2eEnv(name, store, extra);
-  let server: ServerProcess | undefined;
+  return launchDemoServer(env, env.serverEnv, () => env.dispose());
+}
+
+/** `startDemoServer` on PostgreSQL, reached through a TCP path the test can cut and restore (`proxy`). */
+export async function startDemoServerBehindProxy(
+  name: string,
+  extra: Record<string, string> = {},
+): Promise<DemoServerBehindProxy> {
+  const env = await makeE2eEnv(name, 'postgres', extra);
+  let routed: Awaited<ReturnType<typeof postgresBehindProxy>>;
   try {
-    server = await startServer(env.serverEnv);
-    const demo = await demoCredentials(server, env.dataDir);
-    const url = cloneUrl(server.baseUrl, demo.spaceId, demo.username, demo.token);
-    const running = server;
-    return { env, server, demo, url, stop: async () => (await running.stop(), await env.dispose()) };
+    routed = await postgresBehindProxy(env);
   } catch (err) {
-    await server?.stop();
     await env.dispose();
+    throw err;
+  }
+  const { proxy, serverEnv } = routed;
+  const suite = await launchDemoServer(env, serverEnv, async () => {
+    await proxy.stop();
+    await env.dispose();
+  });
+  return { ...suite, proxy };
+}
+
+/** Starts the first server on `serverEnv` and waits for its demo seed; `cleanUp` runs once its servers stop. */
+async function launchDemoServer(
+  env: E2eEnv,
+  serverEnv: Record<string, string>,
+  cleanUp: () => Promise<void>,
+): Promise<DemoServer> {
+  const servers: ServerProcess[] = [];
+  const stop = async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+    await cleanUp();
+  };
+  try {
+    const server = await startServer(serverEnv);
+    servers.push(server);
+    const demo = await demoCredentials(server, env.dataDir);
+    return {
+      env,
+      server,
+      demo,
+      url: cloneUrl(server.baseUrl, demo.spaceId, demo.username, demo.token),
+      async startReplica() {
+        // The first server seeded the demo; a replica finds it in the shared store.
+        const replica = await startServer({ ...serverEnv, GIT_SYNC_DEMO: 'false' });
+        servers.push(replica);
+        return replica;
+      },
+      stop,
+    };
+  } catch (err) {
+    await stop();
     throw err;
   }
 }

@@ -76,7 +76,7 @@ export async function startServer(env: Record<string, string>, startTimeoutMs = 
   const logs: Record<string, unknown>[] = [];
   const stdout: string[] = [];
   const stderr: string[] = [];
-  createInterface({ input: proc.stderr! }).on('line', (line) => stderr.push(line));
+  createInterface({ input: proc.stderr }).on('line', (line) => stderr.push(line));
   liveServers.add(proc);
   const exited = new Promise<number | null>((resolve) =>
     proc.once('exit', (code) => {
@@ -87,7 +87,7 @@ export async function startServer(env: Record<string, string>, startTimeoutMs = 
 
   const listening = new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('server did not start in time')), startTimeoutMs);
-    createInterface({ input: proc.stdout! }).on('line', (line) => {
+    createInterface({ input: proc.stdout }).on('line', (line) => {
       let entry: Record<string, unknown> | undefined;
       try {
         entry = JSON.parse(line) as Record<string, unknown>;
@@ -135,7 +135,7 @@ export async function startServer(env: Record<string, string>, startTimeoutMs = 
           ...(token === null ? {} : { authorization: `Bearer ${token}` }),
           ...options.headers,
         },
-        body: body === undefined ? undefined : raw ? (body as string) : JSON.stringify(body),
+        body: body === undefined ? undefined : raw ? body : JSON.stringify(body),
       });
       const text = await res.text();
       let parsed: unknown = undefined;
@@ -157,20 +157,4 @@ export async function startServer(env: Record<string, string>, startTimeoutMs = 
     },
   };
   return server;
-}
-
-/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(
-  check: () => Promise<T | undefined>,
-  what: string,
-  timeoutMs = 30_000,
-  everyMs = 100,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
 }

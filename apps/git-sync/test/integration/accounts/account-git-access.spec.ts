@@ -17,11 +17,11 @@ import type { Database } from '../../../src/pages/database.types';
 import { migrations } from '../../../src/pages/migrations';
 import { PageStore } from '../../../src/pages/page-store';
 import { PageStoreSpaceDirectory } from '../../../src/app/page-store-space-directory';
-import { BACKENDS, makeBackend, type TestBackend } from '../support/test-engine';
+import { describeEachBackend, makeBackend, type TestBackend } from '../support/test-engine';
 
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
-describe.each(BACKENDS)('accounts and git access on %s', (backendName) => {
+describeEachBackend('accounts and git access on %s', (backendName) => {
   let tmp: string;
   let backend: TestBackend;
   let handle: DatabaseHandle<Database>;
@@ -35,7 +35,7 @@ describe.each(BACKENDS)('accounts and git access on %s', (backendName) => {
 
   beforeAll(async () => {
     tmp = await mkdtemp(join(tmpdir(), 'git-sync-accounts-'));
-    backend = await makeBackend(backendName);
+    backend = makeBackend(backendName);
     handle = await openDatabase<Database>({
       dataDir: tmp,
       databaseUrl: backend.databaseOptions.databaseUrl,

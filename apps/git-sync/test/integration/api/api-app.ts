@@ -1,19 +1,18 @@
 import 'reflect-metadata';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { Pool } from 'pg';
 import pino from 'pino';
 import { generateAccessToken, hashAccessToken } from '../../../src/accounts';
 import { AppModule } from '../../../src/app.module';
 import { fastifyOptions } from '../../../src/app/http-hardening';
 import { loadConfig } from '../../../src/config';
-import { DATABASE_URL, type BackendName } from '../support/test-engine';
+import { privateSchema } from '../../support/postgres-schema';
+import { suiteFixture, type BackendName } from '../support/test-engine';
 
-export interface ApiResponse<T = any> {
+export interface ApiResponse<T = unknown> {
   status: number;
   headers: Record<string, unknown>;
   body: T;
@@ -33,7 +32,7 @@ export interface ApiApp {
   dataDir: string;
   /** The bootstrap admin's token (`GIT_SYNC_ADMIN_TOKEN_SHA256`), which `request` sends unless told otherwise. */
   adminToken: string;
-  request<T = any>(
+  request<T = unknown>(
     method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
     url: string,
     payload?: unknown,
@@ -42,37 +41,13 @@ export interface ApiApp {
   close(): Promise<void>;
 }
 
-/**
- * The AppModule's config has no schema setting, so on PostgreSQL the test
- * gets a private schema through the connection string's search_path.
- */
-async function privateSchema(): Promise<{ url: string; drop(): Promise<void> }> {
-  const schema = `git_sync_api_${randomBytes(6).toString('hex')}`;
-  const admin = new Pool({ connectionString: DATABASE_URL, max: 1 });
-  try {
-    await admin.query(`create schema "${schema}"`);
-  } finally {
-    await admin.end();
-  }
-  const sep = DATABASE_URL.includes('?') ? '&' : '?';
-  return {
-    url: `${DATABASE_URL}${sep}options=${encodeURIComponent(`-c search_path=${schema}`)}`,
-    async drop() {
-      const pool = new Pool({ connectionString: DATABASE_URL, max: 1 });
-      try {
-        await pool.query(`drop schema if exists "${schema}" cascade`);
-      } finally {
-        await pool.end();
-      }
-    },
-  };
-}
-
 /** The real server (AppModule) on a temp data directory and a fresh database, without the poll loop or the demo seed. */
 export async function openApiApp(backend: BackendName, env: Record<string, string> = {}): Promise<ApiApp> {
   const tmp = await mkdtemp(join(tmpdir(), 'git-sync-api-'));
   const dataDir = join(tmp, 'data');
-  const database = backend === 'postgres' ? await privateSchema() : undefined;
+  // The AppModule's config has no schema setting: on PostgreSQL the connection string sets the search_path.
+  const database = backend === 'postgres' ? privateSchema('git_sync_api') : undefined;
+  await database?.create();
   const adminToken = generateAccessToken();
   let app: NestFastifyApplication | undefined;
   try {
@@ -127,4 +102,12 @@ export async function openApiApp(backend: BackendName, env: Record<string, strin
       await rm(tmp, { recursive: true, force: true });
     },
   };
+}
+
+/** The server for the enclosing suite (see `suiteFixture`). */
+export function useApiApp(backend: BackendName, env: Record<string, string> = {}): ApiApp {
+  return suiteFixture(
+    () => openApiApp(backend, env),
+    (t) => t.close(),
+  );
 }

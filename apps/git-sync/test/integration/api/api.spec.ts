@@ -4,77 +4,83 @@ import { join } from 'node:path';
 import { ENGINE } from '../../../src/app/engine.tokens';
 import type { Engine } from '../../../src/engine';
 import { GitClient } from '../support/git-client';
-import { BACKENDS } from '../support/test-engine';
-import { openApiApp, type ApiApp } from './api-app';
+import { describeEachBackend } from '../support/test-engine';
+import type {
+  ErrorBody,
+  GitSyncStatusBody,
+  IssuedTokenBody,
+  MembershipBody,
+  PageBody,
+  PageNodeBody,
+  RunOnceResultBody,
+  SpaceBody,
+  UserBody,
+} from '../../support/api-bodies';
+import { anyString, stringContaining, stringMatching } from '../../support/matchers';
+import { useApiApp } from './api-app';
+import { eventually } from '../../../../../packages/space-lock/test/helpers/wait-for';
 
 const UNKNOWN = '00000000-0000-4000-8000-000000000000';
 
-describe.each(BACKENDS)('REST API on %s', (backend) => {
-  let t: ApiApp;
-
-  beforeAll(async () => {
-    t = await openApiApp(backend);
-  });
-
-  afterAll(async () => {
-    await t?.close();
-  });
+describeEachBackend('REST API on %s', (backend) => {
+  const t = useApiApp(backend);
 
   async function createSpace(body: object = { name: 'Docs' }) {
-    const res = await t.request('POST', '/api/spaces', body);
+    const res = await t.request<SpaceBody>('POST', '/api/spaces', body);
     expect(res.status).toBe(201);
-    return res.body as { id: string; name: string; gitSyncEnabled: boolean };
+    return res.body;
   }
 
   async function createPage(spaceId: string, body: object) {
-    const res = await t.request('POST', `/api/spaces/${spaceId}/pages`, body);
+    const res = await t.request<PageBody>('POST', `/api/spaces/${spaceId}/pages`, body);
     expect(res.status).toBe(201);
-    return res.body as { id: string; title: string; content: string; parentPageId: string | null; revision: number };
+    return res.body;
   }
 
   async function createUser(username: string) {
-    const res = await t.request('POST', '/api/users', { username });
+    const res = await t.request<UserBody>('POST', '/api/users', { username });
     expect(res.status).toBe(201);
-    return res.body as { id: string; username: string };
+    return res.body;
   }
 
-  function expectBadRequest(res: { status: number; body: any }, field: string, message?: string | RegExp) {
+  function expectBadRequest(res: { status: number; body: unknown }, field: string, message?: string | RegExp) {
     expect(res.status).toBe(400);
     expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
-    const issue = (res.body.issues as { field: string; message: string }[]).find((i) => i.field === field);
+    const body = res.body as ErrorBody;
+    const issue = (body.issues ?? []).find((i) => i.field === field);
     expect(issue).toBeDefined();
     if (message !== undefined)
-      expect(issue!.message).toEqual(typeof message === 'string' ? message : expect.stringMatching(message));
-    expect(res.body.message).toContain(`${field}: ${issue!.message}`);
+      expect(issue!.message).toEqual(typeof message === 'string' ? message : stringMatching(message));
+    expect(body.message).toContain(`${field}: ${issue!.message}`);
   }
 
   describe('spaces', () => {
     it('creates, lists, reads and switches git-sync on and off', async () => {
       const space = await createSpace({ name: 'Handbook', gitSyncEnabled: true });
-      expect(space).toMatchObject({ name: 'Handbook', gitSyncEnabled: true, id: expect.any(String) });
+      expect(space).toMatchObject({ name: 'Handbook', gitSyncEnabled: true, id: anyString() });
 
       const plain = await createSpace({ name: 'Scratch' });
       expect(plain.gitSyncEnabled).toBe(false);
 
-      const list = await t.request('GET', '/api/spaces');
+      const list = await t.request<SpaceBody[]>('GET', '/api/spaces');
       expect(list.status).toBe(200);
-      expect(list.body.map((s: { id: string }) => s.id)).toEqual(expect.arrayContaining([space.id, plain.id]));
+      expect(list.body.map((s) => s.id)).toEqual(expect.arrayContaining([space.id, plain.id]));
 
       const read = await t.request('GET', `/api/spaces/${space.id}`);
       expect(read.status).toBe(200);
       expect(read.body).toMatchObject({ id: space.id, name: 'Handbook' });
 
-      const off = await t.request('PUT', `/api/spaces/${space.id}/git-sync`, { enabled: false });
+      const off = await t.request<SpaceBody>('PUT', `/api/spaces/${space.id}/git-sync`, { enabled: false });
       expect(off.status).toBe(200);
       expect(off.body.gitSyncEnabled).toBe(false);
-      expect((await t.request('GET', `/api/spaces/${space.id}`)).body.gitSyncEnabled).toBe(false);
+      expect((await t.request<SpaceBody>('GET', `/api/spaces/${space.id}`)).body.gitSyncEnabled).toBe(false);
 
-      const on = await t.request('PUT', `/api/spaces/${space.id}/git-sync`, { enabled: true });
+      const on = await t.request<SpaceBody>('PUT', `/api/spaces/${space.id}/git-sync`, { enabled: true });
       expect(on.body.gitSyncEnabled).toBe(true);
     });
 
     it('rejects bad space input with the field named, and creates nothing', async () => {
-      const before = (await t.request('GET', '/api/spaces')).body.length;
+      const before = (await t.request<SpaceBody[]>('GET', '/api/spaces')).body.length;
 
       expectBadRequest(await t.request('POST', '/api/spaces', {}), 'name', 'Required');
       expectBadRequest(await t.request('POST', '/api/spaces', { name: 42 }), 'name', /string/);
@@ -91,7 +97,7 @@ describe.each(BACKENDS)('REST API on %s', (backend) => {
       );
       expectBadRequest(await t.request('POST', '/api/spaces', [{ name: 'x' }]), 'body');
 
-      expect((await t.request('GET', '/api/spaces')).body.length).toBe(before);
+      expect((await t.request<SpaceBody[]>('GET', '/api/spaces')).body.length).toBe(before);
     });
 
     it('rejects a bad git-sync switch without changing the space', async () => {
@@ -102,7 +108,7 @@ describe.each(BACKENDS)('REST API on %s', (backend) => {
         await t.request('PUT', `/api/spaces/${space.id}/git-sync`, { enabled: false, extra: 1 }),
         'extra',
       );
-      expect((await t.request('GET', `/api/spaces/${space.id}`)).body.gitSyncEnabled).toBe(true);
+      expect((await t.request<SpaceBody>('GET', `/api/spaces/${space.id}`)).body.gitSyncEnabled).toBe(true);
     });
 
     it('answers 400 for a malformed space id and 404 for an unknown one', async () => {
@@ -133,10 +139,10 @@ describe.each(BACKENDS)('REST API on %s', (backend) => {
       const child = await createPage(space.id, { title: 'Setup', parentPageId: root.id });
       expect(child).toMatchObject({ parentPageId: root.id, content: '' });
 
-      const tree = await t.request('GET', `/api/spaces/${space.id}/pages`);
+      const tree = await t.request<PageNodeBody[]>('GET', `/api/spaces/${space.id}/pages`);
       expect(tree.status).toBe(200);
       expect(tree.body).toHaveLength(2);
-      expect(tree.body.find((p: { id: string }) => p.id === child.id)).toMatchObject({
+      expect(tree.body.find((p) => p.id === child.id)).toMatchObject({
         title: 'Setup',
         parentPageId: root.id,
       });
@@ -147,11 +153,13 @@ describe.each(BACKENDS)('REST API on %s', (backend) => {
       expect(read.status).toBe(200);
       expect(read.body).toMatchObject({ id: root.id, content: '# Guide\n' });
 
-      const edited = await t.request('PATCH', `/api/spaces/${space.id}/pages/${root.id}`, { content: 'new body' });
+      const edited = await t.request<PageBody>('PATCH', `/api/spaces/${space.id}/pages/${root.id}`, {
+        content: 'new body',
+      });
       expect(edited.status).toBe(200);
       expect(edited.body).toMatchObject({ content: 'new body', title: 'Guide' });
 
-      const both = await t.request('PATCH', `/api/spaces/${space.id}/pages/${root.id}`, {
+      const both = await t.request<PageBody>('PATCH', `/api/spaces/${space.id}/pages/${root.id}`, {
         title: 'Manual',
         content: 'v3',
       });
@@ -164,14 +172,16 @@ describe.each(BACKENDS)('REST API on %s', (backend) => {
       });
       expect(moved.status).toBe(200);
       expect(moved.body).toMatchObject({ parentPageId: null, position: 5 });
-      const back = await t.request('POST', `/api/spaces/${space.id}/pages/${child.id}/move`, { parentPageId: root.id });
+      const back = await t.request<PageNodeBody>('POST', `/api/spaces/${space.id}/pages/${child.id}/move`, {
+        parentPageId: root.id,
+      });
       expect(back.body.parentPageId).toBe(root.id);
 
       const deleted = await t.request('DELETE', `/api/spaces/${space.id}/pages/${child.id}`);
       expect(deleted.status).toBe(204);
       expect(deleted.body).toBeUndefined();
       expect((await t.request('GET', `/api/spaces/${space.id}/pages/${child.id}`)).status).toBe(404);
-      expect((await t.request('GET', `/api/spaces/${space.id}/pages`)).body.map((p: { id: string }) => p.id)).toEqual([
+      expect((await t.request<PageNodeBody[]>('GET', `/api/spaces/${space.id}/pages`)).body.map((p) => p.id)).toEqual([
         root.id,
       ]);
       expect((await t.request('DELETE', `/api/spaces/${space.id}/pages/${child.id}`)).status).toBe(404);
@@ -255,7 +265,7 @@ describe.each(BACKENDS)('REST API on %s', (backend) => {
       expect(gone.body).toMatchObject({
         statusCode: 404,
         error: 'Not Found',
-        message: expect.stringContaining(UNKNOWN),
+        message: stringContaining(UNKNOWN),
       });
     });
   });
@@ -265,15 +275,20 @@ describe.each(BACKENDS)('REST API on %s', (backend) => {
       const space = await createSpace();
       const page = await createPage(space.id, { title: 'Shared', content: 'v1\n' });
       const url = `/api/spaces/${space.id}/pages/${page.id}`;
-      const read = await t.request('GET', url);
+      const read = await t.request<PageBody>('GET', url);
       const etag = read.headers.etag as string;
       expect(etag).toBe(`"${read.body.revision}"`);
 
       // Two editors read the same revision; the first write wins, the second is told it is stale.
-      const first = await t.request('PATCH', url, { content: 'first\n' }, { headers: { 'if-match': etag } });
+      const first = await t.request<PageBody>('PATCH', url, { content: 'first\n' }, { headers: { 'if-match': etag } });
       expect(first.status).toBe(200);
       expect(first.headers.etag).toBe(`"${first.body.revision}"`);
-      const second = await t.request('PATCH', url, { content: 'second\n' }, { headers: { 'if-match': etag } });
+      const second = await t.request<ErrorBody>(
+        'PATCH',
+        url,
+        { content: 'second\n' },
+        { headers: { 'if-match': etag } },
+      );
       expect(second.status).toBe(412);
       expect(second.body).toMatchObject({ statusCode: 412, error: 'Precondition Failed' });
       expect(second.body.message).toContain(`revision ${first.body.revision}`);
@@ -310,20 +325,20 @@ describe.each(BACKENDS)('REST API on %s', (backend) => {
         const res = await t.request('PATCH', url, { content: 'x\n' }, { headers: { 'if-match': bad } });
         expectBadRequest(res, 'If-Match');
       }
-      expect((await t.request('GET', url)).body.content).toBe('v1\n');
+      expect((await t.request<PageBody>('GET', url)).body.content).toBe('v1\n');
     });
   });
 
   describe('users, tokens and members', () => {
     it('creates and lists users, issues a token once and revokes it', async () => {
       const user = await createUser('ada');
-      expect(user).toMatchObject({ username: 'ada', id: expect.any(String) });
-      const users = (await t.request('GET', '/api/users')).body;
-      expect(users.map((u: { username: string }) => u.username)).toContain('ada');
+      expect(user).toMatchObject({ username: 'ada', id: anyString() });
+      const users = (await t.request<UserBody[]>('GET', '/api/users')).body;
+      expect(users.map((u) => u.username)).toContain('ada');
 
-      const issued = await t.request('POST', `/api/users/${user.id}/tokens`, { name: 'laptop' });
+      const issued = await t.request<IssuedTokenBody>('POST', `/api/users/${user.id}/tokens`, { name: 'laptop' });
       expect(issued.status).toBe(201);
-      expect(issued.body).toEqual({ id: expect.any(String), name: 'laptop', token: expect.stringMatching(/^gst_/) });
+      expect(issued.body).toEqual({ id: anyString(), name: 'laptop', token: stringMatching(/^gst_/) });
       expect(JSON.stringify(users)).not.toContain('token');
 
       const revoked = await t.request('DELETE', `/api/users/${user.id}/tokens/${issued.body.id}`);
@@ -338,20 +353,20 @@ describe.each(BACKENDS)('REST API on %s', (backend) => {
       expect(again.body).toMatchObject({
         statusCode: 409,
         error: 'Conflict',
-        message: expect.stringContaining('grace'),
+        message: stringContaining('grace'),
       });
     });
 
     it('rejects bad user, token and member input with the field named, and writes nothing', async () => {
       const user = await createUser('linus');
       const space = await createSpace();
-      const before = (await t.request('GET', '/api/users')).body.length;
+      const before = (await t.request<UserBody[]>('GET', '/api/users')).body.length;
 
       expectBadRequest(await t.request('POST', '/api/users', {}), 'username', 'Required');
       expectBadRequest(await t.request('POST', '/api/users', { username: 'has:colon' }), 'username', /letters, digits/);
       expectBadRequest(await t.request('POST', '/api/users', { username: '-dash' }), 'username');
       expectBadRequest(await t.request('POST', '/api/users', { username: 'ok', admin: true }), 'admin');
-      expect((await t.request('GET', '/api/users')).body.length).toBe(before);
+      expect((await t.request<UserBody[]>('GET', '/api/users')).body.length).toBe(before);
 
       expectBadRequest(await t.request('POST', `/api/users/${user.id}/tokens`, {}), 'name', 'Required');
       expectBadRequest(await t.request('POST', `/api/users/${user.id}/tokens`, { name: 'x', scope: 'all' }), 'scope');
@@ -386,7 +401,7 @@ describe.each(BACKENDS)('REST API on %s', (backend) => {
       const added = await t.request('PUT', url, { role: 'read' });
       expect(added.status).toBe(200);
       expect(added.body).toEqual({ spaceId: space.id, userId: user.id, username: 'margaret', role: 'read' });
-      expect((await t.request('PUT', url, { role: 'write' })).body.role).toBe('write');
+      expect((await t.request<MembershipBody>('PUT', url, { role: 'write' })).body.role).toBe('write');
 
       const members = await t.request('GET', `/api/spaces/${space.id}/members`);
       expect(members.body).toEqual([{ spaceId: space.id, userId: user.id, username: 'margaret', role: 'write' }]);
@@ -413,18 +428,18 @@ describe.each(BACKENDS)('REST API on %s', (backend) => {
       const space = await createSpace({ name: 'Synced', gitSyncEnabled: true });
       await createPage(space.id, { title: 'Welcome', content: 'hello' });
 
-      const res = await t.request('POST', '/api/git-sync/trigger', { spaceId: space.id });
+      const res = await t.request<RunOnceResultBody>('POST', '/api/git-sync/trigger', { spaceId: space.id });
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ spaceId: space.id, ran: true });
       expect(res.body.error).toBeUndefined();
-      expect(res.body.pull.written).toBeGreaterThanOrEqual(1);
+      expect(res.body.pull?.written).toBeGreaterThanOrEqual(1);
 
-      const status = await t.request('GET', '/api/git-sync/status');
+      const status = await t.request<GitSyncStatusBody>('GET', '/api/git-sync/status');
       expect(status.status).toBe(200);
       expect(status.body.config).toMatchObject({ enabled: true, pollIntervalMs: 0, debounceMs: 60000 });
       expect(status.body.workTreeOverlaps).toBe(0);
-      const record = status.body.spaces.find((s: { result: { spaceId: string } }) => s.result.spaceId === space.id);
-      expect(record).toMatchObject({ trigger: 'manual', result: res.body, at: expect.any(String) });
+      const record = status.body.spaces.find((s) => s.result.spaceId === space.id);
+      expect(record).toMatchObject({ trigger: 'manual', result: res.body, at: anyString() });
     });
 
     it('reports a disabled space as skipped', async () => {
@@ -444,52 +459,40 @@ describe.each(BACKENDS)('REST API on %s', (backend) => {
       );
       expectBadRequest(await t.request('POST', '/api/git-sync/trigger', { spaceId: UNKNOWN, force: true }), 'force');
       expect((await t.request('POST', '/api/git-sync/trigger', { spaceId: UNKNOWN })).status).toBe(404);
-      const status = (await t.request('GET', '/api/git-sync/status')).body;
-      expect(status.spaces.some((s: { result: { spaceId: string } }) => s.result.spaceId === UNKNOWN)).toBe(false);
+      const status = (await t.request<GitSyncStatusBody>('GET', '/api/git-sync/status')).body;
+      expect(status.spaces.some((s) => s.result.spaceId === UNKNOWN)).toBe(false);
     });
   });
 });
 
-describe.each(BACKENDS)('debounced sync of API edits on %s', (backend) => {
+describeEachBackend('debounced sync of API edits on %s', (backend) => {
   const DEBOUNCE_MS = 100;
-  let t: ApiApp;
-
-  beforeAll(async () => {
-    t = await openApiApp(backend, { GIT_SYNC_DEBOUNCE_MS: String(DEBOUNCE_MS) });
-  });
-
-  afterAll(async () => {
-    await t?.close();
-  });
+  const t = useApiApp(backend, { GIT_SYNC_DEBOUNCE_MS: String(DEBOUNCE_MS) });
 
   async function recordOf(spaceId: string) {
-    const status = (await t.request('GET', '/api/git-sync/status')).body;
-    return status.spaces.find((s: { result: { spaceId: string } }) => s.result.spaceId === spaceId) as
-      | {
-          trigger: string;
-          at: string;
-          result: { ran: boolean; pull?: { written: number }; push?: { updated: number } };
-        }
-      | undefined;
+    const status = (await t.request<GitSyncStatusBody>('GET', '/api/git-sync/status')).body;
+    return status.spaces.find((s) => s.result.spaceId === spaceId);
   }
 
-  async function waitForRecord(
-    spaceId: string,
-    accept: (r: NonNullable<Awaited<ReturnType<typeof recordOf>>>) => boolean,
-  ) {
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const record = await recordOf(spaceId);
-      if (record && accept(record)) return record;
-      if (Date.now() > deadline)
-        throw new Error(`no matching sync record for ${spaceId}; last: ${JSON.stringify(record)}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
+  function waitForRecord(spaceId: string, accept: (r: NonNullable<Awaited<ReturnType<typeof recordOf>>>) => boolean) {
+    let last: Awaited<ReturnType<typeof recordOf>>;
+    return eventually(
+      async () => {
+        last = await recordOf(spaceId);
+        return last && accept(last) ? last : undefined;
+      },
+      () => `a matching sync record for ${spaceId}; last: ${JSON.stringify(last)}`,
+      30_000,
+      // Often: a later cycle's record replaces the one awaited.
+      25,
+    );
   }
 
   it('syncs a space after an API edit, and a cycle that writes pages does not schedule another', async () => {
-    const space = (await t.request('POST', '/api/spaces', { name: 'Live', gitSyncEnabled: true })).body;
-    const page = (await t.request('POST', `/api/spaces/${space.id}/pages`, { title: 'Notes', content: 'first' })).body;
+    const space = (await t.request<SpaceBody>('POST', '/api/spaces', { name: 'Live', gitSyncEnabled: true })).body;
+    const page = (
+      await t.request<PageBody>('POST', `/api/spaces/${space.id}/pages`, { title: 'Notes', content: 'first' })
+    ).body;
 
     const synced = await waitForRecord(space.id, (r) => r.trigger === 'debounce' && r.result.ran);
     expect(synced.result.pull?.written).toBeGreaterThanOrEqual(1);
@@ -502,8 +505,8 @@ describe.each(BACKENDS)('debounced sync of API edits on %s', (backend) => {
     await client.commitAll('Edit in git');
     await client.push();
 
-    const manual = await t.request('POST', '/api/git-sync/trigger', { spaceId: space.id });
-    expect(manual.body.push.updated).toBe(1);
+    const manual = await t.request<RunOnceResultBody>('POST', '/api/git-sync/trigger', { spaceId: space.id });
+    expect(manual.body.push?.updated).toBe(1);
     const imported = (await t.request('GET', `/api/spaces/${space.id}/pages/${page.id}`)).body;
     expect(imported).toMatchObject({ content: 'edited in git', lastUpdatedSource: 'git-sync' });
 

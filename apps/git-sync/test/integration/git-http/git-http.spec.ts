@@ -20,6 +20,7 @@ import {
 } from '../../../src/git-http';
 import { OrchestratorModule, type CycleRunner, type CycleStatus, type SpaceDirectory } from '../../../src/orchestrator';
 import { createVault, git, gitOk, pktLine, rawRequest } from './support';
+import { waitFor } from '../../../../../packages/space-lock/test/helpers/wait-for';
 
 jest.setTimeout(60_000);
 
@@ -35,8 +36,12 @@ const IDLE: CycleStatus = {
 class BasicTestPolicy implements GitAccessPolicy {
   readonly requests: GitAccessRequest[] = [];
 
-  async authorize(request: GitAccessRequest): Promise<GitAccessDecision> {
+  authorize(request: GitAccessRequest): Promise<GitAccessDecision> {
     this.requests.push(request);
+    return Promise.resolve(this.decide(request));
+  }
+
+  private decide(request: GitAccessRequest): GitAccessDecision {
     const challenge = { 'www-authenticate': 'Basic realm="git-sync"' };
     const header = request.authorization;
     if (header === undefined || !header.startsWith('Basic ')) {
@@ -77,7 +82,7 @@ class RecordingRunner implements CycleRunner {
   ) {}
 
   /** What each cycle does, after it is recorded. */
-  behaviour: (spaceId: string, signal: AbortSignal) => Promise<CycleStatus> = async () => IDLE;
+  behaviour: (spaceId: string, signal: AbortSignal) => Promise<CycleStatus> = () => Promise.resolve(IDLE);
 
   async runCycle(spaceId: string, { signal }: { signal: AbortSignal }): Promise<CycleStatus> {
     this.calls.push({ spaceId, heldByService: this.store.holder(KEY_PREFIX + spaceId) === this.instanceId() });
@@ -86,8 +91,8 @@ class RecordingRunner implements CycleRunner {
 }
 
 const everySpaceEnabled: SpaceDirectory = {
-  isGitSyncEnabled: async () => true,
-  listGitSyncEnabledSpaceIds: async () => [],
+  isGitSyncEnabled: () => Promise.resolve(true),
+  listGitSyncEnabledSpaceIds: () => Promise.resolve([]),
 };
 
 interface Server {
@@ -402,7 +407,7 @@ describe('git backend failures', () => {
       body: Buffer.from('00'),
       keepOpen: true,
     });
-    await waitFor(() => serve.mock.calls.length === 1);
+    await waitFor('receive-pack to be served', () => serve.mock.calls.length === 1);
     // The key expires and another holder takes it: the next heartbeat finds it gone.
     await server.store.release(KEY_PREFIX + spaceId, instanceId);
     await server.store.acquire(KEY_PREFIX + spaceId, 'another-replica', 60_000);
@@ -428,7 +433,7 @@ describe('push outcomes when the lock is lost', () => {
     const head = await commitFile(clone, 'landed.md', '# Landed\n');
     server.runner.behaviour = async (id, signal) => {
       await stealLock(server, id);
-      await waitFor(() => signal.aborted);
+      await waitFor('the cycle to be aborted', () => signal.aborted);
       throw new Error('cycle aborted: lock lost');
     };
     const push = await git(home, ['-C', clone, 'push', 'origin', 'main']);
@@ -457,7 +462,7 @@ describe('push outcomes when the lock is lost', () => {
     await commitFile(clone, 'cut.md', '# Cut\n');
     const pushing = git(home, ['-C', clone, 'push', 'origin', 'main']);
     try {
-      await waitFor(() => existsSync(started), 30_000);
+      await waitFor('the pre-receive hook to start', () => existsSync(started));
       await stealLock(server, spaceId);
       const push = await pushing;
       expect(push.code).not.toBe(0);
@@ -469,11 +474,3 @@ describe('push outcomes when the lock is lost', () => {
     expect(server.runner.calls).toEqual([]);
   });
 });
-
-async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}

@@ -5,8 +5,8 @@ import {
   deleteKeys,
   getRedisUrl,
   uniquePrefix,
-  waitFor,
 } from '../../../../../packages/space-lock/test/helpers/redis-server';
+import { waitFor } from '../../../../../packages/space-lock/test/helpers/wait-for';
 
 const SPACE = '0b0c6a4e-5d1f-4c1e-9a52-3f1f7f0d2a01';
 

@@ -1,16 +1,41 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Pool } from 'pg';
 import { createEngine, type Engine, type EngineOptions } from '../../../src/engine';
+import { DATABASE_URL, privateSchema } from '../../support/postgres-schema';
 
 export type BackendName = 'pglite' | 'postgres';
 
 /** Every integration suite runs once per backend. */
 export const BACKENDS: BackendName[] = ['pglite', 'postgres'];
 
-export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+/** Declares the suite `body` once per backend, as `describe.each(BACKENDS)` does: `%s` in `title` names the backend. */
+export function describeEachBackend(title: string, body: (backend: BackendName) => void): void {
+  describe.each(BACKENDS)(title, body);
+}
+
+/**
+ * A fixture of the enclosing suite: opened before its tests and closed after them. The
+ * handle forwards to the open fixture, so a suite names it once where it declares its
+ * tests; it can be used only inside tests and hooks that run after the opening.
+ */
+export function suiteFixture<T extends object>(open: () => Promise<T>, close: (fixture: T) => Promise<void>): T {
+  let current: T | undefined;
+  beforeAll(async () => {
+    current = await open();
+  });
+  afterAll(async () => {
+    const opened = current;
+    current = undefined;
+    if (opened) await close(opened);
+  });
+  return new Proxy({} as T, {
+    get(_target, key) {
+      if (current === undefined) throw new Error(`the suite's fixture is not open (reading ${String(key)})`);
+      return Reflect.get(current, key) as unknown;
+    },
+  });
+}
 
 export interface TestBackend {
   name: BackendName;
@@ -20,20 +45,14 @@ export interface TestBackend {
   dispose(): Promise<void>;
 }
 
-export async function makeBackend(name: BackendName): Promise<TestBackend> {
-  if (name === 'pglite') return { name, databaseOptions: {}, dispose: async () => undefined };
-  const schema = `git_sync_test_${randomBytes(6).toString('hex')}`;
+/** Names a backend; the engine creates its schema, so there is nothing to create here. */
+export function makeBackend(name: BackendName): TestBackend {
+  if (name === 'pglite') return { name, databaseOptions: {}, dispose: () => Promise.resolve() };
+  const schema = privateSchema('git_sync_test');
   return {
     name,
-    databaseOptions: { databaseUrl: DATABASE_URL, databaseSchema: schema },
-    async dispose() {
-      const pool = new Pool({ connectionString: DATABASE_URL, max: 1 });
-      try {
-        await pool.query(`drop schema if exists "${schema}" cascade`);
-      } finally {
-        await pool.end();
-      }
-    },
+    databaseOptions: { databaseUrl: DATABASE_URL, databaseSchema: schema.name },
+    dispose: () => schema.drop(),
   };
 }
 
@@ -48,7 +67,7 @@ export interface TestEngine extends Engine {
 /** An engine on a fresh temp data directory and a fresh database (a private schema on PostgreSQL). */
 export async function openTestEngine(name: BackendName, extra: Partial<EngineOptions> = {}): Promise<TestEngine> {
   const tmp = await mkdtemp(join(tmpdir(), 'git-sync-test-'));
-  const backend = await makeBackend(name);
+  const backend = makeBackend(name);
   const dataDir = join(tmp, 'data');
   const options: EngineOptions = { dataDir, ...backend.databaseOptions, gitTimeoutMs: 30_000, ...extra };
   let engine: Engine;
@@ -76,4 +95,12 @@ export async function openTestEngine(name: BackendName, extra: Partial<EngineOpt
       await rm(tmp, { recursive: true, force: true });
     },
   };
+}
+
+/** A test engine on `backend` for the enclosing suite (see `suiteFixture`). */
+export function useTestEngine(backend: BackendName, extra: Partial<EngineOptions> = {}): TestEngine {
+  return suiteFixture(
+    () => openTestEngine(backend, extra),
+    (t) => t.dispose(),
+  );
 }

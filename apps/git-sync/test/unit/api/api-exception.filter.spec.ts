@@ -8,6 +8,7 @@ import { ApiExceptionFilter, toApiError } from '../../../src/api/api-exception.f
 import { MembershipNotFoundError } from '../../../src/api/membership-not-found.error';
 import { RequestValidationError } from '../../../src/api/request-validation.error';
 import { InvalidPageParentError, InvalidSpaceIdError, PageNotFoundError, SpaceNotFoundError } from '../../../src/pages';
+import { anyString, stringContaining } from '../../support/matchers';
 
 const SPACE = '11111111-1111-4111-8111-111111111111';
 const PAGE = '22222222-2222-4222-8222-222222222222';
@@ -27,7 +28,7 @@ describe('toApiError', () => {
     expect(toApiError(new UsernameTakenError('ada'))).toMatchObject({
       statusCode: 409,
       error: 'Conflict',
-      message: expect.stringContaining('ada'),
+      message: stringContaining('ada'),
     });
   });
 
@@ -36,7 +37,7 @@ describe('toApiError', () => {
     expect(body).toMatchObject({
       statusCode: 400,
       error: 'Bad Request',
-      issues: [{ field: 'parentPageId', message: expect.any(String) }],
+      issues: [{ field: 'parentPageId', message: anyString() }],
     });
     expect(body?.message).toMatch(/^parentPageId: /);
   });

@@ -2,6 +2,7 @@ import { PassThrough } from 'node:stream';
 import type { ServerResponse } from 'node:http';
 import { LockWaitNotice } from '../../../src/git-http/lock-wait-notice';
 import { errorPacket, isSidebandResponse, progressPacket, requestWantsSideband } from '../../../src/git-http/side-band';
+import { waitFor } from '../../../../../packages/space-lock/test/helpers/wait-for';
 
 const OLD = '0'.repeat(40);
 const NEW = '1'.repeat(40);
@@ -64,20 +65,13 @@ describe('lock wait notice', () => {
     const { res, text } = recorder();
     let hijacked = 0;
     const notice = new LockWaitNotice(body, undefined, res as unknown as ServerResponse, 20, () => hijacked++);
-    await new Promise<void>((resolve, reject) => {
-      const deadline = Date.now() + 10_000;
-      const poll = setInterval(() => {
-        if (notice.sent || Date.now() > deadline) {
-          clearInterval(poll);
-          if (notice.sent) resolve();
-          else reject(new Error('the notice was never sent'));
-        }
-      }, 5);
-    });
+    await waitFor('the notice to be sent', () => notice.sent);
     expect(hijacked).toBe(1);
     expect(res.status).toBe(200);
+    // eslint-disable-next-line no-control-regex -- \x02 is git's side-band progress channel
     expect(text()).toMatch(/^[0-9a-f]{4}\x02git-sync: this space is busy/);
     notice.fail('This space is busy.');
+    // eslint-disable-next-line no-control-regex -- \x03 is git's side-band error channel
     expect(text()).toMatch(/\x03This space is busy\.\n0000$/);
     await notice.stop();
     expect(body.read()).toEqual(first);

@@ -18,6 +18,8 @@ import {
   type SpaceDirectory,
 } from '../../../src/orchestrator';
 import { FakeRedis, deferred } from '../../../../../packages/space-lock/test/helpers/fake-redis';
+import { waitFor } from '../../../../../packages/space-lock/test/helpers/wait-for';
+import { anyString, stringContaining } from '../../support/matchers';
 
 const KEY_PREFIX = 'test:git-sync:lock:';
 const SPACE_A = '0b0c6a4e-5d1f-4c1e-9a52-3f1f7f0d2a01';
@@ -34,7 +36,7 @@ class ScriptedRunner implements CycleRunner {
   calls: Array<{ spaceId: string; signal: AbortSignal; fencingToken?: number }> = [];
   active = 0;
   maxActive = 0;
-  behaviour: (spaceId: string, signal: AbortSignal) => Promise<CycleStatus> = async () => STATUS;
+  behaviour: (spaceId: string, signal: AbortSignal) => Promise<CycleStatus> = () => Promise.resolve(STATUS);
 
   async runCycle(spaceId: string, { signal, fencingToken }: LockScope): Promise<CycleStatus> {
     this.calls.push({ spaceId, signal, fencingToken });
@@ -53,15 +55,15 @@ class ScriptedDirectory implements SpaceDirectory {
   listCalls = 0;
   failure: Error | undefined;
 
-  async isGitSyncEnabled(spaceId: string): Promise<boolean> {
-    if (this.failure) throw this.failure;
-    return this.enabled.has(spaceId);
+  isGitSyncEnabled(spaceId: string): Promise<boolean> {
+    if (this.failure) return Promise.reject(this.failure);
+    return Promise.resolve(this.enabled.has(spaceId));
   }
 
-  async listGitSyncEnabledSpaceIds(): Promise<string[]> {
+  listGitSyncEnabledSpaceIds(): Promise<string[]> {
     this.listCalls++;
-    if (this.failure) throw this.failure;
-    return [...this.enabled];
+    if (this.failure) return Promise.reject(this.failure);
+    return Promise.resolve([...this.enabled]);
   }
 }
 
@@ -143,12 +145,12 @@ async function cycleRunning(
   const gate = deferred<void>();
   const calls = h.runner.calls.length;
   h.runner.behaviour = async () => {
-    h.runner.behaviour = async () => STATUS;
+    h.runner.behaviour = () => Promise.resolve(STATUS);
     await gate.promise;
     return STATUS;
   };
   const cycle = h.orchestrator.runOnce(SPACE_A);
-  await waitFor(() => h.runner.calls.length === calls + 1);
+  await waitFor('the cycle to start', () => h.runner.calls.length === calls + 1);
   return { gate, cycle };
 }
 
@@ -161,9 +163,9 @@ describe('GitSyncOrchestrator.runOnce', () => {
   it('runs the cycle under the lock held on the fake Redis, and releases it', async () => {
     const h = await harness();
     let holder: string | undefined;
-    h.runner.behaviour = async () => {
+    h.runner.behaviour = () => {
       holder = h.redis.get(KEY_PREFIX + SPACE_A);
-      return STATUS;
+      return Promise.resolve(STATUS);
     };
     const result = await h.orchestrator.runOnce(SPACE_A);
     expect(result).toEqual({ spaceId: SPACE_A, ran: true, pull: STATUS.pull, push: STATUS.push });
@@ -176,7 +178,7 @@ describe('GitSyncOrchestrator.runOnce', () => {
     const fenced = await harness({}, 5_000, true);
     await fenced.orchestrator.runOnce(SPACE_A);
     await fenced.orchestrator.runOnce(SPACE_A);
-    await fenced.orchestrator.ingestExternalPush(SPACE_A, async () => 'pushed');
+    await fenced.orchestrator.ingestExternalPush(SPACE_A, () => Promise.resolve('pushed'));
     await fenced.orchestrator.provision(SPACE_B);
     expect(fenced.runner.calls.map((c) => [c.spaceId, c.fencingToken])).toEqual([
       [SPACE_A, 1],
@@ -232,13 +234,11 @@ describe('GitSyncOrchestrator.runOnce', () => {
 
   it('never throws: a failing cycle is returned as an error, and the lock is released', async () => {
     const h = await harness();
-    h.runner.behaviour = async () => {
-      throw new Error('vault is corrupt');
-    };
+    h.runner.behaviour = () => Promise.reject(new Error('vault is corrupt'));
     const result = await h.orchestrator.runOnce(SPACE_A);
     expect(result).toEqual({ spaceId: SPACE_A, ran: true, error: 'Error: vault is corrupt' });
     expect(h.redis.get(KEY_PREFIX + SPACE_A)).toBeUndefined();
-    expect(h.orchestrator.getStatus().spaces).toEqual([{ trigger: 'manual', at: expect.any(String), result }]);
+    expect(h.orchestrator.getStatus().spaces).toEqual([{ trigger: 'manual', at: anyString(), result }]);
   });
 
   it('never throws: a failing directory or an unreachable Redis is returned as an error', async () => {
@@ -298,10 +298,10 @@ describe('a waiting push goes first', () => {
   it('a push that finds the space busy marks itself waiting until it gets the lock, then withdraws the marker', async () => {
     const h = await harness({ GIT_SYNC_PUSH_LOCK_WAIT_MS: '30000' });
     const { gate, cycle } = await cycleRunning(h);
-    const receivePack = jest.fn(async () => 'pushed');
+    const receivePack = jest.fn(() => Promise.resolve('pushed'));
     const push = h.orchestrator.ingestExternalPush(SPACE_A, receivePack);
     let waiting = false;
-    await waitFor(() => {
+    await waitFor('the push to mark itself waiting', () => {
       void h.waiters.isWaiting(SPACE_A).then((w) => (waiting = w));
       return waiting;
     });
@@ -318,7 +318,7 @@ describe('a waiting push goes first', () => {
   it('a push that gives up withdraws its marker too', async () => {
     const h = await harness({ GIT_SYNC_PUSH_LOCK_WAIT_MS: '100' });
     await h.redis.set(KEY_PREFIX + SPACE_A, 'another-replica', 'PX', 60_000, 'NX');
-    await expect(h.orchestrator.ingestExternalPush(SPACE_A, async () => 'pushed')).rejects.toBeInstanceOf(
+    await expect(h.orchestrator.ingestExternalPush(SPACE_A, () => Promise.resolve('pushed'))).rejects.toBeInstanceOf(
       GitSyncLockHeldError,
     );
     await expect(h.waiters.isWaiting(SPACE_A)).resolves.toBe(false);
@@ -348,12 +348,12 @@ describe('a waiting push goes first', () => {
     const h = await harness();
     await h.waiters.announce(SPACE_A, 'a-push-elsewhere', 60_000);
     h.orchestrator.schedule(SPACE_A);
-    await waitFor(() =>
+    await waitFor('the debounced cycle to yield', () =>
       h.orchestrator.getStatus().spaces.some((s) => s.trigger === 'debounce' && s.result.skipped === 'yielded'),
     );
     expect(h.runner.calls).toHaveLength(0);
     await h.waiters.withdraw(SPACE_A, 'a-push-elsewhere');
-    await waitFor(() => h.runner.calls.length === 1);
+    await waitFor('the cycle to run', () => h.runner.calls.length === 1);
     expect(h.orchestrator.getStatus().spaces[0]).toMatchObject({ trigger: 'debounce', result: { ran: true } });
   });
 });
@@ -362,9 +362,9 @@ describe('GitSyncOrchestrator.provision', () => {
   it('runs the first cycle of a new space under its lock and records it as "create"', async () => {
     const h = await harness();
     let holder: string | undefined;
-    h.runner.behaviour = async (spaceId) => {
+    h.runner.behaviour = (spaceId) => {
       holder = h.redis.get(KEY_PREFIX + spaceId);
-      return STATUS;
+      return Promise.resolve(STATUS);
     };
     await expect(h.orchestrator.provision(SPACE_A)).resolves.toEqual({
       spaceId: SPACE_A,
@@ -382,7 +382,7 @@ describe('GitSyncOrchestrator.provision', () => {
     await expect(h.orchestrator.provision(SPACE_A)).resolves.toMatchObject({
       spaceId: SPACE_A,
       ran: false,
-      error: expect.stringContaining('busy'),
+      error: stringContaining('busy'),
     });
     expect(h.runner.calls).toHaveLength(0);
   });
@@ -402,14 +402,14 @@ describe('GitSyncOrchestrator.ingestExternalPush', () => {
   it('runs receive-pack and then the cycle, both while holding the lock, and returns the receive-pack result', async () => {
     const h = await harness();
     const steps: string[] = [];
-    h.runner.behaviour = async (spaceId) => {
+    h.runner.behaviour = (spaceId) => {
       steps.push(`cycle holder=${h.redis.get(KEY_PREFIX + spaceId) === h.locks.instanceId}`);
-      return STATUS;
+      return Promise.resolve(STATUS);
     };
-    const out = await h.orchestrator.ingestExternalPush(SPACE_A, async (signal) => {
+    const out = await h.orchestrator.ingestExternalPush(SPACE_A, (signal) => {
       expect(signal).toBeInstanceOf(AbortSignal);
       steps.push(`receive-pack holder=${h.redis.get(KEY_PREFIX + SPACE_A) === h.locks.instanceId}`);
-      return 'pushed';
+      return Promise.resolve('pushed');
     });
     expect(out).toBe('pushed');
     expect(steps).toEqual(['receive-pack holder=true', 'cycle holder=true']);
@@ -419,11 +419,11 @@ describe('GitSyncOrchestrator.ingestExternalPush', () => {
 
   it('hands the cycle result to onCycle while the lock is still held, so the push can report it', async () => {
     const h = await harness();
-    h.runner.behaviour = async () => STATUS;
+    h.runner.behaviour = () => Promise.resolve(STATUS);
     const seen: Array<{ holder: boolean; pushed: number | undefined }> = [];
     await h.orchestrator.ingestExternalPush(
       SPACE_A,
-      async () => 'pushed',
+      () => Promise.resolve('pushed'),
       (result) => {
         seen.push({ holder: h.redis.get(KEY_PREFIX + SPACE_A) === h.locks.instanceId, pushed: result.push?.created });
       },
@@ -434,7 +434,7 @@ describe('GitSyncOrchestrator.ingestExternalPush', () => {
   it('throws GitSyncLockHeldError when another holder keeps the lock, and never runs receive-pack', async () => {
     const h = await harness();
     await h.redis.set(KEY_PREFIX + SPACE_A, 'another-replica', 'PX', 60_000, 'NX');
-    const receivePack = jest.fn(async () => 'pushed');
+    const receivePack = jest.fn(() => Promise.resolve('pushed'));
     const err = await h.orchestrator.ingestExternalPush(SPACE_A, receivePack).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GitSyncLockHeldError);
     expect(err).toMatchObject({ name: 'GitSyncLockHeldError', spaceId: SPACE_A, reason: 'lock-held' });
@@ -445,7 +445,7 @@ describe('GitSyncOrchestrator.ingestExternalPush', () => {
   it('throws GitSyncLockHeldError with reason "in-progress" while this replica runs a cycle', async () => {
     const h = await harness();
     const { gate, cycle } = await cycleRunning(h);
-    const receivePack = jest.fn(async () => 'pushed');
+    const receivePack = jest.fn(() => Promise.resolve('pushed'));
     await expect(h.orchestrator.ingestExternalPush(SPACE_A, receivePack)).rejects.toMatchObject({
       name: 'GitSyncLockHeldError',
       reason: 'in-progress',
@@ -458,7 +458,7 @@ describe('GitSyncOrchestrator.ingestExternalPush', () => {
   it('waits for a busy space within its bounded retry instead of refusing at once', async () => {
     const h = await harness({ GIT_SYNC_PUSH_LOCK_WAIT_MS: '5000' });
     await h.redis.set(KEY_PREFIX + SPACE_A, 'another-replica', 'PX', 60_000, 'NX');
-    const receivePack = jest.fn(async () => 'pushed');
+    const receivePack = jest.fn(() => Promise.resolve('pushed'));
     const push = h.orchestrator.ingestExternalPush(SPACE_A, receivePack);
     // The other holder releases once the push has started waiting for it.
     await new Promise((resolve) => setTimeout(resolve, 30));
@@ -470,10 +470,8 @@ describe('GitSyncOrchestrator.ingestExternalPush', () => {
 
   it('does not rethrow a cycle failure after a successful receive-pack', async () => {
     const h = await harness();
-    h.runner.behaviour = async () => {
-      throw new Error('page store unavailable');
-    };
-    await expect(h.orchestrator.ingestExternalPush(SPACE_A, async () => ({ exitCode: 0 }))).resolves.toEqual({
+    h.runner.behaviour = () => Promise.reject(new Error('page store unavailable'));
+    await expect(h.orchestrator.ingestExternalPush(SPACE_A, () => Promise.resolve({ exitCode: 0 }))).resolves.toEqual({
       exitCode: 0,
     });
     expect(h.runner.calls).toHaveLength(1);
@@ -487,9 +485,7 @@ describe('GitSyncOrchestrator.ingestExternalPush', () => {
   it('rethrows a receive-pack failure, runs no cycle, and releases the lock', async () => {
     const h = await harness();
     await expect(
-      h.orchestrator.ingestExternalPush(SPACE_A, async () => {
-        throw new Error('spawn git ENOENT');
-      }),
+      h.orchestrator.ingestExternalPush(SPACE_A, () => Promise.reject(new Error('spawn git ENOENT'))),
     ).rejects.toThrow('spawn git ENOENT');
     expect(h.runner.calls).toHaveLength(0);
     expect(h.redis.get(KEY_PREFIX + SPACE_A)).toBeUndefined();
@@ -523,7 +519,7 @@ describe('GitSyncOrchestrator poll loop', () => {
       await new Promise((resolve) => setTimeout(resolve, 40));
       return STATUS;
     };
-    await waitFor(() => h.runner.calls.length >= 6, 10_000);
+    await waitFor('six cycles', () => h.runner.calls.length >= 6);
     await h.moduleRef.close();
     expect(listedDuringCycle).toBe(false);
     expect(h.runner.maxActive).toBe(1);
@@ -536,9 +532,9 @@ describe('GitSyncOrchestrator poll loop', () => {
   it('keeps polling after the directory fails, and stops on module destroy', async () => {
     const h = await harness({ GIT_SYNC_POLL_INTERVAL_MS: '5' });
     h.directory.failure = new Error('database is down');
-    await waitFor(() => h.directory.listCalls >= 2);
+    await waitFor('two listings', () => h.directory.listCalls >= 2);
     h.directory.failure = undefined;
-    await waitFor(() => h.runner.calls.length >= 1);
+    await waitFor('a cycle', () => h.runner.calls.length >= 1);
     await h.moduleRef.close();
     const calls = h.directory.listCalls;
     await new Promise((resolve) => setTimeout(resolve, 30));
@@ -566,7 +562,7 @@ describe('GitSyncOrchestrator.schedule (debounce)', () => {
     expect(h.runner.calls).toHaveLength(0);
     await jest.advanceTimersByTimeAsync(1);
     jest.useRealTimers();
-    await waitFor(() => h.orchestrator.getStatus().spaces.length === 1);
+    await waitFor('the cycle to be recorded', () => h.orchestrator.getStatus().spaces.length === 1);
     expect(h.runner.calls.map((c) => c.spaceId)).toEqual([SPACE_A]);
     expect(h.orchestrator.getStatus().spaces[0]).toMatchObject({ trigger: 'debounce', result: { ran: true } });
   });
@@ -579,7 +575,7 @@ describe('GitSyncOrchestrator.schedule (debounce)', () => {
     h.orchestrator.schedule(SPACE_A);
     await jest.advanceTimersByTimeAsync(100);
     jest.useRealTimers();
-    await waitFor(() => h.orchestrator.getStatus().spaces.length === 2);
+    await waitFor('both cycles to be recorded', () => h.orchestrator.getStatus().spaces.length === 2);
     expect(h.runner.calls.map((c) => c.spaceId).sort()).toEqual([SPACE_A, SPACE_B].sort());
   });
 
@@ -591,11 +587,3 @@ describe('GitSyncOrchestrator.schedule (debounce)', () => {
     expect(h.runner.calls).toHaveLength(0);
   });
 });
-
-async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
