@@ -10,8 +10,10 @@
 //       holder and waiter in one process, and in two;
 //   (d) 10,000 holds at once: refresh commands per second, event-loop delay
 //       p99 and heap bytes per hold (the locks that keep holds alive themselves).
-// The lock runs three times: plain, with fencing tokens, and with
-// `wakeOnRelease: true`; the cost of fencing is printed as a ratio.
+// The lock runs three times: with its defaults (which wake the waiters of
+// other processes on release), with fencing tokens, and with
+// `wakeOnRelease: false` (the polling of a replica that does not publish);
+// the cost of fencing is printed as a ratio.
 // Contenders are interleaved so that drift (CPU frequency, other load, Redis
 // state) hits them all alike: sequential operations in blocks of a few, the
 // contenders in a fresh random order each cycle; parallel windows in a fresh
@@ -129,7 +131,7 @@ const CONTENDERS = [
   {
     name: 'space-lock withSpaceLock',
     make(client, keyPrefix) {
-      const lock = new SpaceLock({ redis: client, keyPrefix, ttlMs: TTL_MS, logger: countingLogger });
+      const lock = track(new SpaceLock({ redis: client, keyPrefix, ttlMs: TTL_MS, logger: countingLogger }));
       return async (key) => {
         const out = await lock.withSpaceLock(key, empty);
         if (isSpaceLockSkip(out)) throw new Error(`space-lock: ${key} ${out.skipped}`);
@@ -139,7 +141,9 @@ const CONTENDERS = [
   {
     name: 'space-lock withSpaceLock, fencing',
     make(client, keyPrefix) {
-      const lock = new SpaceLock({ redis: client, keyPrefix, ttlMs: TTL_MS, fencing: true, logger: countingLogger });
+      const lock = track(
+        new SpaceLock({ redis: client, keyPrefix, ttlMs: TTL_MS, fencing: true, logger: countingLogger }),
+      );
       return async (key) => {
         const out = await lock.withSpaceLock(key, empty);
         if (isSpaceLockSkip(out)) throw new Error(`space-lock fencing: ${key} ${out.skipped}`);
@@ -147,14 +151,14 @@ const CONTENDERS = [
     },
   },
   {
-    name: 'space-lock withSpaceLock, wakeOnRelease',
+    name: 'space-lock withSpaceLock, wakeOnRelease: false',
     make(client, keyPrefix) {
       const lock = track(
-        new SpaceLock({ redis: client, keyPrefix, ttlMs: TTL_MS, wakeOnRelease: true, logger: countingLogger }),
+        new SpaceLock({ redis: client, keyPrefix, ttlMs: TTL_MS, wakeOnRelease: false, logger: countingLogger }),
       );
       return async (key) => {
         const out = await lock.withSpaceLock(key, empty);
-        if (isSpaceLockSkip(out)) throw new Error(`space-lock wakeOnRelease: ${key} ${out.skipped}`);
+        if (isSpaceLockSkip(out)) throw new Error(`space-lock wakeOnRelease false: ${key} ${out.skipped}`);
       };
     },
   },
@@ -208,7 +212,7 @@ const countingLogger = {
 };
 
 const clients = [];
-/** SpaceLocks with `wakeOnRelease` own a subscriber connection, which close() ends. */
+/** A SpaceLock that has waited owns a subscriber connection, which close() ends. */
 const locks = [];
 function track(lock) {
   locks.push(lock);
@@ -343,8 +347,8 @@ function median(values) {
 const WAITING = {
   'space-lock withSpaceLock': (client, keyPrefix) => spaceLockWaiter(client, keyPrefix, {}),
   'space-lock withSpaceLock, fencing': (client, keyPrefix) => spaceLockWaiter(client, keyPrefix, { fencing: true }),
-  'space-lock withSpaceLock, wakeOnRelease': (client, keyPrefix) =>
-    spaceLockWaiter(client, keyPrefix, { wakeOnRelease: true }),
+  'space-lock withSpaceLock, wakeOnRelease: false': (client, keyPrefix) =>
+    spaceLockWaiter(client, keyPrefix, { wakeOnRelease: false }),
   'redis-semaphore Mutex': (client, keyPrefix) => async (key, fn) => {
     const mutex = new Mutex(client, keyPrefix + key, { lockTimeout: TTL_MS, acquireTimeout: 10_000 });
     await mutex.acquire();
@@ -554,8 +558,9 @@ function exposedGc() {
 
 /**
  * 10,000 holds at once on a Redis of the bench's own, for two TTLs: refresh
- * commands per second (counted by Redis), event-loop delay p99, and heap bytes
- * per hold (after a full GC, against the heap before the holds).
+ * commands per second (counted by Redis), event-loop delay p99 and max (the
+ * longest stall a service on that loop saw), and heap bytes per hold (after a
+ * full GC, against the heap before the holds).
  */
 async function manyHolds() {
   const gc = exposedGc();
@@ -593,7 +598,12 @@ async function manyHolds() {
       const refreshesPerSecond = (calls('evalsha') + calls('eval')) / seconds;
       finish();
       await Promise.all(holds);
-      out.set(name, { refreshesPerSecond, delayP99Ms: delay.percentile(99) / 1e6, heapPerHold });
+      out.set(name, {
+        refreshesPerSecond,
+        delayP99Ms: delay.percentile(99) / 1e6,
+        delayMaxMs: delay.max / 1e6,
+        heapPerHold,
+      });
       client.disconnect();
     }
   } finally {
@@ -635,6 +645,7 @@ function table(seq, parNo, parAp, handoff, crossHandoff, many) {
       'p99 ms',
       `${MANY / 1000}k holds: refresh/s`,
       'loop delay p99 ms',
+      'max ms',
       'heap B/hold',
     ],
   ];
@@ -656,6 +667,7 @@ function table(seq, parNo, parAp, handoff, crossHandoff, many) {
       or(crossHandoff.get(name), (h) => h.p99.toFixed(2)),
       or(many.get(name), (m) => Math.round(m.refreshesPerSecond).toLocaleString('en-US')),
       or(many.get(name), (m) => m.delayP99Ms.toFixed(1)),
+      or(many.get(name), (m) => m.delayMaxMs.toFixed(1)),
       or(many.get(name), (m) => Math.round(m.heapPerHold).toLocaleString('en-US')),
     ]);
   }

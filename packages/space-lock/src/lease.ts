@@ -22,7 +22,11 @@ export interface SpaceLockContext {
 class DeadlineTask implements ScheduledTask {
   dueAt = 0;
   heapIndex = -1;
-  constructor(readonly run: () => void) {}
+  constructor(private readonly lease: Lease) {}
+
+  run(): void {
+    this.lease.onDeadline();
+  }
 }
 
 /** What every lease of one SpaceLock shares, kept once rather than on each lease. */
@@ -35,6 +39,8 @@ export interface LeaseOwner {
   readonly fencing: boolean;
   /** `refreshIntervalMs(ttlMs)`. */
   readonly intervalMs: number;
+  /** Whether a lease runs out before its first heartbeat (`ttlMs` minus the drift margin is at most `intervalMs`). */
+  readonly endsBeforeFirstBeat: boolean;
   readonly logger: SpaceLockLogger;
 }
 
@@ -82,7 +88,6 @@ export class Lease implements ScheduledTask {
   #endRelease: (() => void) | undefined = undefined;
   /** Until when (`monotonicNow`) this process may assume it still owns the key; see `leaseDeadline`. */
   #validUntil: number;
-  readonly #sentAt: number;
 
   /**
    * The acquire's reply: true or false, or with fencing the token or null.
@@ -108,7 +113,6 @@ export class Lease implements ScheduledTask {
     this.acquireReply = owner.fencing
       ? store.acquireFenced!(key, instanceId, ttlMs)
       : store.acquire(key, instanceId, ttlMs);
-    this.#sentAt = now;
     this.#validUntil = leaseDeadline(now, ttlMs);
     owner.scheduler.schedule(this, now + owner.intervalMs, now);
   }
@@ -120,7 +124,7 @@ export class Lease implements ScheduledTask {
     this.fencingToken = fencingToken;
     // The first beat came while the acquire was on the wire (run() skips it before the hold): it is due now.
     if (this.heapIndex < 0) this.owner.scheduler.schedule(this, this.dueAt);
-    if (this.#validUntil - this.#sentAt <= this.owner.intervalMs) this.#armDeadline();
+    if (this.owner.endsBeforeFirstBeat) this.#armDeadline();
     return (this.context = new LeaseContext(this));
   }
 
@@ -211,11 +215,12 @@ export class Lease implements ScheduledTask {
   }
 
   #armDeadline(): void {
-    this.#deadline ??= new DeadlineTask(() => this.#onDeadline());
+    this.#deadline ??= new DeadlineTask(this);
     this.owner.scheduler.schedule(this.#deadline, this.#validUntil);
   }
 
-  #onDeadline(): void {
+  /** @internal The deadline's scheduler entry fired. */
+  onDeadline(): void {
     if (this.#stopped) return;
     // Refreshes that keep failing or hang (Redis down, partitioned, paused,
     // a frozen link) do not move the deadline: once it passes, another

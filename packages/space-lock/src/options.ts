@@ -48,11 +48,13 @@ export interface SpaceLockOptions {
    * Tell the waiters of other processes when a space is released: the release
    * script also publishes on `<key>:released`, and a waiter that finds a
    * space held elsewhere listens there (one subscriber connection per
-   * SpaceLock, made from `redis.duplicate()` when a retry first waits), so it
-   * tries again at once instead of at its next backoff. Releases in this
-   * process wake its waiters either way. Replicas that do not publish (the
-   * deployed service) are still seen at the backoff.
-   * @default false
+   * SpaceLock, made from `redis.duplicate()` when a retry first waits, and
+   * closed a few seconds after the last wait), so it tries again at once
+   * instead of at its next backoff. Releases in this process wake its waiters
+   * either way. Replicas that do not publish (the deployed service) are still
+   * seen at the backoff. `false` keeps the release script the plain
+   * compare-and-delete and never opens a second connection.
+   * @default true when `redis` has `duplicate()` (any ioredis client), else false
    */
   wakeOnRelease?: boolean;
   /**
@@ -152,7 +154,7 @@ export function resolveOptions(options: SpaceLockOptions | undefined): ResolvedO
     keyPrefix = DEFAULT_KEY_PREFIX,
     ttlMs = DEFAULT_TTL_MS,
     fencing = false,
-    wakeOnRelease = false,
+    wakeOnRelease: wakeOption,
     logger = console,
   } = options ?? {};
   if (redis !== undefined && !isRedisLockClient(redis)) {
@@ -172,8 +174,11 @@ export function resolveOptions(options: SpaceLockOptions | undefined): ResolvedO
   if (typeof keyPrefix !== 'string') throw invalid('keyPrefix', 'a string', keyPrefix);
   assertInteger('ttlMs', ttlMs, 3);
   if (typeof fencing !== 'boolean') throw invalid('fencing', 'a boolean', fencing);
-  if (typeof wakeOnRelease !== 'boolean') throw invalid('wakeOnRelease', 'a boolean', wakeOnRelease);
-  if (wakeOnRelease && redis !== undefined && typeof redis.duplicate !== 'function') {
+  if (wakeOption !== undefined && typeof wakeOption !== 'boolean')
+    throw invalid('wakeOnRelease', 'a boolean', wakeOption);
+  const canSubscribe = redis !== undefined && typeof redis.duplicate === 'function';
+  const wakeOnRelease = wakeOption ?? canSubscribe;
+  if (wakeOnRelease && redis !== undefined && !canSubscribe) {
     throw invalid('redis', 'an ioredis client with duplicate() when `wakeOnRelease` is on', redis);
   }
   if (fencing) {

@@ -1,7 +1,11 @@
 import { monotonicNow } from './timing';
 
-/** How many due tasks one firing runs before yielding to the event loop. */
-export const MAX_TASKS_PER_FIRING = 500;
+/**
+ * How many due tasks one firing runs before yielding to the event loop. A
+ * slice of 100 heartbeats takes about a millisecond; a bigger one showed up as
+ * event-loop delay with 10,000 holds.
+ */
+export const MAX_TASKS_PER_FIRING = 100;
 
 /** Something the scheduler runs at `dueAt`. The scheduler owns `heapIndex`; -1 means not scheduled. */
 export interface ScheduledTask {
@@ -23,6 +27,12 @@ export class Scheduler {
   /** The native timer; undefined exactly when the heap is empty or it has just fired. */
   #timer: NodeJS.Timeout | undefined;
   /**
+   * Set while a firing that left due tasks behind waits for the next turn.
+   * An immediate, not a 0 ms timer: it runs right after pending I/O, without
+   * the timer's 1 ms floor, so 10,000 holds due at once lose no time to it.
+   */
+  #continuation: NodeJS.Immediate | undefined;
+  /**
    * When `#timer` fires. It may be earlier than the heap's top (an entry was
    * removed and the timer left alone, which is cheaper than re-arming on
    * every end of a hold), never later.
@@ -35,9 +45,9 @@ export class Scheduler {
     this.idle();
   };
 
-  /** Live timer objects this scheduler holds: 0 or 1. */
+  /** Live timer objects (a timer, or the immediate that continues a firing) this scheduler holds: 0 or 1. */
   get timers(): number {
-    return this.#timer === undefined ? 0 : 1;
+    return this.#timer === undefined && this.#continuation === undefined ? 0 : 1;
   }
 
   get size(): number {
@@ -78,9 +88,11 @@ export class Scheduler {
 
   /** Drops the timer now if nothing is scheduled. */
   idle(): void {
-    if (this.#heap.length > 0 || this.#timer === undefined) return;
-    clearTimeout(this.#timer);
+    if (this.#heap.length > 0) return;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#continuation !== undefined) clearImmediate(this.#continuation);
     this.#timer = undefined;
+    this.#continuation = undefined;
     this.#armedAt = Infinity;
   }
 
@@ -94,19 +106,24 @@ export class Scheduler {
 
   #onTimer(): void {
     this.#timer = undefined;
+    this.#continuation = undefined;
     this.#armedAt = Infinity;
     const now = monotonicNow();
     const due: ScheduledTask[] = [];
     // At most a slice per firing: 10,000 holds taken in one burst fall due
     // together, and running all their ticks in one go stalls the event loop
-    // for tens of ms. The rest runs on the next turn, after pending I/O, a
-    // millisecond or so later: far inside the drift margin's timer allowance.
+    // for tens of ms. The rest runs on the next turn, right after pending I/O.
     for (let n = Math.min(this.#heap.length, MAX_TASKS_PER_FIRING); n > 0 && this.#heap[0].dueAt <= now; n--) {
       const task = this.#heap[0];
       this.#removeAt(0);
       due.push(task);
     }
-    if (this.#heap.length > 0) this.#arm(this.#heap[0].dueAt, now);
+    if (this.#heap.length > 0 && this.#heap[0].dueAt <= now) {
+      // Not unref()'d: an unref'd immediate lets the poll phase block, and would wait for unrelated I/O.
+      this.#continuation = setImmediate(this.#fire);
+      // Nothing can be due before the continuation: schedule() then arms no timer.
+      this.#armedAt = -Infinity;
+    } else if (this.#heap.length > 0) this.#arm(this.#heap[0].dueAt, now);
     // Tasks run after the heap and the timer are settled, so they may schedule or cancel anything, themselves included.
     for (const task of due) task.run();
   }

@@ -18,7 +18,7 @@ import { RedisLockStore } from './store/redis-lock-store';
 import { ReleaseSubscription } from './store/release-subscription';
 import { waitForRelease, wakeWaiters } from './release-waiters';
 import { processScheduler } from './scheduler';
-import { backoffDelayMs, monotonicNow, refreshIntervalMs } from './timing';
+import { backoffDelayMs, leaseDeadline, monotonicNow, refreshIntervalMs } from './timing';
 
 /** Returned instead of fn's result when this instance is already running fn for the space. */
 export const SKIP_IN_PROGRESS: { readonly skipped: 'in-progress' } = Object.freeze({ skipped: 'in-progress' });
@@ -108,6 +108,7 @@ export class SpaceLock {
       ttlMs: this.ttlMs,
       fencing: this.fencing,
       intervalMs: refreshIntervalMs(this.ttlMs),
+      endsBeforeFirstBeat: leaseDeadline(0, this.ttlMs) <= refreshIntervalMs(this.ttlMs),
       logger: this.#logger,
     };
     if (wakeOnRelease && redis?.duplicate !== undefined) {

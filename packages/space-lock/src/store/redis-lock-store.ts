@@ -9,6 +9,9 @@ export class RedisLockStore implements LockStore {
   /** Gathers the commands of one turn into a pipeline; undefined where ioredis batches, or must not (see batchesCommands). */
   readonly #batch: CommandBatch | undefined;
   readonly #release: LuaScript;
+  /** The last TTL sent and its decimal string: a SpaceLock has one TTL, and refreshes need not format it each time. */
+  #ttlMs = -1;
+  #ttlArg = '';
 
   /** With `notifyReleases`, a release also publishes on `<key>:released` (release-notify-1.lua). */
   constructor(
@@ -26,7 +29,7 @@ export class RedisLockStore implements LockStore {
   }
 
   acquireFenced(key: string, value: string, ttlMs: number): Promise<number | null> {
-    return this.#script(scripts.acquireFenced, [key, fenceKey(key)], [value, String(ttlMs)], fencingToken);
+    return this.#script(scripts.acquireFenced, [key, fenceKey(key)], [value, this.#ttl(ttlMs)], fencingToken);
   }
 
   release(key: string, value: string): Promise<boolean> {
@@ -34,7 +37,15 @@ export class RedisLockStore implements LockStore {
   }
 
   refresh(key: string, value: string, ttlMs: number): Promise<boolean> {
-    return this.#script(scripts.refresh, [key], [value, String(ttlMs)], refreshed);
+    return this.#script(scripts.refresh, [key], [value, this.#ttl(ttlMs)], refreshed);
+  }
+
+  #ttl(ttlMs: number): string {
+    if (ttlMs !== this.#ttlMs) {
+      this.#ttlArg = String(ttlMs);
+      this.#ttlMs = ttlMs;
+    }
+    return this.#ttlArg;
   }
 
   #script<T>(script: LuaScript, keys: string[], args: string[], map: (reply: unknown) => T): Promise<T> {

@@ -3,23 +3,36 @@ import type { RedisLockSubscriber } from './redis-lock-client';
 
 const SUFFIX = ':released';
 
+/**
+ * How long the subscriber connection outlives its last waiter. Reused by the
+ * waits that follow soon after, and then closed: a SpaceLock nobody closes
+ * must not keep its process alive through a connection it made itself.
+ */
+export const SUBSCRIBER_IDLE_MS = 5_000;
+
 /** The channel release-notify-1.lua publishes on when it deletes `key`. */
 export function releasedChannel(key: string): string {
   return key + SUFFIX;
 }
 
 /**
- * Hears the releases of other processes (`wakeOnRelease: true`) on one
- * subscriber connection per SpaceLock, made when a retry first waits on a
- * space held elsewhere. A channel is subscribed while at least one waiter of
- * this SpaceLock waits for its key. A release missed in the moment between a
- * failed attempt and the subscription is still seen at the waiter's next
- * backoff try.
+ * Hears the releases of other processes (`wakeOnRelease`) on one subscriber
+ * connection per SpaceLock, made when a retry first waits on a space held
+ * elsewhere and closed once no waiter has needed it for
+ * `SUBSCRIBER_IDLE_MS`. A channel is subscribed while at least one waiter of
+ * this SpaceLock waits for its key. Once a new subscription is in place, the
+ * key's waiters try again at once: a release that came between their failed
+ * attempt and the subscription published to nobody.
  */
 export class ReleaseSubscription {
   /** Waiters per channel; a channel is subscribed exactly while it is in here. */
   readonly #waiters = new Map<string, number>();
   #subscriber: RedisLockSubscriber | undefined;
+  #idleTimer: NodeJS.Timeout | undefined;
+  readonly #closeIdle = () => {
+    this.#idleTimer = undefined;
+    if (this.#waiters.size === 0) void this.close();
+  };
 
   constructor(
     private readonly connect: () => RedisLockSubscriber,
@@ -32,8 +45,17 @@ export class ReleaseSubscription {
     const waiters = this.#waiters.get(channel) ?? 0;
     this.#waiters.set(channel, waiters + 1);
     if (waiters > 0) return;
+    if (this.#idleTimer !== undefined) {
+      clearTimeout(this.#idleTimer);
+      this.#idleTimer = undefined;
+    }
     this.#subscriber ??= this.#open();
-    this.#subscriber.subscribe(channel).catch((err: unknown) => this.#warn('subscribe to', channel, err));
+    this.#subscriber.subscribe(channel).then(
+      () => {
+        if (this.#waiters.has(channel)) this.onReleased(key);
+      },
+      (err: unknown) => this.#warn('subscribe to', channel, err),
+    );
   }
 
   unwatch(key: string): void {
@@ -45,10 +67,16 @@ export class ReleaseSubscription {
     }
     this.#waiters.delete(channel);
     this.#subscriber?.unsubscribe(channel).catch((err: unknown) => this.#warn('unsubscribe from', channel, err));
+    if (this.#waiters.size === 0 && this.#subscriber !== undefined && this.#idleTimer === undefined) {
+      this.#idleTimer = setTimeout(this.#closeIdle, SUBSCRIBER_IDLE_MS);
+      this.#idleTimer.unref();
+    }
   }
 
-  /** Closes the subscriber connection, which this class made. */
+  /** Closes the subscriber connection, which this class made; the next wait makes a new one. */
   async close(): Promise<void> {
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
     const subscriber = this.#subscriber;
     this.#subscriber = undefined;
     this.#waiters.clear();

@@ -131,7 +131,7 @@ describe('SpaceLockModule with @nestjs-labs/nestjs-ioredis on a real Redis', () 
     const evalsha = client.evalsha.bind(client);
     const quit = client.quit.bind(client);
     jest.spyOn(client, 'evalsha').mockImplementation(((sha: string, ...rest: Array<string | number>) => {
-      if (sha === scripts.release.sha) wire.push('release');
+      if (sha === scripts.release.sha || sha === scripts.releaseNotify.sha) wire.push('release');
       return evalsha(sha, ...(rest as [number, ...string[]]));
     }) as typeof client.evalsha);
     jest.spyOn(client, 'quit').mockImplementation((...args: []) => {

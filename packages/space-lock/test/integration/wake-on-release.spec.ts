@@ -1,7 +1,9 @@
+import type Redis from 'ioredis';
 import { SpaceLock } from '../../src';
 import { scripts } from '../../src/store/redis-commands';
+import { SUBSCRIBER_IDLE_MS } from '../../src/store/release-subscription';
 import { createClient, waitFor } from '../helpers/redis-server';
-import { recordingLogger, sharedRedisPerTest } from './support';
+import { gate, recordingLogger, sharedRedisPerTest } from './support';
 
 // The project-level testTimeout in jest.config.js is not honoured by Jest 29, so the budget is set here.
 jest.setTimeout(60_000);
@@ -66,5 +68,129 @@ describe('wakeOnRelease on a real Redis', () => {
     await waiting;
     await waitFor('the waiter to stop listening', async () => (await numsub(channel)) === 0, 10_000);
     await waiter.close();
+  });
+
+  /** A client whose subscriber connections (made by `duplicate()`) are kept, and whose SUBSCRIBE waits for `subscribeGate`. */
+  function watchedClient(subscribeGate?: Promise<void>): { client: Redis; subscribers: Redis[] } {
+    const client = createClient(redis.url);
+    const subscribers: Redis[] = [];
+    const duplicate = client.duplicate.bind(client);
+    client.duplicate = (...args: Parameters<Redis['duplicate']>) => {
+      const subscriber = duplicate(...args);
+      subscribers.push(subscriber);
+      if (subscribeGate !== undefined) {
+        const subscribe = subscriber.subscribe.bind(subscriber);
+        subscriber.subscribe = (async (...channels: string[]) => {
+          await subscribeGate;
+          return subscribe(...channels);
+        }) as Redis['subscribe'];
+      }
+      return subscriber;
+    };
+    return { client, subscribers };
+  }
+
+  it('is on by default with an ioredis client, and `wakeOnRelease: false` publishes nothing', async () => {
+    jest.spyOn(Math, 'random').mockReturnValue(0.99);
+    const key = `${redis.prefix}space-1`;
+    const channel = `${key}:released`;
+    const listener = createClient(redis.url);
+    const heard: string[] = [];
+    listener.on('message', (_channel: string, message: string) => heard.push(message));
+    await listener.subscribe(channel);
+
+    const byDefault = new SpaceLock({
+      redis: createClient(redis.url),
+      keyPrefix: redis.prefix,
+      logger: recordingLogger(),
+    });
+    await byDefault.withSpaceLock('space-1', () => undefined);
+    await waitFor('the default release to be published', () => heard.length === 1, 10_000);
+    expect(heard).toEqual([byDefault.instanceId]);
+
+    // A waiter made with no options listens, and another process's release wakes it.
+    const otherProcess = createClient(redis.url);
+    expect(await otherProcess.set(key, 'other-process', 'PX', 60_000, 'NX')).toBe('OK');
+    let ran = false;
+    const waiting = byDefault.withSpaceLock('space-1', () => void (ran = true), { acquireRetry: SLOW_RETRY });
+    await waitFor('the waiter to listen', async () => (await numsub(channel)) === 2, 10_000);
+    expect(await otherProcess.eval(scripts.releaseNotify.source, 1, key, 'other-process')).toBe(1);
+    // Far inside the 59 s backoff: only the message can have woken it.
+    await waitFor('the waiter to run', () => ran, 20_000);
+    await waiting;
+
+    const quiet = new SpaceLock({
+      redis: createClient(redis.url),
+      keyPrefix: redis.prefix,
+      wakeOnRelease: false,
+      logger: recordingLogger(),
+    });
+    heard.length = 0;
+    await quiet.withSpaceLock('space-1', () => undefined);
+    await redis.admin.publish(channel, 'marker');
+    await waitFor('the marker', () => heard.includes('marker'), 10_000);
+    // 'other-process' was heard before the reset; the waiter's own release published its instanceId.
+    expect(heard.filter((m) => m !== byDefault.instanceId && m !== 'other-process')).toEqual(['marker']);
+    await Promise.all([byDefault.close(), quiet.close()]);
+  });
+
+  it('tries again once it listens, so a release between its attempt and its subscription is not missed', async () => {
+    jest.spyOn(Math, 'random').mockReturnValue(0.99);
+    const key = `${redis.prefix}space-1`;
+    const subscribing = gate();
+    const { client, subscribers } = watchedClient(subscribing.promise);
+    // Held by a replica that does not publish: its release is a plain DEL, heard by nobody.
+    expect(await redis.admin.set(key, 'deployed-replica', 'PX', 60_000, 'NX')).toBe('OK');
+    const waiter = new SpaceLock({ redis: client, keyPrefix: redis.prefix, logger: recordingLogger() });
+    try {
+      let ran = false;
+      const waiting = waiter.withSpaceLock('space-1', () => void (ran = true), { acquireRetry: SLOW_RETRY });
+      await waitFor('the waiter to make its subscriber', () => subscribers.length === 1, 10_000);
+      expect(await redis.admin.del(key)).toBe(1);
+      subscribing.open();
+      await waitFor('the waiter to run', () => ran, 20_000);
+      expect(await waiting).toBeUndefined();
+    } finally {
+      // Closed even when an assertion fails: a subscriber left open would keep Jest from exiting.
+      await waiter.close();
+    }
+  });
+
+  it('closes its subscriber connection once no waiter has needed it for a while, and makes a new one for the next wait', async () => {
+    jest.spyOn(Math, 'random').mockReturnValue(0.99);
+    const key = `${redis.prefix}space-1`;
+    const { client, subscribers } = watchedClient();
+    const waiter = new SpaceLock({ redis: client, keyPrefix: redis.prefix, logger: recordingLogger() });
+    const releaser = new SpaceLock({
+      redis: createClient(redis.url),
+      keyPrefix: redis.prefix,
+      logger: recordingLogger(),
+    });
+    // Closed even when an assertion fails: a subscriber left open would keep Jest from exiting.
+    try {
+      for (let round = 1; round <= 2; round++) {
+        const held = gate();
+        let entered!: () => void;
+        const inside = new Promise<void>((resolve) => (entered = resolve));
+        const holding = releaser.withSpaceLock('space-1', async () => {
+          entered();
+          await held.promise;
+        });
+        await inside;
+        const waiting = waiter.withSpaceLock('space-1', () => 'ran', { acquireRetry: SLOW_RETRY });
+        await waitFor('the waiter to listen', async () => (await numsub(`${key}:released`)) === 1, 10_000);
+        held.open();
+        await holding;
+        expect(await waiting).toBe('ran');
+        expect(subscribers).toHaveLength(round);
+        await waitFor(
+          'the idle subscriber to be closed',
+          () => subscribers[round - 1].status === 'end',
+          SUBSCRIBER_IDLE_MS + 20_000,
+        );
+      }
+    } finally {
+      await Promise.all([waiter.close(), releaser.close()]);
+    }
   });
 });

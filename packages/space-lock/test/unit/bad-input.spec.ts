@@ -105,6 +105,8 @@ describe('constructor options', () => {
     expect(() => new SpaceLock({ redis, wakeOnRelease: true })).toThrow(
       /`redis` to be an ioredis client with duplicate\(\) when `wakeOnRelease` is on/,
     );
+    // Left to its default, it is simply off on such a client.
+    expect(() => new SpaceLock({ redis })).not.toThrow();
     expect(redis.calls).toHaveLength(0);
   });
 
