@@ -46,7 +46,7 @@ export interface SpaceLockOptions {
   fencing?: boolean;
   /**
    * Tell the waiters of other processes when a space is released: the release
-   * script also publishes on `<key>:released`, and a waiter that finds a
+   * script also publishes on a channel named like the key, and a waiter that finds a
    * space held elsewhere listens there (one subscriber connection per
    * SpaceLock, made from `redis.duplicate()` when a retry first waits, and
    * closed a few seconds after the last wait), so it tries again at once

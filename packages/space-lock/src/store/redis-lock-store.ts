@@ -13,7 +13,7 @@ export class RedisLockStore implements LockStore {
   #ttlMs = -1;
   #ttlArg = '';
 
-  /** With `notifyReleases`, a release also publishes on `<key>:released` (release-notify-1.lua). */
+  /** With `notifyReleases`, a release also publishes on the channel named like the key (release-notify-1.lua). */
   constructor(
     private readonly client: RedisLockClient,
     notifyReleases = false,

@@ -1,7 +1,10 @@
 import type { SpaceLockLogger } from '../options';
 import type { RedisLockSubscriber } from './redis-lock-client';
 
-const SUFFIX = ':released';
+/** The channel release-notify-1.lua publishes on when it deletes `key`: the key's own name. */
+export function releasedChannel(key: string): string {
+  return key;
+}
 
 /**
  * How long the subscriber connection outlives its last waiter. Reused by the
@@ -9,11 +12,6 @@ const SUFFIX = ':released';
  * must not keep its process alive through a connection it made itself.
  */
 export const SUBSCRIBER_IDLE_MS = 5_000;
-
-/** The channel release-notify-1.lua publishes on when it deletes `key`. */
-export function releasedChannel(key: string): string {
-  return key + SUFFIX;
-}
 
 /**
  * Hears the releases of other processes (`wakeOnRelease`) on one subscriber
@@ -87,7 +85,7 @@ export class ReleaseSubscription {
   #open(): RedisLockSubscriber {
     const subscriber = this.connect();
     subscriber.on('message', (channel) => {
-      if (channel.endsWith(SUFFIX)) this.onReleased(channel.slice(0, -SUFFIX.length));
+      this.onReleased(channel);
     });
     // A lost subscriber only costs the wake-up; the backoff still covers every waiter.
     subscriber.on('error', () => undefined);

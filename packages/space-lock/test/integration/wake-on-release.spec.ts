@@ -18,7 +18,7 @@ describe('wakeOnRelease on a real Redis', () => {
   const numsub = async (channel: string) =>
     Number(((await redis.admin.pubsub('NUMSUB', channel)) as [string, number])[1]);
 
-  it('publishes the holder on <key>:released when its release deletes the key, and nothing when the key is someone else’s', async () => {
+  it('publishes the holder on the channel named like the key when its release deletes the key, and nothing when the key is someone else’s', async () => {
     const lock = new SpaceLock({
       redis: createClient(redis.url),
       keyPrefix: redis.prefix,
@@ -29,17 +29,17 @@ describe('wakeOnRelease on a real Redis', () => {
     const listener = createClient(redis.url);
     const heard: Array<[string, string]> = [];
     listener.on('message', (channel: string, message: string) => heard.push([channel, message]));
-    await listener.subscribe(`${key}:released`);
+    await listener.subscribe(key);
 
     await lock.withSpaceLock('space-1', () => undefined);
     await waitFor('the release to be published', () => heard.length === 1, 10_000);
-    expect(heard).toEqual([[`${key}:released`, lock.instanceId]]);
+    expect(heard).toEqual([[key, lock.instanceId]]);
 
     await lock.withSpaceLock('space-1', async () => {
       await redis.admin.set(key, 'someone-else', 'PX', 60_000);
     });
     // A marker published after the second release arrives after anything that release would have published.
-    await redis.admin.publish(`${key}:released`, 'marker');
+    await redis.admin.publish(key, 'marker');
     await waitFor('the marker', () => heard.some(([, m]) => m === 'marker'), 10_000);
     expect(heard.map(([, m]) => m)).toEqual([lock.instanceId, 'marker']);
   });
@@ -47,7 +47,7 @@ describe('wakeOnRelease on a real Redis', () => {
   it('wakes a waiter at once when another process releases, subscribing only while it waits', async () => {
     jest.spyOn(Math, 'random').mockReturnValue(0.99);
     const key = `${redis.prefix}space-1`;
-    const channel = `${key}:released`;
+    const channel = key;
     const otherProcess = createClient(redis.url);
     expect(await otherProcess.set(key, 'other-process', 'PX', 60_000, 'NX')).toBe('OK');
 
@@ -93,7 +93,7 @@ describe('wakeOnRelease on a real Redis', () => {
   it('is on by default with an ioredis client, and `wakeOnRelease: false` publishes nothing', async () => {
     jest.spyOn(Math, 'random').mockReturnValue(0.99);
     const key = `${redis.prefix}space-1`;
-    const channel = `${key}:released`;
+    const channel = key;
     const listener = createClient(redis.url);
     const heard: string[] = [];
     listener.on('message', (_channel: string, message: string) => heard.push(message));
@@ -178,7 +178,7 @@ describe('wakeOnRelease on a real Redis', () => {
         });
         await inside;
         const waiting = waiter.withSpaceLock('space-1', () => 'ran', { acquireRetry: SLOW_RETRY });
-        await waitFor('the waiter to listen', async () => (await numsub(`${key}:released`)) === 1, 10_000);
+        await waitFor('the waiter to listen', async () => (await numsub(key)) === 1, 10_000);
         held.open();
         await holding;
         expect(await waiting).toBe('ran');
