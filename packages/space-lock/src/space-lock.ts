@@ -205,7 +205,7 @@ export class SpaceLock {
         wakeWaiters(lease.key);
       }),
     );
-    await this.#releases?.close();
+    this.#releases?.close();
     processScheduler.idle();
   }
 

@@ -19,7 +19,6 @@ export interface RedisLockSubscriber {
   unsubscribe(...channels: string[]): Promise<unknown>;
   on(event: 'message', listener: (channel: string, message: string) => void): unknown;
   on(event: 'error', listener: (err: Error) => void): unknown;
-  quit(): Promise<unknown>;
   disconnect(): void;
 }
 

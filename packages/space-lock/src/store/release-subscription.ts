@@ -29,7 +29,7 @@ export class ReleaseSubscription {
   #idleTimer: NodeJS.Timeout | undefined;
   readonly #closeIdle = () => {
     this.#idleTimer = undefined;
-    if (this.#waiters.size === 0) void this.close();
+    if (this.#waiters.size === 0) this.close();
   };
 
   constructor(
@@ -71,15 +71,19 @@ export class ReleaseSubscription {
     }
   }
 
-  /** Closes the subscriber connection, which this class made; the next wait makes a new one. */
-  async close(): Promise<void> {
+  /**
+   * Closes the subscriber connection, which this class made; the next wait
+   * makes a new one. Disconnected rather than quit: it owes no replies, and a
+   * QUIT queued behind a SUBSCRIBE while Redis is down waits for a reconnect
+   * that may never come, which would hold `close()` with it.
+   */
+  close(): void {
     clearTimeout(this.#idleTimer);
     this.#idleTimer = undefined;
     const subscriber = this.#subscriber;
     this.#subscriber = undefined;
     this.#waiters.clear();
-    if (subscriber === undefined) return;
-    await subscriber.quit().catch(() => subscriber.disconnect());
+    subscriber?.disconnect();
   }
 
   #open(): RedisLockSubscriber {

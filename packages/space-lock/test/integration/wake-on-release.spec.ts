@@ -1,8 +1,9 @@
+import type { RedisOptions } from 'ioredis';
 import type Redis from 'ioredis';
 import { SpaceLock } from '../../src';
 import { scripts } from '../../src/store/redis-commands';
 import { SUBSCRIBER_IDLE_MS } from '../../src/store/release-subscription';
-import { createClient, waitFor } from '../helpers/redis-server';
+import { createClient, startRedisServer, waitFor } from '../helpers/redis-server';
 import { gate, recordingLogger, sharedRedisPerTest } from './support';
 
 // The project-level testTimeout in jest.config.js is not honoured by Jest 29, so the budget is set here.
@@ -71,8 +72,12 @@ describe('wakeOnRelease on a real Redis', () => {
   });
 
   /** A client whose subscriber connections (made by `duplicate()`) are kept, and whose SUBSCRIBE waits for `subscribeGate`. */
-  function watchedClient(subscribeGate?: Promise<void>): { client: Redis; subscribers: Redis[] } {
-    const client = createClient(redis.url);
+  function watchedClient(
+    subscribeGate?: Promise<void>,
+    url = redis.url,
+    options: RedisOptions = {},
+  ): { client: Redis; subscribers: Redis[] } {
+    const client = createClient(url, options);
     const subscribers: Redis[] = [];
     const duplicate = client.duplicate.bind(client);
     client.duplicate = (...args: Parameters<Redis['duplicate']>) => {
@@ -192,5 +197,39 @@ describe('wakeOnRelease on a real Redis', () => {
     } finally {
       await Promise.all([waiter.close(), releaser.close()]);
     }
+  });
+
+  it('closes at once while Redis is down, even with a SUBSCRIBE queued for a reconnect', async () => {
+    const server = await startRedisServer();
+    const subscribing = gate();
+    // No retry limit: a command queued while Redis is down waits for the reconnect, however long.
+    const { client, subscribers } = watchedClient(subscribing.promise, server.url, { maxRetriesPerRequest: null });
+    const admin = createClient(server.url, { maxRetriesPerRequest: 1 });
+    expect(await admin.set('wake:space-1', 'other-process', 'PX', 60_000, 'NX')).toBe('OK');
+    const waiter = new SpaceLock({ redis: client, keyPrefix: 'wake:', logger: recordingLogger() });
+    const stopWaiting = new AbortController();
+    const waiting = waiter.withSpaceLock('space-1', () => 'ran', {
+      acquireRetry: SLOW_RETRY,
+      signal: stopWaiting.signal,
+    });
+    const outcome = waiting.then(
+      () => 'resolved',
+      (err: Error) => err.message,
+    );
+    try {
+      await waitFor('the waiter to make its subscriber', () => subscribers.length === 1, 10_000);
+      await server.stop();
+      await waitFor('the subscriber to lose Redis', () => subscribers[0].status !== 'ready', 10_000);
+      // Its SUBSCRIBE goes out now, into the offline queue.
+      subscribing.open();
+      let closed = false;
+      const closing = waiter.close().then(() => (closed = true));
+      await waitFor('close() to return with Redis down', () => closed, 10_000);
+      await closing;
+    } finally {
+      stopWaiting.abort(new Error('the test is over'));
+      subscribers.forEach((s) => s.disconnect());
+    }
+    expect(await outcome).toBe('the test is over');
   });
 });
