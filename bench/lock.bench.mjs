@@ -128,40 +128,9 @@ const CONTENDERS = [
       };
     },
   },
-  {
-    name: 'space-lock withSpaceLock',
-    make(client, keyPrefix) {
-      const lock = track(new SpaceLock({ redis: client, keyPrefix, ttlMs: TTL_MS, logger: countingLogger }));
-      return async (key) => {
-        const out = await lock.withSpaceLock(key, empty);
-        if (isSpaceLockSkip(out)) throw new Error(`space-lock: ${key} ${out.skipped}`);
-      };
-    },
-  },
-  {
-    name: 'space-lock withSpaceLock, fencing',
-    make(client, keyPrefix) {
-      const lock = track(
-        new SpaceLock({ redis: client, keyPrefix, ttlMs: TTL_MS, fencing: true, logger: countingLogger }),
-      );
-      return async (key) => {
-        const out = await lock.withSpaceLock(key, empty);
-        if (isSpaceLockSkip(out)) throw new Error(`space-lock fencing: ${key} ${out.skipped}`);
-      };
-    },
-  },
-  {
-    name: 'space-lock withSpaceLock, wakeOnRelease: false',
-    make(client, keyPrefix) {
-      const lock = track(
-        new SpaceLock({ redis: client, keyPrefix, ttlMs: TTL_MS, wakeOnRelease: false, logger: countingLogger }),
-      );
-      return async (key) => {
-        const out = await lock.withSpaceLock(key, empty);
-        if (isSpaceLockSkip(out)) throw new Error(`space-lock wakeOnRelease false: ${key} ${out.skipped}`);
-      };
-    },
-  },
+  spaceLockContender('space-lock withSpaceLock', {}),
+  spaceLockContender('space-lock withSpaceLock, fencing', { fencing: true }),
+  spaceLockContender('space-lock withSpaceLock, wakeOnRelease: false', { wakeOnRelease: false }),
   {
     name: 'redis-semaphore Mutex',
     make(client, keyPrefix) {
@@ -210,6 +179,25 @@ const countingLogger = {
     console.error(`space-lock error: ${message}`);
   },
 };
+
+/** One SpaceLock of the bench, closed at the end; `options` are what its row varies. */
+function benchSpaceLock(client, keyPrefix, options) {
+  return track(new SpaceLock({ redis: client, keyPrefix, ttlMs: TTL_MS, logger: countingLogger, ...options }));
+}
+
+/** A row of the lock: one withSpaceLock around the empty critical section, a skip being a bench error. */
+function spaceLockContender(name, options) {
+  return {
+    name,
+    make(client, keyPrefix) {
+      const lock = benchSpaceLock(client, keyPrefix, options);
+      return async (key) => {
+        const out = await lock.withSpaceLock(key, empty);
+        if (isSpaceLockSkip(out)) throw new Error(`${name}: ${key} ${out.skipped}`);
+      };
+    },
+  };
+}
 
 const clients = [];
 /** A SpaceLock that has waited owns a subscriber connection, which close() ends. */
@@ -363,7 +351,7 @@ const WAITING = {
 };
 
 function spaceLockWaiter(client, keyPrefix, options) {
-  const lock = track(new SpaceLock({ redis: client, keyPrefix, ttlMs: TTL_MS, logger: countingLogger, ...options }));
+  const lock = benchSpaceLock(client, keyPrefix, options);
   return (key, fn) => lock.withSpaceLock(key, fn, { acquireRetry: { totalMs: 10_000 } });
 }
 

@@ -101,14 +101,15 @@ export class SpaceLock {
     this.#store =
       resolved.store ??
       (redis !== undefined ? new RedisLockStore(redis, wakeOnRelease) : sharedMemoryStore(resolved.logger));
+    const intervalMs = refreshIntervalMs(this.ttlMs);
     this.#owner = {
       store: this.#store,
       scheduler: processScheduler,
       instanceId: this.instanceId,
       ttlMs: this.ttlMs,
       fencing: this.fencing,
-      intervalMs: refreshIntervalMs(this.ttlMs),
-      endsBeforeFirstBeat: leaseDeadline(0, this.ttlMs) <= refreshIntervalMs(this.ttlMs),
+      intervalMs,
+      endsBeforeFirstBeat: leaseDeadline(0, this.ttlMs) <= intervalMs,
       logger: this.#logger,
     };
     if (wakeOnRelease && redis?.duplicate !== undefined) {

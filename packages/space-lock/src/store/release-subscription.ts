@@ -1,10 +1,6 @@
+import { messageOf } from '../lease';
 import type { SpaceLockLogger } from '../options';
 import type { RedisLockSubscriber } from './redis-lock-client';
-
-/** The channel release-notify-1.lua publishes on when it deletes `key`: the key's own name. */
-export function releasedChannel(key: string): string {
-  return key;
-}
 
 /**
  * How long the subscriber connection outlives its last waiter. Reused by the
@@ -20,16 +16,18 @@ export const SUBSCRIBER_IDLE_MS = 5_000;
  * `SUBSCRIBER_IDLE_MS`. A channel is subscribed while at least one waiter of
  * this SpaceLock waits for its key. Once a new subscription is in place, the
  * key's waiters try again at once: a release that came between their failed
- * attempt and the subscription published to nobody.
+ * attempt and the subscription published to nobody. The channel of a key is
+ * the key's own name, which release-notify-1.lua publishes on.
  */
 export class ReleaseSubscription {
-  /** Waiters per channel; a channel is subscribed exactly while it is in here. */
+  /** Waiters per key; a key's channel is subscribed exactly while it is in here. */
   readonly #waiters = new Map<string, number>();
   #subscriber: RedisLockSubscriber | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
+  /** Armed only while nobody waits; the next watch() clears it. */
   readonly #closeIdle = () => {
     this.#idleTimer = undefined;
-    if (this.#waiters.size === 0) this.close();
+    this.close();
   };
 
   constructor(
@@ -39,32 +37,30 @@ export class ReleaseSubscription {
   ) {}
 
   watch(key: string): void {
-    const channel = releasedChannel(key);
-    const waiters = this.#waiters.get(channel) ?? 0;
-    this.#waiters.set(channel, waiters + 1);
+    const waiters = this.#waiters.get(key) ?? 0;
+    this.#waiters.set(key, waiters + 1);
     if (waiters > 0) return;
     if (this.#idleTimer !== undefined) {
       clearTimeout(this.#idleTimer);
       this.#idleTimer = undefined;
     }
     this.#subscriber ??= this.#open();
-    this.#subscriber.subscribe(channel).then(
+    this.#subscriber.subscribe(key).then(
       () => {
-        if (this.#waiters.has(channel)) this.onReleased(key);
+        if (this.#waiters.has(key)) this.onReleased(key);
       },
-      (err: unknown) => this.#warn('subscribe to', channel, err),
+      (err: unknown) => this.#warn('subscribe to', key, err),
     );
   }
 
   unwatch(key: string): void {
-    const channel = releasedChannel(key);
-    const waiters = (this.#waiters.get(channel) ?? 1) - 1;
+    const waiters = (this.#waiters.get(key) ?? 1) - 1;
     if (waiters > 0) {
-      this.#waiters.set(channel, waiters);
+      this.#waiters.set(key, waiters);
       return;
     }
-    this.#waiters.delete(channel);
-    this.#subscriber?.unsubscribe(channel).catch((err: unknown) => this.#warn('unsubscribe from', channel, err));
+    this.#waiters.delete(key);
+    this.#subscriber?.unsubscribe(key).catch((err: unknown) => this.#warn('unsubscribe from', key, err));
     if (this.#waiters.size === 0 && this.#subscriber !== undefined && this.#idleTimer === undefined) {
       this.#idleTimer = setTimeout(this.#closeIdle, SUBSCRIBER_IDLE_MS);
       this.#idleTimer.unref();
@@ -88,15 +84,13 @@ export class ReleaseSubscription {
 
   #open(): RedisLockSubscriber {
     const subscriber = this.connect();
-    subscriber.on('message', (channel) => {
-      this.onReleased(channel);
-    });
+    subscriber.on('message', (channel) => this.onReleased(channel));
     // A lost subscriber only costs the wake-up; the backoff still covers every waiter.
     subscriber.on('error', () => undefined);
     return subscriber;
   }
 
   #warn(what: string, channel: string, err: unknown): void {
-    this.logger.warn(`space-lock: could not ${what} ${channel}: ${err instanceof Error ? err.message : String(err)}`);
+    this.logger.warn(`space-lock: could not ${what} ${channel}: ${messageOf(err)}`);
   }
 }
