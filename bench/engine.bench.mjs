@@ -57,12 +57,12 @@ async function main() {
       levels.push(next);
     }
 
-    const first = await timed(() => engine.engine.runCycle(space.id));
+    const first = await timed(() => engine.sync.runCycle(space.id));
     if (first.result.pull.written !== PAGES) throw new Error(`first cycle wrote ${first.result.pull.written} files`);
 
     const noChange = [];
     for (let i = 0; i < REPEAT; i++) {
-      const r = await timed(() => engine.engine.runCycle(space.id));
+      const r = await timed(() => engine.sync.runCycle(space.id));
       if (r.result.commits !== 0) throw new Error('a no-change cycle made a commit');
       noChange.push(r.ms);
     }
@@ -70,7 +70,7 @@ async function main() {
     const oneChange = [];
     for (let i = 0; i < REPEAT; i++) {
       await engine.pages.updateContent(space.id, ids[(i * 997) % ids.length], `changed ${i}\n`, 'user');
-      const r = await timed(() => engine.engine.runCycle(space.id));
+      const r = await timed(() => engine.sync.runCycle(space.id));
       if (r.result.pull.written !== 1) throw new Error(`a one-change cycle wrote ${r.result.pull.written} files`);
       oneChange.push(r.ms);
     }

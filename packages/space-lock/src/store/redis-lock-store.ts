@@ -1,12 +1,12 @@
-import { CommandBatch } from './command-batch';
+import { commandBatchFor, type CommandBatch } from './command-batch';
 import type { LockStore } from './lock-store';
 import { evalScript, type LuaScript } from './lua-script';
 import { fenceKey, fencingToken, isOk, refreshed, released, scripts } from './redis-commands';
-import { batchesCommands, type RedisLockClient } from './redis-lock-client';
+import type { RedisLockClient } from './redis-lock-client';
 
 /** The wire-compatible store: every replica that shares the Redis shares the locks. */
 export class RedisLockStore implements LockStore {
-  /** Gathers the commands of one turn into a pipeline; undefined where ioredis batches, or must not (see batchesCommands). */
+  /** Gathers the commands of one turn of the event loop; undefined where they go one by one (see batchingOf). */
   readonly #batch: CommandBatch | undefined;
   readonly #release: LuaScript;
   /** The last TTL sent and its decimal string: a SpaceLock has one TTL, and refreshes need not format it each time. */
@@ -18,7 +18,7 @@ export class RedisLockStore implements LockStore {
     private readonly client: RedisLockClient,
     notifyReleases = false,
   ) {
-    this.#batch = batchesCommands(client) ? new CommandBatch(client) : undefined;
+    this.#batch = commandBatchFor(client);
     this.#release = notifyReleases ? scripts.releaseNotify : scripts.release;
   }
 

@@ -69,3 +69,35 @@ export function sharedRedisPerTest(suiteName: string): SharedRedisPerTest {
   afterEach(() => deleteKeys(state.admin, state.prefix));
   return state;
 }
+
+/**
+ * Counts the writes that reach a connected client's socket: one per `_write`
+ * or `_writev`, which is one system call each, however many commands a
+ * corked socket gathered into it.
+ */
+export function socketWrites(client: Redis): { readonly count: number; stop(): void } {
+  type Internals = {
+    _write: (...args: unknown[]) => unknown;
+    _writev?: (...args: unknown[]) => unknown;
+  };
+  const socket = client.stream as unknown as Internals;
+  if (socket === undefined) throw new Error('socketWrites: the client is not connected');
+  const state = { count: 0, counting: true };
+  const write = socket._write;
+  const writev = socket._writev;
+  socket._write = function (this: unknown, ...args: unknown[]) {
+    if (state.counting) state.count++;
+    return write.apply(this, args);
+  };
+  if (writev !== undefined)
+    socket._writev = function (this: unknown, ...args: unknown[]) {
+      if (state.counting) state.count++;
+      return writev.apply(this, args);
+    };
+  return {
+    get count() {
+      return state.count;
+    },
+    stop: () => void (state.counting = false),
+  };
+}

@@ -1,15 +1,75 @@
-import { CommandBatch } from '../../src/store/command-batch';
+import {
+  COMMANDS_PER_WRITE,
+  CorkedBatch,
+  PipelinedBatch,
+  commandBatchFor,
+  type CommandBatch,
+} from '../../src/store/command-batch';
 import { scripts } from '../../src/store/redis-commands';
 import type { RedisLockPipeline } from '../../src/store/redis-lock-client';
 
 type Reply = [Error | null, unknown];
 
-/** A client whose every command and pipeline is recorded, answering from `answer`. */
-function recordingClient(answer: (command: string, args: unknown[]) => Reply) {
+const ok = (): Reply => [null, 'OK'];
+const flag = (reply: unknown) => reply === 1;
+const reply = ([err, value]: Reply) => (err === null ? Promise.resolve(value) : Promise.reject(err));
+/** As from a server: the reply comes in a later turn of the event loop, never before the turn's writes. */
+const later = (answer: Reply) =>
+  new Promise<unknown>((resolve, reject) =>
+    setImmediate(() => (answer[0] === null ? resolve(answer[1]) : reject(answer[0]))),
+  );
+
+/**
+ * A socket that records what a write would carry: commands written while it
+ * is corked wait in `buffered`, and each uncork that ends the corking moves
+ * them out as one write, as Node's `Writable` does.
+ */
+function recordingSocket() {
+  const writes: string[][] = [];
+  let corked = 0;
+  let buffered: string[] = [];
+  const flush = () => {
+    if (buffered.length > 0) writes.push(buffered);
+    buffered = [];
+  };
+  return {
+    writes,
+    get corked() {
+      return corked;
+    },
+    write(command: string) {
+      buffered.push(command);
+      if (corked === 0) flush();
+    },
+    cork: () => void corked++,
+    uncork() {
+      if (corked > 0 && --corked === 0) flush();
+    },
+  };
+}
+
+/** A plain client whose commands go through `socket`, answering from `answer`. */
+function socketClient(answer: (command: string, args: unknown[]) => Reply, withSocket = true) {
+  const socket = recordingSocket();
+  const send = (command: string, args: unknown[]) => {
+    socket.write(command);
+    return later(answer(command, args));
+  };
+  const client = {
+    stream: withSocket ? socket : undefined,
+    set: (...args: unknown[]) => send('set', args) as Promise<string | null>,
+    evalsha: (...args: unknown[]) => send('evalsha', args),
+    eval: (...args: unknown[]) => send('eval', args),
+  };
+  return { client, socket };
+}
+
+/** An auto-pipelining client whose direct commands and pipelines are recorded, answering from `answer`. */
+function pipeliningClient(answer: (command: string, args: unknown[]) => Reply) {
   const direct: string[] = [];
   const pipelines: string[][] = [];
-  const reply = ([err, value]: Reply) => (err === null ? Promise.resolve(value) : Promise.reject(err));
   const client = {
+    options: { enableAutoPipelining: true },
     set: (...args: unknown[]) => (direct.push('set'), reply(answer('set', args))) as Promise<string | null>,
     evalsha: (...args: unknown[]) => (direct.push('evalsha'), reply(answer('evalsha', args))),
     eval: (...args: unknown[]) => (direct.push('eval'), reply(answer('eval', args))),
@@ -28,42 +88,90 @@ function recordingClient(answer: (command: string, args: unknown[]) => Reply) {
   return { client, direct, pipelines };
 }
 
-const ok = (): Reply => [null, 'OK'];
-const flag = (reply: unknown) => reply === 1;
+/** Key `taken` is held elsewhere; a release succeeds on key `mine` only. */
+const ownership = (command: string, args: unknown[]): Reply =>
+  command === 'set' ? [null, args[0] === 'taken' ? null : 'OK'] : [null, args[2] === 'mine' ? 1 : 0];
 
-describe('CommandBatch', () => {
-  it('sends a command alone in its turn at once, without a pipeline', async () => {
-    const { client, direct, pipelines } = recordingClient(ok);
-    const batch = new CommandBatch(client);
-    await expect(batch.set('k', 'v', 100)).resolves.toBe('OK');
-    await expect(batch.set('k2', 'v', 100)).resolves.toBe('OK');
-    expect(direct).toEqual(['set', 'set']);
-    expect(pipelines).toEqual([]);
+/** Commands in one turn: one, a chunk, and some. */
+const TURN = COMMANDS_PER_WRITE + 4;
+
+/** Issues TURN commands in one turn; the first four answer 'OK', null, true and false. */
+function oneTurn(batch: CommandBatch): Array<Promise<unknown>> {
+  return [
+    batch.set('a', 'v', 100),
+    batch.set('taken', 'v', 100),
+    batch.script(scripts.release, ['mine'], ['v'], flag),
+    batch.script(scripts.release, ['theirs'], ['v'], flag),
+    ...Array.from({ length: TURN - 4 }, (_, i) => batch.set(`k${i}`, 'v', 100)),
+  ];
+}
+
+describe('commandBatchFor', () => {
+  it('corks a plain client, pipelines an auto-pipelining one, and leaves a Cluster alone', () => {
+    expect(commandBatchFor(socketClient(ok).client)).toBeInstanceOf(CorkedBatch);
+    expect(commandBatchFor(pipeliningClient(ok).client)).toBeInstanceOf(PipelinedBatch);
+    expect(commandBatchFor({ ...socketClient(ok).client, isCluster: true } as never)).toBeUndefined();
+  });
+});
+
+describe('CorkedBatch', () => {
+  it('writes the first command of a turn at once, the rest in chunks of COMMANDS_PER_WRITE, and uncorks at the end of the turn', async () => {
+    const { client, socket } = socketClient(ownership);
+    const turn = oneTurn(new CorkedBatch(client));
+    // Still in the turn: the first command and one full chunk have gone, the rest waits in the corked socket.
+    expect(socket.writes.map((w) => w.length)).toEqual([1, COMMANDS_PER_WRITE]);
+    expect(socket.corked).toBe(1);
+    const results = await Promise.all(turn);
+    expect(results.slice(0, 4)).toEqual(['OK', null, true, false]);
+    expect(socket.writes.map((w) => w.length)).toEqual([1, COMMANDS_PER_WRITE, TURN - 1 - COMMANDS_PER_WRITE]);
+    expect(socket.corked).toBe(0);
   });
 
-  it('sends the first command of a turn at once and the rest of the turn as one pipeline, each with its own reply', async () => {
-    const { client, direct, pipelines } = recordingClient((command, args) =>
-      command === 'set' ? [null, args[0] === 'taken' ? null : 'OK'] : [null, args[2] === 'mine' ? 1 : 0],
+  it('writes a command alone in its turn by itself, and each turn apart', async () => {
+    const { client, socket } = socketClient(ok);
+    const batch = new CorkedBatch(client);
+    await batch.set('k', 'v', 100);
+    await batch.script(scripts.release, ['k'], ['v'], flag);
+    expect(socket.writes).toEqual([['set'], ['evalsha']]);
+    expect(socket.corked).toBe(0);
+  });
+
+  it('sends the commands of a client without a socket one by one', async () => {
+    const { client, socket } = socketClient(ok, false);
+    const batch = new CorkedBatch(client);
+    await expect(Promise.all([batch.set('a', 'v', 1), batch.set('b', 'v', 1)])).resolves.toEqual(['OK', 'OK']);
+    expect(socket.writes).toEqual([['set'], ['set']]);
+  });
+
+  it('resends a script as EVAL on NOSCRIPT', async () => {
+    const { client, socket } = socketClient((command) =>
+      command === 'evalsha' ? [new Error('NOSCRIPT No matching script'), undefined] : [null, 1],
     );
-    const batch = new CommandBatch(client);
-    const results = await Promise.all([
-      batch.set('a', 'v', 100),
-      batch.set('taken', 'v', 100),
-      batch.script(scripts.release, ['mine'], ['v'], flag),
-      batch.script(scripts.release, ['theirs'], ['v'], flag),
-    ]);
-    expect(results).toEqual(['OK', null, true, false]);
-    expect(direct).toEqual(['set']);
-    expect(pipelines).toEqual([['set', 'evalsha', 'evalsha']]);
+    await expect(new CorkedBatch(client).script(scripts.refresh, ['k'], ['v', '100'], flag)).resolves.toBe(true);
+    expect(socket.writes.flat()).toEqual(['evalsha', 'eval']);
+  });
+});
+
+describe('PipelinedBatch', () => {
+  it('sends the commands of one turn in pipelines of at most COMMANDS_PER_WRITE, never auto-pipelined, each with its own reply', async () => {
+    const { client, direct, pipelines } = pipeliningClient(ownership);
+    const turn = oneTurn(new PipelinedBatch(client));
+    // A full pipeline goes at once, without waiting for the end of the turn.
+    expect(pipelines.map((p) => p.length)).toEqual([COMMANDS_PER_WRITE]);
+    const results = await Promise.all(turn);
+    expect(results.slice(0, 4)).toEqual(['OK', null, true, false]);
+    expect(pipelines.map((p) => p.length)).toEqual([COMMANDS_PER_WRITE, TURN - COMMANDS_PER_WRITE]);
+    expect(pipelines[0].slice(0, 4)).toEqual(['set', 'set', 'evalsha', 'evalsha']);
+    expect(direct).toEqual([]);
   });
 
   it('resends a NOSCRIPT entry of a pipeline as EVAL, and rejects only the entry that failed', async () => {
-    const { client, direct } = recordingClient((command, args) => {
+    const { client, direct } = pipeliningClient((command, args) => {
       if (command === 'evalsha') return [new Error('NOSCRIPT No matching script'), undefined];
       if (command === 'eval') return [null, 1];
       return args[0] === 'broken' ? [new Error('WRONGTYPE'), undefined] : ok();
     });
-    const batch = new CommandBatch(client);
+    const batch = new PipelinedBatch(client);
     const [first, refreshed, broken] = await Promise.allSettled([
       batch.set('a', 'v', 100),
       batch.script(scripts.refresh, ['k'], ['v', '100'], flag),
@@ -72,11 +180,11 @@ describe('CommandBatch', () => {
     expect(first).toEqual({ status: 'fulfilled', value: 'OK' });
     expect(refreshed).toEqual({ status: 'fulfilled', value: true });
     expect(broken).toMatchObject({ status: 'rejected', reason: { message: 'WRONGTYPE' } });
-    expect(direct).toEqual(['set', 'eval']);
+    expect(direct).toEqual(['eval']);
   });
 
-  it('rejects every queued command when the pipeline itself fails, and a mapping error only its own', async () => {
-    const { client } = recordingClient(ok);
+  it('rejects every command of a pipeline that fails as a whole, and a mapping error only its own', async () => {
+    const { client } = pipeliningClient(ok);
     const failing = {
       ...client,
       pipeline: () => ({
@@ -85,11 +193,11 @@ describe('CommandBatch', () => {
         exec: () => Promise.reject(new Error('connection lost')),
       }),
     };
-    const batch = new CommandBatch(failing);
-    const outcomes = await Promise.allSettled([batch.set('a', 'v', 1), batch.set('b', 'v', 1), batch.set('c', 'v', 1)]);
-    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'rejected']);
+    const batch = new PipelinedBatch(failing);
+    const outcomes = await Promise.allSettled([batch.set('a', 'v', 1), batch.set('b', 'v', 1)]);
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
 
-    const mapping = new CommandBatch(recordingClient(() => [null, 'yes']).client);
+    const mapping = new PipelinedBatch(pipeliningClient(() => [null, 'yes']).client);
     const mapped = await Promise.allSettled([
       mapping.set('a', 'v', 1),
       mapping.script(scripts.release, ['k'], ['v'], () => {

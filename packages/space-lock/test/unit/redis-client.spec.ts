@@ -1,6 +1,6 @@
 import Redis, { Cluster } from 'ioredis';
 import { SpaceLock, type RedisLockClient } from '../../src';
-import { batchesCommands, isRedisLockClient } from '../../src/store/redis-lock-client';
+import { batchingOf, isRedisLockClient } from '../../src/store/redis-lock-client';
 
 describe('the structural Redis client type', () => {
   it('fits ioredis Redis and Cluster without a cast', () => {
@@ -23,12 +23,12 @@ describe('the structural Redis client type', () => {
     expect(isRedisLockClient(null)).toBe(false);
   });
 
-  it('batches its own commands only on a plain client: not on a Cluster, nor where ioredis auto-pipelines', () => {
+  it('corks a plain client, pipelines on an auto-pipelining one, and sends one by one on a Cluster', () => {
     const plain = new Redis({ lazyConnect: true });
     const autoPipelined = new Redis({ lazyConnect: true, enableAutoPipelining: true });
     const cluster = new Cluster([{ host: '127.0.0.1', port: 7000 }], { lazyConnect: true });
     try {
-      expect([plain, autoPipelined, cluster].map((c) => batchesCommands(c))).toEqual([true, false, false]);
+      expect([plain, autoPipelined, cluster].map((c) => batchingOf(c))).toEqual(['corked', 'pipelined', 'none']);
     } finally {
       for (const c of [plain, autoPipelined, cluster]) c.disconnect();
     }
