@@ -43,7 +43,10 @@ module.exports = {
     {
       ...common,
       displayName: 'integration',
-      testMatch: ['<rootDir>/{packages,apps}/*/test/{integration,e2e}/**/*.spec.ts'],
+      testMatch: [
+        '<rootDir>/{packages,apps}/*/test/{integration,e2e}/**/*.spec.ts',
+        '<rootDir>/bench/test/**/*.spec.ts',
+      ],
     },
   ],
 };
