@@ -15,6 +15,12 @@ export interface SpaceLockOptions {
    * The ioredis client (`Redis` or `Cluster`) shared by every replica. The
    * lock never connects, quits or reconfigures it. Without one, the lock runs
    * on an in-memory store that excludes only within this process.
+   *
+   * The lock's commands of one turn of the event loop leave together. On a
+   * plain client the first goes at once and the rest through the client's
+   * socket, corked until the end of the turn's microtasks, so the caller's own
+   * writes of that turn wait as briefly. On an auto-pipelining client they go
+   * in explicit pipelines of the lock's own.
    */
   redis?: RedisLockClient;
   /**
