@@ -10,7 +10,7 @@ export interface RedisLockClient {
   /**
    * The connection's socket, when the client has one (a plain ioredis
    * `Redis`, once connecting): the lock's commands of one turn of the event
-   * loop then leave in one write (see CorkedBatch).
+   * loop then leave together, a write per 16 (see CorkedBatch).
    */
   readonly stream?: RedisLockSocket | null;
   /** Explicit pipelines, which the lock sends its commands in on a client that auto-pipelines (see PipelinedBatch). */
