@@ -319,18 +319,21 @@ export function uniquePrefix(testName: string): string {
   return `space-lock-test:${slug}:${process.pid}:${randomBytes(4).toString('hex')}:`;
 }
 
-/** Deletes the keys under `prefix` and nothing else. Returns how many were deleted. */
+/** Deletes the keys under `prefix`, and the fence counters of those keys, and nothing else. Returns how many were deleted. */
 export async function deleteKeys(client: Redis, prefix: string): Promise<number> {
   if (prefix.length === 0) throw new Error('deleteKeys needs a non-empty prefix');
-  const pattern = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
-  let cursor = '0';
+  const escaped = prefix.replace(/[*?[\]\\]/g, '\\$&');
   let deleted = 0;
-  // SCAN visits every key at most a bounded number of times; the cap only guards against a misbehaving server.
-  for (let round = 0; round < 100_000; round++) {
-    const [next, keys] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    if (keys.length > 0) deleted += await client.del(...keys);
-    cursor = next;
-    if (cursor === '0') break;
+  // A fencing holder's counter is `{<key>}:fence`: the brace comes before the prefix.
+  for (const pattern of [`${escaped}*`, `{${escaped}*`]) {
+    let cursor = '0';
+    // SCAN visits every key at most a bounded number of times; the cap only guards against a misbehaving server.
+    for (let round = 0; round < 100_000; round++) {
+      const [next, keys] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      if (keys.length > 0) deleted += await client.del(...keys);
+      cursor = next;
+      if (cursor === '0') break;
+    }
   }
   return deleted;
 }
