@@ -1,5 +1,5 @@
 import { evalScript, isNoScript, type LuaScript } from './lua-script';
-import { batchingOf, type RedisLockClient, type RedisLockPipeline, type RedisLockSocket } from './redis-lock-client';
+import type { RedisLockClient, RedisLockPipeline, RedisLockSocket } from './redis-lock-client';
 
 /**
  * The most commands one socket write or one pipeline carries. A turn's
@@ -210,14 +210,20 @@ export class PipelinedBatch implements CommandBatch {
   }
 }
 
-/** The batch for `client` (see `batchingOf`); undefined where its commands go one by one. */
+/**
+ * How the lock batches its commands on `client`:
+ * - a Cluster: not at all (undefined), as it has a socket per node and
+ *   pipelines that must stay in one slot;
+ * - a client that auto-pipelines: a `PipelinedBatch`. ioredis keeps one
+ *   auto-pipeline in flight per connection, so every command waits for the
+ *   round trip of the one before; explicit pipelines do not wait;
+ * - any other client (a plain ioredis `Redis`): a `CorkedBatch`, which corks
+ *   its socket (`stream`) once it has one, and otherwise sends one by one.
+ */
 export function commandBatchFor(client: RedisLockClient): CommandBatch | undefined {
-  switch (batchingOf(client)) {
-    case 'corked':
-      return new CorkedBatch(client);
-    case 'pipelined':
-      return new PipelinedBatch(client as RedisLockClient & { pipeline(): RedisLockPipeline });
-    case 'none':
-      return undefined;
-  }
+  const c = client as RedisLockClient & { isCluster?: boolean; options?: { enableAutoPipelining?: boolean } };
+  if (c.isCluster === true) return undefined;
+  if (c.options?.enableAutoPipelining === true && typeof c.pipeline === 'function')
+    return new PipelinedBatch(c as RedisLockClient & { pipeline(): RedisLockPipeline });
+  return new CorkedBatch(client);
 }

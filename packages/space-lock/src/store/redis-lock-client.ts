@@ -40,25 +40,6 @@ export interface RedisLockPipeline {
   exec(): Promise<Array<[Error | null, unknown]> | null>;
 }
 
-/**
- * How the lock batches its commands on `client`:
- * - `corked`: a client with one connection and no auto-pipelining (a plain
- *   ioredis `Redis`): its socket (`stream`), once it has one, is corked for
- *   a turn of the event loop. A client without one gets its commands one by one.
- * - `pipelined`: a client that auto-pipelines. ioredis keeps one auto-pipeline
- *   in flight per connection, so every command waits for the round trip of
- *   the one before; the lock's commands go in explicit pipelines of their own,
- *   which do not wait.
- * - `none`: a Cluster, with a socket per node and pipelines that must stay in
- *   one slot.
- */
-export function batchingOf(client: RedisLockClient): 'corked' | 'pipelined' | 'none' {
-  const c = client as RedisLockClient & { isCluster?: boolean; options?: { enableAutoPipelining?: boolean } };
-  if (c.isCluster === true) return 'none';
-  if (c.options?.enableAutoPipelining === true) return typeof c.pipeline === 'function' ? 'pipelined' : 'corked';
-  return 'corked';
-}
-
 export function isRedisLockClient(value: unknown): value is RedisLockClient {
   if (typeof value !== 'object' || value === null) return false;
   const candidate = value as Record<string, unknown>;

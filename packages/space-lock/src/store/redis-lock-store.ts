@@ -6,7 +6,7 @@ import type { RedisLockClient } from './redis-lock-client';
 
 /** The wire-compatible store: every replica that shares the Redis shares the locks. */
 export class RedisLockStore implements LockStore {
-  /** Gathers the commands of one turn of the event loop; undefined where they go one by one (see batchingOf). */
+  /** Gathers the commands of one turn of the event loop; undefined where they go one by one (see commandBatchFor). */
   readonly #batch: CommandBatch | undefined;
   readonly #release: LuaScript;
   /** The last TTL sent and its decimal string: a SpaceLock has one TTL, and refreshes need not format it each time. */

@@ -76,24 +76,18 @@ export function sharedRedisPerTest(suiteName: string): SharedRedisPerTest {
  * corked socket gathered into it.
  */
 export function socketWrites(client: Redis): { readonly count: number; stop(): void } {
-  type Internals = {
-    _write: (...args: unknown[]) => unknown;
-    _writev?: (...args: unknown[]) => unknown;
-  };
-  const socket = client.stream as unknown as Internals;
+  type Write = (...args: unknown[]) => unknown;
+  const socket = client.stream as unknown as Record<'_write' | '_writev', Write | undefined>;
   if (socket === undefined) throw new Error('socketWrites: the client is not connected');
   const state = { count: 0, counting: true };
-  const write = socket._write;
-  const writev = socket._writev;
-  socket._write = function (this: unknown, ...args: unknown[]) {
-    if (state.counting) state.count++;
-    return write.apply(this, args);
-  };
-  if (writev !== undefined)
-    socket._writev = function (this: unknown, ...args: unknown[]) {
+  for (const name of ['_write', '_writev'] as const) {
+    const original = socket[name];
+    if (original === undefined) continue;
+    socket[name] = function (this: unknown, ...args: unknown[]) {
       if (state.counting) state.count++;
-      return writev.apply(this, args);
+      return original.apply(this, args);
     };
+  }
   return {
     get count() {
       return state.count;
